@@ -1,0 +1,37 @@
+import type { Right } from "../../gen/roster/v1/rights_pb.js";
+import type { Store } from "../store/store.js";
+import type { UserDocument } from "../store/user-documents.js";
+import { rightName } from "./rights.js";
+import { hashToken, newRecordId, newToken } from "./token-format.js";
+
+/** A new API key: its record id and the secret, which is shown only now. */
+export interface IssuedApiKey {
+  id: string;
+  secret: string;
+  createdAt: Date;
+}
+
+/** Create an API key for `user`; only its hash is stored. */
+export async function issueApiKey(
+  store: Store,
+  user: Pick<UserDocument, "_id" | "user_id">,
+  options: { name: string; rights: readonly Right[]; expiresAt: Date | null; createdBy: string },
+): Promise<IssuedApiKey> {
+  const secret = newToken("apiKey");
+  const createdAt = new Date();
+  const id = newRecordId("ak");
+  await store.tokens.insert({
+    _id: id,
+    kind: "api_key",
+    secret_hash: hashToken(secret),
+    user_id: user.user_id,
+    user_ref: user._id,
+    name: options.name,
+    rights: options.rights.map(rightName),
+    created_at: createdAt,
+    expires_at: options.expiresAt,
+    last_used_at: null,
+    created_by: options.createdBy,
+  });
+  return { id, secret, createdAt };
+}

@@ -1,0 +1,37 @@
+import type { Store } from "../store/store.js";
+import { errUnauthenticated } from "../errors.js";
+import type { Caller } from "./caller.js";
+import { expandRights, rightFromName, rightsOfUser } from "./rights.js";
+import { hashToken, tokenKind } from "./token-format.js";
+import type { Right } from "../../gen/roster/v1/rights_pb.js";
+
+/**
+ * Resolve an `authorization` header into a caller. No header: undefined
+ * (anonymous). A header that does not name a live token of an approved,
+ * non-deleted user: UNAUTHENTICATED, with one message for every reason.
+ */
+export async function authenticate(store: Store, header: string | null, now = new Date()): Promise<Caller | undefined> {
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
+  const secret = match?.[1];
+  const kind = secret ? tokenKind(secret) : undefined;
+  if (!secret || (kind !== "apiKey" && kind !== "login")) throw errUnauthenticated({});
+  const token = await store.tokens.findBySecretHash(hashToken(secret));
+  if (!token || (token.expires_at && token.expires_at <= now)) throw errUnauthenticated({});
+  const user = await store.users.getDocumentByRef(token.user_ref);
+  if (!user || user.deleted_at !== null || user.state !== "APPROVED") throw errUnauthenticated({});
+  const held = rightsOfUser(user.admin);
+  const rights = new Set<Right>();
+  for (const right of expandRights(token.rights.map(rightFromName).filter((r): r is Right => r !== undefined))) {
+    if (held.has(right)) rights.add(right);
+  }
+  await store.tokens.touch(token, now);
+  return {
+    userId: user.user_id,
+    userRef: user._id,
+    admin: user.admin,
+    rights,
+    tokenId: token._id,
+    tokenKind: token.kind,
+  };
+}

@@ -1,0 +1,76 @@
+import { type Algorithm, hash, verify } from "@node-rs/argon2";
+
+// Algorithm is an ambient const enum, which isolated modules cannot read.
+const argon2id = 2 as Algorithm.Argon2id;
+import { createSemaphore } from "./semaphore.js";
+
+/** Argon2id cost; the defaults are OWASP's (m=19 MiB, t=2, p=1). */
+export interface HashParameters {
+  /** Memory in KiB. Default 19456 (19 MiB). */
+  memoryCost: number;
+  /** Iterations. Default 2. */
+  timeCost: number;
+  /** Lanes. Default 1. */
+  parallelism: number;
+}
+
+export const defaultHashParameters: HashParameters = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
+
+export interface PasswordHasher {
+  /** A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`). */
+  hash(password: string): Promise<string>;
+  /**
+   * Whether `password` matches `phc`, and whether the stored hash should be
+   * replaced because it was made with other parameters or another algorithm.
+   */
+  verify(phc: string, password: string): Promise<{ ok: boolean; rehash: boolean }>;
+}
+
+/**
+ * Hash and verify passwords with Argon2id, at most `concurrency` at once:
+ * each hash holds `memoryCost` KiB, so an unbounded burst of logins would
+ * exhaust memory before it exhausted CPU.
+ */
+export function createPasswordHasher(params: HashParameters, concurrency: number): PasswordHasher {
+  const slots = createSemaphore(concurrency);
+  const options = { algorithm: argon2id, ...params, outputLen: 32 };
+  const current = `$argon2id$v=19$m=${params.memoryCost},t=${params.timeCost},p=${params.parallelism}$`;
+  return {
+    hash: (password) => slots.run(() => hash(password, options)),
+    async verify(phc, password) {
+      if (!phc.startsWith("$argon2")) return { ok: false, rehash: false };
+      const ok = await slots.run(() => verify(phc, password).catch(() => false));
+      return { ok, rehash: ok && !phc.startsWith(current) };
+    },
+  };
+}
+
+/** Password rules, NIST SP 800-63B style: length only, no composition rules. */
+export interface PasswordPolicy {
+  /** Default 8. */
+  minLength: number;
+  /** Default 256; never below 64. Longer passwords are refused, never truncated. */
+  maxLength: number;
+}
+
+export const defaultPasswordPolicy: PasswordPolicy = { minLength: 8, maxLength: 256 };
+
+/**
+ * Why `password` is not acceptable, or undefined. Length counts Unicode
+ * code points, so that "ünïcödé" is not penalised for its bytes.
+ */
+export function passwordProblem(
+  password: string,
+  policy: PasswordPolicy,
+  context: { userId?: string; email?: string },
+  isCommon: (password: string) => boolean = () => false,
+): string | undefined {
+  const length = [...password].length;
+  if (length < policy.minLength) return `must be at least ${policy.minLength} characters long`;
+  if (length > policy.maxLength) return `must be at most ${policy.maxLength} characters long`;
+  const lower = password.toLowerCase();
+  if (context.userId && lower === context.userId.toLowerCase()) return "must not be the user id";
+  if (context.email && lower === context.email.toLowerCase()) return "must not be the email address";
+  if (isCommon(password)) return "is too common; choose a less guessable password";
+  return undefined;
+}

@@ -1,0 +1,62 @@
+import type { DescMethod } from "@bufbuild/protobuf";
+import { Right } from "../../gen/roster/v1/rights_pb.js";
+import type {
+  DeleteUserRequest,
+  GetUserRequest,
+  UpdateUserRequest,
+} from "../../gen/roster/v1/user_registry_pb.js";
+
+/**
+ * What an RPC needs from its caller.
+ * - `anonymous`: nothing (the handler may still look at the caller).
+ * - `right`: an authenticated caller holding it.
+ * - `self`/`others`: the request names a user (`target`); acting on oneself
+ *   needs `self`, acting on somebody else needs `others`.
+ */
+export type AccessRule =
+  | { anonymous: true }
+  | { right: Right }
+  // biome-ignore lint/suspicious/noExplicitAny: the table holds rules of many request types.
+  | { self: Right; others: Right; target: (request: any) => string };
+
+function userRule<R>(self: Right, others: Right, target: (request: R) => string): AccessRule {
+  return { self, others, target };
+}
+
+/**
+ * The rights table: one line per RPC, checked by the auth interceptor before
+ * the handler runs. A method missing here is refused, so a new RPC is closed
+ * until somebody decides who may call it. Finer checks that depend on the
+ * request's content (admin-only fields) happen in the field-mask rules.
+ */
+export const accessRules: Record<string, AccessRule> = {
+  "grpc.health.v1.Health/Check": { anonymous: true },
+  "grpc.health.v1.Health/Watch": { anonymous: true },
+  "grpc.health.v1.Health/List": { anonymous: true },
+  "grpc.reflection.v1.ServerReflection/ServerReflectionInfo": { anonymous: true },
+  "grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": { anonymous: true },
+
+  // Create checks the registration mode and admin fields itself.
+  "roster.v1.UserRegistry/Create": { anonymous: true },
+  "roster.v1.UserRegistry/Get": userRule<GetUserRequest>(Right.USER_INFO, Right.USER_INFO, (r) => r.userId),
+  "roster.v1.UserRegistry/GetCurrent": { right: Right.USER_INFO },
+  "roster.v1.UserRegistry/BatchGet": { right: Right.USER_INFO },
+  "roster.v1.UserRegistry/List": { right: Right.ADMIN_USERS_READ },
+  "roster.v1.UserRegistry/Search": { right: Right.ADMIN_USERS_READ },
+  "roster.v1.UserRegistry/Update": userRule<UpdateUserRequest>(
+    Right.USER_SETTINGS,
+    Right.ADMIN_USERS_WRITE,
+    (r) => r.user?.userId ?? "",
+  ),
+  "roster.v1.UserRegistry/Delete": userRule<DeleteUserRequest>(
+    Right.USER_DELETE,
+    Right.ADMIN_USERS_WRITE,
+    (r) => r.userId,
+  ),
+  "roster.v1.UserRegistry/Restore": { right: Right.ADMIN_USERS_WRITE },
+  "roster.v1.UserRegistry/Purge": { right: Right.ADMIN_USERS_WRITE },
+};
+
+export function accessRuleOf(method: DescMethod): AccessRule | undefined {
+  return accessRules[`${method.parent.typeName}/${method.name}`];
+}

@@ -1,0 +1,164 @@
+import { Code, ConnectError, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { join } from "node:path";
+import { Health } from "../gen/grpc/health/v1/health_pb.js";
+import * as reflectionV1 from "../gen/grpc/reflection/v1/reflection_pb.js";
+import * as reflectionV1alpha from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { UserRegistry } from "../gen/roster/v1/user_registry_pb.js";
+import { createPasswordHasher, defaultHashParameters, defaultPasswordPolicy } from "./access/passwords.js";
+import type { Config } from "./config.js";
+import { type EmbeddedDatabase, startEmbeddedDatabase } from "./database/embedded-database.js";
+import type { Logger } from "./log.js";
+import { createMetrics } from "./metrics.js";
+import { createPaginator } from "./pagination.js";
+import { projectRoot } from "./paths.js";
+import { openStore, type Store } from "./store/store.js";
+import { createHealthStatus, healthService, ServingStatus } from "./transport/health.js";
+import { httpHandler } from "./transport/http-handler.js";
+import { authInterceptor, deadlineInterceptor, observeInterceptor } from "./transport/interceptors.js";
+import { listen } from "./transport/listener.js";
+import { loadFileRegistry, reflectionServiceV1, reflectionServiceV1alpha } from "./transport/reflection.js";
+import { bootstrapAdmin } from "./users/bootstrap-admin.js";
+import { userRegistry } from "./users/user-registry.js";
+
+/** A running server. */
+export interface RunningServer {
+  /** host:port it listens on. */
+  address: string;
+  store: Store;
+  /** Graceful stop: NOT_SERVING, finish in-flight calls, close, stop the embedded database. */
+  stop(): Promise<void>;
+}
+
+/** The services this server exposes, as reflection lists them. */
+const services = [
+  UserRegistry,
+  Health,
+  reflectionV1.ServerReflection,
+  reflectionV1alpha.ServerReflection,
+] as const;
+
+/** Where `MONGODB_URI` or the embedded database points. */
+async function databaseUri(config: Config, log: Logger): Promise<{ uri: string; embedded?: EmbeddedDatabase }> {
+  if (config.mongodbUri) return { uri: config.mongodbUri };
+  const embedded = await startEmbeddedDatabase({
+    dataDir: join(config.dataDir, "db"),
+    cacheDir: process.env.ROSTER_CACHE_DIR ?? join(projectRoot, ".cache"),
+    log: (msg) => log.info(msg),
+  });
+  return { uri: `${embedded.uri}roster`, embedded };
+}
+
+/** Refuse RPCs (other than health and reflection) until the database is ready. */
+function readinessInterceptor(isReady: () => boolean): Interceptor {
+  return (next) => async (req) => {
+    if (!isReady() && req.service.typeName.startsWith("roster.")) {
+      throw new ConnectError("the server is starting or stopping; retry shortly", Code.Unavailable);
+    }
+    return next(req);
+  };
+}
+
+export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+  const { uri, embedded } = await databaseUri(config, log);
+  const store = await openStore(uri);
+  const metrics = createMetrics();
+  const health = createHealthStatus(services.map((s) => s.typeName));
+  const shutdown = new AbortController();
+  let ready = false;
+
+  const hasher = createPasswordHasher(defaultHashParameters, 4);
+  const fileRegistry = loadFileRegistry();
+  const serviceNames = services.map((s) => s.typeName);
+  // The paginator key comes from the database, so it is set once it answers.
+  let paginator = createPaginator(Buffer.alloc(32));
+
+  const routes = (router: ConnectRouter) => {
+    router.service(Health, healthService(health));
+    router.service(reflectionV1.ServerReflection, reflectionServiceV1(fileRegistry, serviceNames));
+    router.service(reflectionV1alpha.ServerReflection, reflectionServiceV1alpha(fileRegistry, serviceNames));
+    router.service(
+      UserRegistry,
+      userRegistry({
+        store,
+        get paginator() {
+          return paginator;
+        },
+        hasher,
+        passwordPolicy: defaultPasswordPolicy,
+        isCommonPassword: () => false,
+        restoreWindowMs: config.restoreWindowMs,
+        defaultDeadlineMs: config.defaultDeadlineMs,
+      }),
+    );
+  };
+
+  const rpc = connectNodeAdapter({
+    routes,
+    readMaxBytes: config.maxRequestBytes,
+    maxTimeoutMs: config.maxDeadlineMs,
+    shutdownSignal: shutdown.signal,
+    interceptors: [
+      observeInterceptor(log, metrics),
+      readinessInterceptor(() => ready),
+      deadlineInterceptor(config.defaultDeadlineMs),
+      authInterceptor(store),
+    ],
+  });
+  const listener = await listen(
+    config.listen,
+    httpHandler({ rpc, corsOrigins: config.corsOrigins, metrics: metrics.registry, health }),
+  );
+  log.info({ address: listener.address, database: embedded?.kind ?? "mongodb" }, "listening");
+
+  // Become ready once the database answers and every index exists; until
+  // then health says NOT_SERVING and RPCs get UNAVAILABLE.
+  const becomeReady = (async () => {
+    for (let attempt = 0; !shutdown.signal.aborted; attempt++) {
+      try {
+        if (!(await store.ping(5000))) throw new Error("database does not answer");
+        await store.ensureIndexes();
+        paginator = createPaginator(await store.secret("page_tokens"));
+        if (config.bootstrapAdmin && (await store.users.count()) === 0) {
+          const admin = await bootstrapAdmin(store, { userId: "admin", email: "admin@localhost" });
+          // Printed for the operator, once, outside the structured log.
+          process.stderr.write(
+            `\nCreated admin user "${admin.userId}". Its API key, shown only now:\n\n  ${admin.apiKey}\n\n` +
+              `Use it with: export ROSTER_API_KEY=<the key>\n\n`,
+          );
+        }
+        ready = true;
+        health.set(ServingStatus.SERVING);
+        log.info("serving");
+        return;
+      } catch (err) {
+        log.warn({ err, attempt }, "database not ready; retrying");
+        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
+      }
+    }
+  })();
+
+  const sweeper = setInterval(() => {
+    if (!ready) return;
+    store.sweep(new Date()).then(
+      (counts) => log.debug({ counts }, "swept"),
+      (err) => log.warn({ err }, "sweep failed"),
+    );
+  }, config.sweepIntervalMs);
+  sweeper.unref();
+
+  return {
+    address: listener.address,
+    store,
+    async stop() {
+      clearInterval(sweeper);
+      ready = false;
+      health.set(ServingStatus.NOT_SERVING);
+      await listener.close(config.shutdownTimeoutMs);
+      shutdown.abort(new ConnectError("the server is shutting down", Code.Unavailable));
+      await becomeReady;
+      await store.close();
+      await embedded?.stop();
+    },
+  };
+}

@@ -1,0 +1,131 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import YAML from "yaml";
+import type { Argv } from "yargs";
+import { parseDuration } from "./duration.js";
+
+/** Server configuration, from flags, `ROSTER_*` variables and a config file. */
+export interface Config {
+  /** host:port of the one listener for gRPC, gRPC-Web and Connect. */
+  listen: string;
+  /** MongoDB URI; without it an embedded database is started. */
+  mongodbUri: string | undefined;
+  /** Folder for the embedded database, the outbox and other state. */
+  dataDir: string;
+  logLevel: string;
+  /** How long a deleted user can be restored. */
+  restoreWindowMs: number;
+  /** Deadline of calls whose client set none. */
+  defaultDeadlineMs: number;
+  /** Largest deadline a client may ask for. */
+  maxDeadlineMs: number;
+  /** Largest request message accepted. */
+  maxRequestBytes: number;
+  /** Origins allowed by CORS; `*` allows any. */
+  corsOrigins: string[];
+  /** Create an `admin` user with a fresh API key on a first start with an empty database. */
+  bootstrapAdmin: boolean;
+  /** How long in-flight calls may run on after SIGTERM. */
+  shutdownTimeoutMs: number;
+  /** How often the sweeper removes expired records. */
+  sweepIntervalMs: number;
+}
+
+/** Every option of the server, for yargs: flag name, env var, help, default. */
+export function configOptions<T>(argv: Argv<T>) {
+  return argv
+    .option("config", {
+      type: "string",
+      describe: "YAML file with any of these options (flag names as keys); env: ROSTER_CONFIG",
+    })
+    .config("config", (path: string) => YAML.parse(readFileSync(resolve(path), "utf8")) ?? {})
+    .option("listen", {
+      type: "string",
+      default: "127.0.0.1:8080",
+      describe: "host:port serving gRPC (h2c), gRPC-Web and Connect (HTTP/1.1 and h2c) on one port; env: ROSTER_LISTEN",
+    })
+    .option("mongodb-uri", {
+      type: "string",
+      describe: "MongoDB URI (mongodb://host/db); without it an embedded database is started; env: MONGODB_URI",
+    })
+    .option("data-dir", {
+      type: "string",
+      default: "./data",
+      describe: "folder for the embedded database and server state; env: ROSTER_DATA_DIR",
+    })
+    .option("log-level", {
+      type: "string",
+      default: "info",
+      choices: ["trace", "debug", "info", "warn", "error", "fatal", "silent"],
+      describe: "log level; env: ROSTER_LOG_LEVEL",
+    })
+    .option("restore-window", {
+      type: "string",
+      default: "24h",
+      describe: "how long a deleted user can be restored; env: ROSTER_RESTORE_WINDOW",
+    })
+    .option("default-deadline", {
+      type: "string",
+      default: "30s",
+      describe: "deadline of calls whose client sets none; env: ROSTER_DEFAULT_DEADLINE",
+    })
+    .option("max-deadline", {
+      type: "string",
+      default: "5m",
+      describe: "largest deadline a client may ask for; env: ROSTER_MAX_DEADLINE",
+    })
+    .option("max-request-bytes", {
+      type: "number",
+      default: 4 * 1024 * 1024,
+      describe: "largest request message accepted, in bytes; env: ROSTER_MAX_REQUEST_BYTES",
+    })
+    .option("cors-origins", {
+      type: "string",
+      default: "*",
+      describe: "comma-separated origins allowed by CORS, or *; env: ROSTER_CORS_ORIGINS",
+    })
+    .option("bootstrap-admin", {
+      type: "boolean",
+      default: true,
+      describe:
+        "on a first start with an empty database, create user `admin` and print an API key for it once; env: ROSTER_BOOTSTRAP_ADMIN",
+    })
+    .option("shutdown-timeout", {
+      type: "string",
+      default: "30s",
+      describe: "how long in-flight calls may finish after SIGTERM; env: ROSTER_SHUTDOWN_TIMEOUT",
+    })
+    .option("sweep-interval", {
+      type: "string",
+      default: "1m",
+      describe: "how often expired tokens, invitations and claims are swept; env: ROSTER_SWEEP_INTERVAL",
+    });
+}
+
+type ParsedOptions = Awaited<ReturnType<ReturnType<typeof configOptions>["parse"]>>;
+
+/** Turn parsed options into a Config, validating as it goes. */
+export function configFromOptions(o: ParsedOptions): Config {
+  const mongodbUri = (o["mongodb-uri"] as string | undefined) || process.env.MONGODB_URI || undefined;
+  const listen = String(o.listen);
+  if (!/^[^:]*:\d+$/.test(listen) && !/^\[.*\]:\d+$/.test(listen)) {
+    throw new Error(`--listen must be host:port, not "${listen}"`);
+  }
+  return {
+    listen,
+    mongodbUri,
+    dataDir: resolve(String(o["data-dir"])),
+    logLevel: String(o["log-level"]),
+    restoreWindowMs: parseDuration(String(o["restore-window"])),
+    defaultDeadlineMs: parseDuration(String(o["default-deadline"])),
+    maxDeadlineMs: parseDuration(String(o["max-deadline"])),
+    maxRequestBytes: Number(o["max-request-bytes"]),
+    corsOrigins: String(o["cors-origins"])
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+    bootstrapAdmin: Boolean(o["bootstrap-admin"]),
+    shutdownTimeoutMs: parseDuration(String(o["shutdown-timeout"])),
+    sweepIntervalMs: parseDuration(String(o["sweep-interval"])),
+  };
+}

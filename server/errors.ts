@@ -1,0 +1,159 @@
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import {
+  BadRequest_FieldViolationSchema,
+  BadRequestSchema,
+  ErrorInfoSchema,
+} from "../gen/google/rpc/error_details_pb.js";
+
+/** The `domain` of every `google.rpc.ErrorInfo` Roster sends. */
+export const errorDomain = "roster";
+
+/**
+ * A named error: a code and a message template, defined once, so that
+ * clients and tests can match on `reason` (sent as `google.rpc.ErrorInfo`).
+ */
+export interface DefinedError<A extends string> {
+  readonly reason: string;
+  readonly code: Code;
+  (attributes: Record<A, string | number>, cause?: unknown): ConnectError;
+  /** Whether `err` was made by this definition. */
+  is(err: unknown): err is ConnectError;
+}
+
+/**
+ * Define an error. `template` names attributes in braces
+ * (`user {user_id} not found`); they are filled in and also sent as the
+ * metadata of the `ErrorInfo` detail.
+ */
+export function defineError<A extends string = never>(
+  reason: string,
+  code: Code,
+  template: string,
+): DefinedError<A> {
+  const make = (attributes: Record<A, string | number>, cause?: unknown) => {
+    const metadata: Record<string, string> = {};
+    for (const [k, v] of Object.entries(attributes)) metadata[k] = String(v);
+    const message = template.replace(/\{(\w+)\}/g, (_, k: string) => metadata[k] ?? `{${k}}`);
+    return new ConnectError(
+      message,
+      code,
+      undefined,
+      [{ desc: ErrorInfoSchema, value: { reason, domain: errorDomain, metadata } }],
+      cause,
+    );
+  };
+  const is = (err: unknown): err is ConnectError =>
+    err instanceof ConnectError &&
+    err.findDetails(ErrorInfoSchema).some((d) => d.reason === reason && d.domain === errorDomain);
+  return Object.assign(make, { reason, code, is });
+}
+
+/** One invalid field of a request. */
+export interface FieldViolation {
+  field: string;
+  description: string;
+}
+
+/**
+ * INVALID_ARGUMENT with a `google.rpc.BadRequest` detail naming every
+ * invalid field, so that clients can show all problems at once.
+ */
+export function invalidArgument(violations: FieldViolation[]): ConnectError {
+  const message = violations.map((v) => `${v.field}: ${v.description}`).join("; ");
+  return new ConnectError(message, Code.InvalidArgument, undefined, [
+    {
+      desc: BadRequestSchema,
+      value: create(BadRequestSchema, {
+        fieldViolations: violations.map((v) => create(BadRequest_FieldViolationSchema, v)),
+      }),
+    },
+    { desc: ErrorInfoSchema, value: { reason: "INVALID_ARGUMENT", domain: errorDomain, metadata: {} } },
+  ]);
+}
+
+// Authentication and authorization.
+export const errUnauthenticated = defineError(
+  "UNAUTHENTICATED",
+  Code.Unauthenticated,
+  "missing, invalid or expired credentials",
+);
+export const errMissingRight = defineError<"right">(
+  "MISSING_RIGHT",
+  Code.PermissionDenied,
+  "this call needs the right {right}",
+);
+export const errAdminOnlyPaths = defineError<"paths">(
+  "ADMIN_ONLY_FIELDS",
+  Code.PermissionDenied,
+  "only admins may change or read: {paths}",
+);
+
+// Field masks and paging.
+export const errUnknownPaths = defineError<"paths">(
+  "UNKNOWN_FIELD_PATHS",
+  Code.InvalidArgument,
+  "unknown or forbidden field mask paths: {paths}",
+);
+export const errReadOnlyPaths = defineError<"paths">(
+  "READ_ONLY_FIELD_PATHS",
+  Code.InvalidArgument,
+  "these fields cannot be changed: {paths}",
+);
+export const errInvalidPageToken = defineError(
+  "INVALID_PAGE_TOKEN",
+  Code.InvalidArgument,
+  "the page token is invalid or belongs to a different query",
+);
+export const errInvalidOrder = defineError<"order" | "allowed">(
+  "INVALID_ORDER",
+  Code.InvalidArgument,
+  "cannot order by {order}; use one of {allowed}, optionally with a leading -",
+);
+
+// Users.
+export const errUserNotFound = defineError<"user_id">(
+  "USER_NOT_FOUND",
+  Code.NotFound,
+  "user {user_id} not found",
+);
+export const errUserIdTaken = defineError<"user_id">(
+  "USER_ID_TAKEN",
+  Code.AlreadyExists,
+  "user id {user_id} is taken (ids of deleted users stay reserved until purged)",
+);
+export const errEmailTaken = defineError<"email">(
+  "EMAIL_TAKEN",
+  Code.AlreadyExists,
+  "email address {email} belongs to another user",
+);
+export const errEtagMismatch = defineError<"user_id">(
+  "ETAG_MISMATCH",
+  Code.Aborted,
+  "user {user_id} changed since it was read; read it again and retry",
+);
+export const errConcurrentUpdate = defineError<"user_id">(
+  "CONCURRENT_UPDATE",
+  Code.Aborted,
+  "user {user_id} is being changed by another request; retry",
+);
+export const errUserNotDeleted = defineError<"user_id">(
+  "USER_NOT_DELETED",
+  Code.FailedPrecondition,
+  "user {user_id} is not deleted",
+);
+export const errRestoreWindowPassed = defineError<"user_id" | "deleted_at">(
+  "RESTORE_WINDOW_PASSED",
+  Code.FailedPrecondition,
+  "user {user_id} was deleted at {deleted_at}, too long ago to restore; it can only be purged",
+);
+export const errLastAdmin = defineError<"user_id">(
+  "LAST_ADMIN",
+  Code.FailedPrecondition,
+  "user {user_id} is the last approved admin and must stay an approved admin",
+);
+export const errAdminChangeBusy = defineError(
+  "ADMIN_CHANGE_BUSY",
+  Code.Aborted,
+  "another change to the set of admins is in progress; retry",
+);

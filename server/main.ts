@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { startServer } from "./app.js";
+import { configFromOptions, configOptions } from "./config.js";
+import { startEmbeddedDatabase } from "./database/embedded-database.js";
+import { createLogger } from "./log.js";
+import { join } from "node:path";
+import { projectRoot } from "./paths.js";
+import { openStore } from "./store/store.js";
+import { bootstrapAdmin } from "./users/bootstrap-admin.js";
+import { userIdProblem } from "./users/user-validation.js";
+
+await yargs(hideBin(process.argv))
+  .scriptName("roster-server")
+  .env("ROSTER")
+  .strict()
+  .command(
+    ["serve", "$0"],
+    "Serve the Roster API (gRPC, gRPC-Web and Connect) until SIGTERM or SIGINT",
+    (y) => configOptions(y),
+    async (argv) => {
+      const config = configFromOptions(argv);
+      const log = createLogger(config.logLevel);
+      const server = await startServer(config, log);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ signal }, "shutting down");
+        server.stop().then(
+          () => {
+            log.info("stopped");
+            process.exit(0);
+          },
+          (err) => {
+            log.error({ err }, "unclean shutdown");
+            process.exit(1);
+          },
+        );
+      };
+      process.on("SIGTERM", () => stop("SIGTERM"));
+      process.on("SIGINT", () => stop("SIGINT"));
+    },
+  )
+  .command(
+    "bootstrap-admin",
+    "Create (or reuse) an approved admin and print a fresh API key for it as one JSON line",
+    (y) =>
+      configOptions(y)
+        .option("user-id", { type: "string", default: "admin", describe: "id of the admin user" })
+        .option("email", { type: "string", default: "admin@localhost", describe: "email address, if the user is created" }),
+    async (argv) => {
+      const problem = userIdProblem(argv["user-id"]);
+      if (problem) throw new Error(`--user-id ${problem}`);
+      const config = configFromOptions(argv);
+      const log = createLogger(config.logLevel === "info" ? "warn" : config.logLevel);
+      const embedded = config.mongodbUri
+        ? undefined
+        : await startEmbeddedDatabase({
+            dataDir: join(config.dataDir, "db"),
+            cacheDir: process.env.ROSTER_CACHE_DIR ?? join(projectRoot, ".cache"),
+            log: (msg) => log.info(msg),
+          });
+      const store = await openStore(config.mongodbUri ?? `${embedded?.uri}roster`);
+      try {
+        await store.ensureIndexes();
+        const admin = await bootstrapAdmin(store, { userId: argv["user-id"], email: argv.email });
+        process.stdout.write(`${JSON.stringify({ user_id: admin.userId, api_key: admin.apiKey, created: admin.created })}\n`);
+      } finally {
+        await store.close();
+        await embedded?.stop();
+      }
+    },
+  )
+  .help()
+  .parseAsync();

@@ -1,0 +1,61 @@
+import { type Collection, type Db, type Document, type IndexDescription, MongoClient, MongoServerError } from "mongodb";
+
+/** An open connection to the database, and the name of the database used. */
+export interface Database {
+  client: MongoClient;
+  db: Db;
+}
+
+/**
+ * Connect to MongoDB (or FerretDB). The database name comes from the URI's
+ * path and defaults to `roster`.
+ */
+export async function connectDatabase(uri: string): Promise<Database> {
+  const client = new MongoClient(uri, {
+    serverSelectionTimeoutMS: 10_000,
+    // The server is stateless; a small pool per process keeps FerretDB's
+    // SQLite backend from queueing too many writers at once.
+    maxPoolSize: 50,
+    appName: "roster",
+  });
+  await client.connect();
+  const db = client.db(new URL(uri.replace(/^mongodb(\+srv)?:/, "http:")).pathname.slice(1) || "roster");
+  return { client, db };
+}
+
+/** Whether the database answers a ping within `timeoutMs`. */
+export async function pingDatabase(database: Database, timeoutMs = 2000): Promise<boolean> {
+  try {
+    await database.db.command({ ping: 1 }, { timeoutMS: timeoutMs });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `err` is a duplicate-key error of a unique index. */
+export function isDuplicateKeyError(err: unknown): err is MongoServerError {
+  return err instanceof MongoServerError && err.code === 11000;
+}
+
+/**
+ * The field of the unique index a duplicate-key error is about, when the
+ * server says (MongoDB does in `keyPattern`; FerretDB 1.x does not, so
+ * callers must then find out by looking).
+ */
+export function duplicateKeyField(err: MongoServerError): string | undefined {
+  const pattern = err.keyPattern as Record<string, unknown> | undefined;
+  return pattern ? Object.keys(pattern)[0] : undefined;
+}
+
+/**
+ * Create indexes one call per index. FerretDB 1.24 panics (and drops the
+ * connection) when one createIndexes command names several indexes that
+ * already exist, which is every start after the first.
+ */
+export async function ensureIndexes<T extends Document>(
+  collection: Collection<T>,
+  indexes: readonly IndexDescription[],
+): Promise<void> {
+  for (const index of indexes) await collection.createIndexes([index]);
+}

@@ -1,0 +1,57 @@
+import { randomBytes } from "node:crypto";
+import { claimsCollection, sweepClaims } from "./claims.js";
+import { connectDatabase, type Database, isDuplicateKeyError, pingDatabase } from "./database.js";
+import { createTokensStore, type TokensStore } from "./tokens-store.js";
+import { createUsersStore, type UsersStore } from "./users-store.js";
+
+/** Everything the registries need from the database. */
+export interface Store {
+  users: UsersStore;
+  tokens: TokensStore;
+  /** Create every index; the server is not ready before this resolves. */
+  ensureIndexes(): Promise<void>;
+  /** Whether the database answers. */
+  ping(timeoutMs?: number): Promise<boolean>;
+  /**
+   * A random key shared by every server instance on this database, made on
+   * first use (page-token signatures).
+   */
+  secret(name: string): Promise<Buffer>;
+  /** Remove expired records; returns counts by kind. */
+  sweep(now: Date): Promise<Record<string, number>>;
+  close(): Promise<void>;
+}
+
+export async function openStore(uri: string): Promise<Store> {
+  const database: Database = await connectDatabase(uri);
+  const users = createUsersStore(database.db);
+  const tokens = createTokensStore(database.db);
+  const claims = claimsCollection(database.db);
+  const secrets = database.db.collection<{ _id: string; key: string }>("secrets");
+  return {
+    users,
+    tokens,
+    async ensureIndexes() {
+      await users.ensureIndexes();
+      await tokens.ensureIndexes();
+    },
+    ping: (timeoutMs) => pingDatabase(database, timeoutMs),
+    async secret(name) {
+      try {
+        await secrets.insertOne({ _id: name, key: randomBytes(32).toString("base64") });
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+      }
+      const doc = await secrets.findOne({ _id: name });
+      if (!doc) throw new Error(`secret ${name} vanished`);
+      return Buffer.from(doc.key, "base64");
+    },
+    async sweep(now) {
+      return {
+        tokens: await tokens.sweepExpired(now),
+        claims: await sweepClaims(claims),
+      };
+    },
+    close: () => database.client.close(),
+  };
+}

@@ -1,0 +1,98 @@
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import type { Counter, Histogram } from "prom-client";
+import { authenticate } from "../access/authenticate.js";
+import { callerKey, requireRight } from "../access/caller.js";
+import { accessRuleOf } from "../access/rights-table.js";
+import { errMissingRight } from "../errors.js";
+import type { Logger } from "../log.js";
+import { databaseErrorCode } from "../store/database-errors.js";
+import type { Store } from "../store/store.js";
+
+/**
+ * Resolve the caller from the bearer token and check the rights table.
+ * Runs before every handler.
+ */
+export function authInterceptor(store: Store): Interceptor {
+  return (next) => async (req) => {
+    const rule = accessRuleOf(req.method);
+    if (!rule) throw errMissingRight({ right: "(none defined for this method)" });
+    const caller = await authenticate(store, req.header.get("authorization"));
+    req.contextValues.set(callerKey, caller);
+    if ("right" in rule) {
+      requireRight(caller, rule.right);
+    } else if ("self" in rule) {
+      const target = req.stream ? undefined : rule.target(req.message);
+      requireRight(caller, caller && target === caller.userId ? rule.self : rule.others);
+    }
+    return next(req);
+  };
+}
+
+/**
+ * Give unary calls without a client deadline the default one, so that no
+ * call runs unbounded; handlers pass the remaining time to the database.
+ */
+export function deadlineInterceptor(defaultDeadlineMs: number): Interceptor {
+  return (next) => async (req) => {
+    if (req.stream || req.header.has("grpc-timeout") || req.header.has("connect-timeout-ms")) return next(req);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new ConnectError(`no answer within the default deadline of ${defaultDeadlineMs} ms`, Code.DeadlineExceeded)),
+        defaultDeadlineMs,
+      );
+    });
+    try {
+      return await Promise.race([next(req), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+/**
+ * Log every call and count it; turn stray exceptions into INTERNAL (logged
+ * with their stack, sent without it) and database timeouts and outages into
+ * DEADLINE_EXCEEDED and UNAVAILABLE.
+ */
+export function observeInterceptor(
+  log: Logger,
+  metrics: { calls: Counter<string>; duration: Histogram<string> },
+): Interceptor {
+  return (next) => async (req) => {
+    const started = performance.now();
+    const method = `${req.service.typeName}/${req.method.name}`;
+    let code = "ok";
+    try {
+      return await next(req);
+    } catch (err) {
+      let error: ConnectError;
+      if (err instanceof ConnectError) {
+        error = err;
+      } else {
+        const dbCode = databaseErrorCode(err);
+        if (dbCode !== undefined) {
+          error = new ConnectError(
+            dbCode === Code.DeadlineExceeded ? "the database did not answer in time" : "the database is unavailable",
+            dbCode,
+          );
+          log.warn({ method, err }, "database error");
+        } else {
+          error = new ConnectError("internal error", Code.Internal);
+          log.error({ method, err }, "unexpected error");
+        }
+      }
+      code = Code[error.code] ?? "unknown";
+      throw error;
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      metrics.calls.inc({ method, code });
+      metrics.duration.observe({ method }, seconds);
+      const caller = req.contextValues.get(callerKey);
+      log.info(
+        { method, protocol: req.header.get("content-type"), code, ms: Math.round(seconds * 1000), caller: caller?.userId },
+        "rpc",
+      );
+    }
+  };
+}

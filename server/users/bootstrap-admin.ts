@@ -1,0 +1,65 @@
+import { Right } from "../../gen/roster/v1/rights_pb.js";
+import { issueApiKey } from "../access/api-keys.js";
+import { errUserIdTaken } from "../errors.js";
+import type { Store } from "../store/store.js";
+
+/** The id under which the server acts on its own (bootstrap, sweeps). */
+export const systemActor = "system";
+
+/**
+ * Make sure `userId` is an approved admin (creating it with `email` if it
+ * does not exist) and issue a fresh API key with every right for it. This is
+ * how an operator gets in on a new installation, and back in when every
+ * admin key is lost.
+ */
+export async function bootstrapAdmin(
+  store: Store,
+  options: { userId: string; email: string },
+): Promise<{ userId: string; apiKey: string; created: boolean }> {
+  let created = false;
+  let user = await store.users.getDocument(options.userId);
+  if (!user) {
+    const now = new Date();
+    try {
+      user = await store.users.insert({
+        user_id: options.userId,
+        name: "Administrator",
+        description: "",
+        primary_email_address: options.email,
+        email_key: options.email.toLowerCase(),
+        primary_email_address_validated_at: null,
+        attributes: {},
+        state: "APPROVED",
+        state_description: "",
+        admin: true,
+        require_password_update: false,
+        password_hash: null,
+        password_updated_at: null,
+        created_at: now,
+        updated_at: now,
+        deleted_at: null,
+      });
+      created = true;
+    } catch (err) {
+      // Created concurrently by another instance: use that one.
+      if (!errUserIdTaken.is(err)) throw err;
+      user = await store.users.getDocument(options.userId);
+      if (!user) throw err;
+    }
+  }
+  if (!user.admin || user.state !== "APPROVED") {
+    user = await store.users.update(options.userId, (current) => ({
+      ...current,
+      admin: true,
+      state: "APPROVED",
+      updated_at: new Date(),
+    }));
+  }
+  const key = await issueApiKey(store, user, {
+    name: "bootstrap",
+    rights: [Right.USER_ALL, Right.ADMIN_ALL],
+    expiresAt: null,
+    createdBy: systemActor,
+  });
+  return { userId: user.user_id, apiKey: key.secret, created };
+}

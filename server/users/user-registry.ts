@@ -1,0 +1,345 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { createHash } from "node:crypto";
+import { Right } from "../../gen/roster/v1/rights_pb.js";
+import { State, type User, UserSchema } from "../../gen/roster/v1/user_pb.js";
+import type { UserRegistry } from "../../gen/roster/v1/user_registry_pb.js";
+import { type Caller, callerOf, holds, requireCaller } from "../access/caller.js";
+import type { PasswordHasher, PasswordPolicy } from "../access/passwords.js";
+import { passwordProblem } from "../access/passwords.js";
+import { maxTimeMS } from "../deadline.js";
+import {
+  errAdminOnlyPaths,
+  errMissingRight,
+  errRestoreWindowPassed,
+  errUserNotDeleted,
+  errUserNotFound,
+  invalidArgument,
+} from "../errors.js";
+import { resolveReadMask, resolveUpdateMask } from "../fieldmask.js";
+import type { Paginator } from "../pagination.js";
+import type { Store } from "../store/store.js";
+import {
+  documentValue,
+  stateName,
+  type UserDocument,
+  type UserField,
+  userFromDocument,
+} from "../store/user-documents.js";
+import { alwaysReturnedFields, type UserFilter, type UserOrderField, userOrderFields } from "../store/users-store.js";
+import { userFieldRules } from "./user-fields.js";
+import { attributeKeyPattern, userIdProblem, validateUserFields } from "./user-validation.js";
+
+export interface UserRegistryDeps {
+  store: Store;
+  paginator: Paginator;
+  hasher: PasswordHasher;
+  passwordPolicy: PasswordPolicy;
+  isCommonPassword: (password: string) => boolean;
+  restoreWindowMs: number;
+  defaultDeadlineMs: number;
+}
+
+/** Fields a caller sets when creating a user (the rest are the server's). */
+const creatableFields: readonly UserField[] = [
+  "user_id",
+  "name",
+  "description",
+  "primary_email_address",
+  "primary_email_address_validated_at",
+  "attributes",
+  "state",
+  "state_description",
+  "admin",
+  "require_password_update",
+];
+
+const orders = Object.keys(userOrderFields) as UserOrderField[];
+
+/** Longest text accepted by the search filters. */
+const maxSearchText = 200;
+
+/** Most ids plus emails one BatchGet may ask for. */
+const maxBatch = 1000;
+
+export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserRegistry> {
+  const { store } = deps;
+  const timeout = (ctx: HandlerContext) => maxTimeMS(ctx, deps.defaultDeadlineMs);
+  const mayReadPrivate = (caller: Caller, userId: string) =>
+    caller.userId === userId || holds(caller, Right.ADMIN_USERS_READ);
+
+  function requireUserId(userId: string, field = "user_id") {
+    const problem = userIdProblem(userId);
+    if (problem) throw invalidArgument([{ field, description: problem }]);
+  }
+
+  /** List or search: one page of users matching `filter`. */
+  async function page(
+    filter: UserFilter,
+    request: { fieldMask?: { paths: string[] }; order: string; limit: number; page: number; pageToken: string },
+    ctx: HandlerContext,
+  ) {
+    const fields = resolveReadMask(userFieldRules, request.fieldMask?.paths ?? [], true);
+    const fingerprint = createHash("sha256").update(JSON.stringify(filter)).digest("base64url").slice(0, 16);
+    const pageRequest = deps.paginator.parse(request, orders, fingerprint);
+    const result = await store.users.list({
+      filter,
+      order: pageRequest.order,
+      after: pageRequest.after,
+      skip: pageRequest.skip,
+      limit: pageRequest.limit,
+      fields,
+      count: "exact",
+      maxTimeMS: timeout(ctx),
+    });
+    ctx.responseHeader.set("x-total-count", String(result.total));
+    const last = result.users.at(-1);
+    return {
+      users: result.users.map(userFromDocument),
+      nextPageToken:
+        result.more && last?.user_id
+          ? deps.paginator.nextToken(pageRequest.order, fingerprint, result.sortValues.at(-1), last.user_id)
+          : "",
+      totalSize: BigInt(result.total),
+    };
+  }
+
+  /** The user as an Update or Restore returns it: the given fields, the always-returned ones and the etag. */
+  function partialUser(doc: UserDocument, fields: readonly UserField[]): User {
+    const picked: Partial<UserDocument> = {};
+    for (const f of [...alwaysReturnedFields, ...fields, "etag" as const]) {
+      (picked as Record<string, unknown>)[f] = doc[f];
+    }
+    return userFromDocument(picked);
+  }
+
+  /** Deactivated or deleted users lose every token at once; reactivation does not bring them back. */
+  async function revokeIfDeactivated(before: UserDocument, after: UserDocument) {
+    const active = (d: UserDocument) => d.state === "APPROVED" && d.deleted_at === null;
+    if (active(before) && !active(after)) await store.tokens.deleteMany({ userRef: after._id });
+  }
+
+  return {
+    async create(req, ctx) {
+      const caller = callerOf(ctx);
+      const admin = holds(caller, Right.ADMIN_USERS_WRITE);
+      if (!admin) throw errMissingRight({ right: "RIGHT_ADMIN_USERS_WRITE" });
+      const user = req.user ?? create(UserSchema);
+      const given = creatableFields.filter((f) => f === "user_id" || f === "primary_email_address" || isSet(user, f));
+      const adminOnly = given.filter((f) => userFieldRules[f].update === "admin");
+      if (!admin && adminOnly.length > 0) throw errAdminOnlyPaths({ paths: adminOnly.join(", ") });
+      validateUserFields(user, given);
+      let passwordHash: string | null = null;
+      if (req.password) {
+        const problem = passwordProblem(
+          req.password,
+          deps.passwordPolicy,
+          { userId: user.userId, email: user.primaryEmailAddress },
+          deps.isCommonPassword,
+        );
+        if (problem) throw invalidArgument([{ field: "password", description: problem }]);
+        passwordHash = await deps.hasher.hash(req.password);
+      }
+      const now = new Date();
+      const doc = await store.users.insert({
+        user_id: user.userId,
+        name: user.name,
+        description: user.description,
+        primary_email_address: user.primaryEmailAddress,
+        email_key: user.primaryEmailAddress.toLowerCase(),
+        primary_email_address_validated_at: documentValue(user, "primary_email_address_validated_at") as Date | null,
+        attributes: { ...user.attributes },
+        state: user.state === State.UNSPECIFIED ? "APPROVED" : stateName(user.state),
+        state_description: user.stateDescription,
+        admin: user.admin,
+        require_password_update: user.requirePasswordUpdate,
+        password_hash: passwordHash,
+        password_updated_at: passwordHash ? now : null,
+        created_at: now,
+        updated_at: now,
+        deleted_at: null,
+      });
+      return { user: userFromDocument(doc) };
+    },
+
+    async get(req, ctx) {
+      const caller = requireCaller(ctx);
+      requireUserId(req.userId);
+      const fields = resolveReadMask(userFieldRules, req.fieldMask?.paths ?? [], mayReadPrivate(caller, req.userId));
+      const doc = await store.users.get(req.userId, fields, { maxTimeMS: timeout(ctx) });
+      if (!doc) throw errUserNotFound({ user_id: req.userId });
+      return { user: userFromDocument(doc) };
+    },
+
+    async getCurrent(req, ctx) {
+      const caller = requireCaller(ctx);
+      const fields = resolveReadMask(userFieldRules, req.fieldMask?.paths ?? [], true);
+      const doc = await store.users.get(caller.userId, fields, { maxTimeMS: timeout(ctx) });
+      if (!doc) throw errUserNotFound({ user_id: caller.userId });
+      return { user: userFromDocument(doc) };
+    },
+
+    async batchGet(req, ctx) {
+      const caller = requireCaller(ctx);
+      const adminRead = holds(caller, Right.ADMIN_USERS_READ);
+      if (req.userIds.length + req.emailAddresses.length > maxBatch) {
+        throw invalidArgument([{ field: "user_ids", description: `at most ${maxBatch} ids and emails in all` }]);
+      }
+      // Looking users up by email would tell anybody which addresses are registered.
+      if (req.emailAddresses.length > 0 && !adminRead) throw errMissingRight({ right: "RIGHT_ADMIN_USERS_READ" });
+      req.userIds.forEach((id, i) => requireUserId(id, `user_ids[${i}]`));
+      const onlySelf = req.userIds.every((id) => id === caller.userId) && req.emailAddresses.length === 0;
+      const fields = resolveReadMask(userFieldRules, req.fieldMask?.paths ?? [], adminRead || onlySelf);
+      const docs = await store.users.getMany(req.userIds, req.emailAddresses, fields, timeout(ctx));
+      const byId = new Map(docs.map((d) => [d.user_id, d]));
+      const byEmail = new Map(docs.map((d) => [d.email_key, d]));
+      const users: User[] = [];
+      const seen = new Set<string>();
+      const take = (d: Partial<UserDocument>) => {
+        if (d.user_id && !seen.has(d.user_id)) {
+          seen.add(d.user_id);
+          const { email_key: _, ...rest } = d;
+          users.push(userFromDocument(rest));
+        }
+      };
+      const missingUserIds: string[] = [];
+      const missingEmailAddresses: string[] = [];
+      for (const id of req.userIds) {
+        const d = byId.get(id);
+        if (d) take(d);
+        else missingUserIds.push(id);
+      }
+      for (const email of req.emailAddresses) {
+        const d = byEmail.get(email.toLowerCase());
+        if (d) take(d);
+        else missingEmailAddresses.push(email);
+      }
+      return { users, missingUserIds, missingEmailAddresses };
+    },
+
+    async list(req, ctx) {
+      return page({ deleted: req.deleted }, req, ctx);
+    },
+
+    async search(req, ctx) {
+      const problems: { field: string; description: string }[] = [];
+      const text = (field: string, value: string) => {
+        if (value.length > maxSearchText) problems.push({ field, description: `must be at most ${maxSearchText} characters` });
+        return value || undefined;
+      };
+      for (const key of Object.keys(req.attributesContain)) {
+        if (!attributeKeyPattern.test(key)) {
+          problems.push({ field: `attributes_contain.${key}`, description: `key must match ${attributeKeyPattern.source}` });
+        }
+      }
+      const states = req.state.map((s, i) => {
+        if (!(s in State) || s === State.UNSPECIFIED) problems.push({ field: `state[${i}]`, description: "must be a valid state" });
+        return s;
+      });
+      const filter: UserFilter = {
+        deleted: req.deleted,
+        query: text("query", req.query),
+        idContains: text("id_contains", req.idContains),
+        nameContains: text("name_contains", req.nameContains),
+        descriptionContains: text("description_contains", req.descriptionContains),
+        emailContains: text("email_contains", req.emailContains),
+        admin: req.admin,
+        attributesContain: { ...req.attributesContain },
+      };
+      if (problems.length > 0) throw invalidArgument(problems);
+      filter.states = states.map(stateName);
+      return page(filter, req, ctx);
+    },
+
+    async update(req, ctx) {
+      const caller = requireCaller(ctx);
+      const user = req.user ?? create(UserSchema);
+      requireUserId(user.userId, "user.user_id");
+      const paths = resolveUpdateMask(userFieldRules, req.updateMask?.paths ?? [], holds(caller, Right.ADMIN_USERS_WRITE));
+      validateUserFields(user, paths);
+      let before: UserDocument | undefined;
+      const after = await store.users.update(
+        user.userId,
+        (current) => {
+          before = current;
+          if (paths.length === 0) return undefined;
+          const next: UserDocument = { ...current, updated_at: new Date() };
+          for (const path of paths) (next as unknown as Record<string, unknown>)[path] = documentValue(user, path);
+          if (paths.includes("primary_email_address")) {
+            next.email_key = next.primary_email_address.toLowerCase();
+            if (next.email_key !== current.email_key && !paths.includes("primary_email_address_validated_at")) {
+              next.primary_email_address_validated_at = null;
+            }
+          }
+          return next;
+        },
+        { etag: user.etag || undefined, maxTimeMS: timeout(ctx) },
+      );
+      if (before) await revokeIfDeactivated(before, after);
+      return { user: partialUser(after, paths) };
+    },
+
+    async delete(req, ctx) {
+      requireUserId(req.userId);
+      const now = new Date();
+      let before: UserDocument | undefined;
+      const after = await store.users.update(
+        req.userId,
+        (current) => {
+          before = current;
+          return { ...current, deleted_at: now, updated_at: now };
+        },
+        { etag: req.etag || undefined, maxTimeMS: timeout(ctx) },
+      );
+      if (before) await revokeIfDeactivated(before, after);
+      return { restorableUntil: timestampFromDate(new Date(now.getTime() + deps.restoreWindowMs)) };
+    },
+
+    async restore(req, ctx) {
+      requireUserId(req.userId);
+      const restorable = (doc: UserDocument) => {
+        if (!doc.deleted_at) throw errUserNotDeleted({ user_id: req.userId });
+        if (Date.now() - doc.deleted_at.getTime() > deps.restoreWindowMs) {
+          throw errRestoreWindowPassed({ user_id: req.userId, deleted_at: doc.deleted_at.toISOString() });
+        }
+      };
+      const after = await store.users.update(
+        req.userId,
+        (current) => {
+          restorable(current);
+          return { ...current, deleted_at: null, updated_at: new Date() };
+        },
+        { includeDeleted: true, maxTimeMS: timeout(ctx) },
+      );
+      return { user: userFromDocument(after) };
+    },
+
+    async purge(req) {
+      requireUserId(req.userId);
+      const removed = await store.users.purge(req.userId);
+      await store.tokens.deleteMany({ userRef: removed._id });
+      return {};
+    },
+  };
+}
+
+/** Whether a field of a create request carries a value. */
+function isSet(user: User, field: UserField): boolean {
+  switch (field) {
+    case "primary_email_address_validated_at":
+      return user.primaryEmailAddressValidatedAt !== undefined;
+    case "attributes":
+      return Object.keys(user.attributes).length > 0;
+    case "state":
+      return user.state !== State.UNSPECIFIED;
+    case "state_description":
+      return user.stateDescription !== "";
+    case "admin":
+      return user.admin;
+    case "require_password_update":
+      return user.requirePasswordUpdate;
+    default:
+      return true;
+  }
+}

@@ -1,0 +1,82 @@
+import { State, type User } from "../../gen/roster/v1/user_pb.js";
+import { type FieldViolation, invalidArgument } from "../errors.js";
+import type { UserField } from "../store/user-documents.js";
+
+/** User ids: lower-case letters and digits, single dashes between, 2 to 36 characters. */
+export const userIdPattern = /^[a-z0-9](?:[-]?[a-z0-9]){1,}$/;
+export const userIdMaxLength = 36;
+
+/** Attribute keys: never `$`-prefixed or dotted, so they are safe as document keys. */
+export const attributeKeyPattern = /^[a-zA-Z0-9_-]{1,64}$/;
+
+export const limits = {
+  name: 200,
+  description: 2000,
+  email: 254,
+  stateDescription: 1000,
+  attributes: 100,
+  attributeValue: 1000,
+};
+
+// Deliberately loose (RFC 5322 allows far more); it catches typos, and the
+// invitation flow proves an address works by sending to it.
+const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export function userIdProblem(userId: string): string | undefined {
+  if (!userId) return "is required";
+  if (userId.length > userIdMaxLength) return `must be at most ${userIdMaxLength} characters`;
+  if (!userIdPattern.test(userId)) {
+    return "must be 2 or more lower-case letters and digits, with single dashes between them";
+  }
+  return undefined;
+}
+
+/** Check the given fields of `user`; throws INVALID_ARGUMENT naming every problem. */
+export function validateUserFields(user: User, fields: readonly UserField[], prefix = "user."): void {
+  const problems: FieldViolation[] = [];
+  const add = (field: string, description: string) => problems.push({ field: prefix + field, description });
+  const tooLong = (field: UserField, value: string, max: number) => {
+    if ([...value].length > max) add(field, `must be at most ${max} characters`);
+  };
+  for (const field of fields) {
+    switch (field) {
+      case "user_id": {
+        const problem = userIdProblem(user.userId);
+        if (problem) add(field, problem);
+        break;
+      }
+      case "name":
+        tooLong(field, user.name, limits.name);
+        break;
+      case "description":
+        tooLong(field, user.description, limits.description);
+        break;
+      case "primary_email_address":
+        if (!user.primaryEmailAddress) add(field, "is required");
+        else if (user.primaryEmailAddress.length > limits.email || !emailPattern.test(user.primaryEmailAddress)) {
+          add(field, "must be an email address");
+        }
+        break;
+      case "attributes": {
+        const entries = Object.entries(user.attributes);
+        if (entries.length > limits.attributes) add(field, `must have at most ${limits.attributes} entries`);
+        for (const [key, value] of entries) {
+          if (!attributeKeyPattern.test(key)) add(`${field}.${key}`, `key must match ${attributeKeyPattern.source}`);
+          else if (value.length > limits.attributeValue) {
+            add(`${field}.${key}`, `value must be at most ${limits.attributeValue} characters`);
+          }
+        }
+        break;
+      }
+      case "state":
+        if (!(user.state in State) || user.state === State.UNSPECIFIED) add(field, "must be a valid state");
+        break;
+      case "state_description":
+        tooLong(field, user.stateDescription, limits.stateDescription);
+        break;
+      default:
+        break;
+    }
+  }
+  if (problems.length > 0) throw invalidArgument(problems);
+}

@@ -31,17 +31,33 @@ export interface Config {
   sweepIntervalMs: number;
 }
 
+/**
+ * The value of an environment variable, converted to the type of the
+ * default. Options read their own variables (instead of yargs' `.env()`), so
+ * that other ROSTER_* variables, such as the CLI's, are not taken for
+ * unknown options.
+ */
+function fromEnv<T extends string | number | boolean>(name: string, fallback: T): T {
+  const value = process.env[name];
+  if (value === undefined || value === "") return fallback;
+  if (typeof fallback === "number") return Number(value) as T;
+  if (typeof fallback === "boolean") return !/^(0|false|no|off)$/i.test(value) as T;
+  return value as T;
+}
+
 /** Every option of the server, for yargs: flag name, env var, help, default. */
 export function configOptions<T>(argv: Argv<T>) {
   return argv
     .option("config", {
       type: "string",
-      describe: "YAML file with any of these options (flag names as keys); env: ROSTER_CONFIG",
+      default: process.env.ROSTER_CONFIG,
+      describe:
+        "YAML file with any of these options (flag names as keys); flags win over the file, the file over ROSTER_* variables; env: ROSTER_CONFIG",
     })
     .config("config", (path: string) => YAML.parse(readFileSync(resolve(path), "utf8")) ?? {})
     .option("listen", {
       type: "string",
-      default: "127.0.0.1:8080",
+      default: fromEnv("ROSTER_LISTEN", "127.0.0.1:8080"),
       describe: "host:port serving gRPC (h2c), gRPC-Web and Connect (HTTP/1.1 and h2c) on one port; env: ROSTER_LISTEN",
     })
     .option("mongodb-uri", {
@@ -50,54 +66,54 @@ export function configOptions<T>(argv: Argv<T>) {
     })
     .option("data-dir", {
       type: "string",
-      default: "./data",
+      default: fromEnv("ROSTER_DATA_DIR", "./data"),
       describe: "folder for the embedded database and server state; env: ROSTER_DATA_DIR",
     })
     .option("log-level", {
       type: "string",
-      default: "info",
+      default: fromEnv("ROSTER_LOG_LEVEL", "info"),
       choices: ["trace", "debug", "info", "warn", "error", "fatal", "silent"],
       describe: "log level; env: ROSTER_LOG_LEVEL",
     })
     .option("restore-window", {
       type: "string",
-      default: "24h",
+      default: fromEnv("ROSTER_RESTORE_WINDOW", "24h"),
       describe: "how long a deleted user can be restored; env: ROSTER_RESTORE_WINDOW",
     })
     .option("default-deadline", {
       type: "string",
-      default: "30s",
+      default: fromEnv("ROSTER_DEFAULT_DEADLINE", "30s"),
       describe: "deadline of calls whose client sets none; env: ROSTER_DEFAULT_DEADLINE",
     })
     .option("max-deadline", {
       type: "string",
-      default: "5m",
+      default: fromEnv("ROSTER_MAX_DEADLINE", "5m"),
       describe: "largest deadline a client may ask for; env: ROSTER_MAX_DEADLINE",
     })
     .option("max-request-bytes", {
       type: "number",
-      default: 4 * 1024 * 1024,
+      default: fromEnv("ROSTER_MAX_REQUEST_BYTES", 4 * 1024 * 1024),
       describe: "largest request message accepted, in bytes; env: ROSTER_MAX_REQUEST_BYTES",
     })
     .option("cors-origins", {
       type: "string",
-      default: "*",
+      default: fromEnv("ROSTER_CORS_ORIGINS", "*"),
       describe: "comma-separated origins allowed by CORS, or *; env: ROSTER_CORS_ORIGINS",
     })
     .option("bootstrap-admin", {
       type: "boolean",
-      default: true,
+      default: fromEnv("ROSTER_BOOTSTRAP_ADMIN", true),
       describe:
         "on a first start with an empty database, create user `admin` and print an API key for it once; env: ROSTER_BOOTSTRAP_ADMIN",
     })
     .option("shutdown-timeout", {
       type: "string",
-      default: "30s",
+      default: fromEnv("ROSTER_SHUTDOWN_TIMEOUT", "30s"),
       describe: "how long in-flight calls may finish after SIGTERM; env: ROSTER_SHUTDOWN_TIMEOUT",
     })
     .option("sweep-interval", {
       type: "string",
-      default: "1m",
+      default: fromEnv("ROSTER_SWEEP_INTERVAL", "1m"),
       describe: "how often expired tokens, invitations and claims are swept; env: ROSTER_SWEEP_INTERVAL",
     });
 }

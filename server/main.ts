@@ -13,7 +13,6 @@ import { userIdProblem } from "./users/user-validation.js";
 
 await yargs(hideBin(process.argv))
   .scriptName("roster-server")
-  .env("ROSTER")
   .strict()
   .command(
     ["serve", "$0"],

@@ -1,0 +1,49 @@
+/**
+ * `npm test`: start a database for the tests (MONGODB_URI if set, otherwise
+ * an embedded one in a temporary folder, never ./data), run every
+ * `dist/test/**\/*.test.js` with node's test runner, stop the database, and
+ * exit with the runner's code. Extra arguments select test files by name.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { startEmbeddedDatabase } from "../server/database/embedded-database.js";
+import { projectRoot } from "../server/paths.js";
+
+function testFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? testFiles(join(dir, e.name)) : e.name.endsWith(".test.js") ? [join(dir, e.name)] : [],
+  );
+}
+
+const filters = process.argv.slice(2);
+const files = testFiles(join(projectRoot, "dist", "test"))
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort();
+
+const dataDir = mkdtempSync(join(tmpdir(), "roster-test-db-"));
+const embedded = process.env.MONGODB_URI
+  ? undefined
+  : await startEmbeddedDatabase({
+      dataDir,
+      cacheDir: process.env.ROSTER_CACHE_DIR ?? join(projectRoot, ".cache"),
+      log: (msg) => process.stderr.write(`[test database] ${msg}\n`),
+    });
+const baseUri = process.env.MONGODB_URI ?? (embedded?.uri as string);
+
+const concurrency = process.env.ROSTER_TEST_CONCURRENCY ?? "2";
+process.stderr.write(`[tests] ${files.length} files on ${embedded?.kind ?? "MONGODB_URI"}, concurrency ${concurrency}\n`);
+const child = spawn(
+  process.execPath,
+  ["--test", `--test-concurrency=${concurrency}`, "--test-reporter=spec", ...files.map((f) => relative(projectRoot, f))],
+  {
+    cwd: projectRoot,
+    stdio: "inherit",
+    env: { ...process.env, ROSTER_TEST_MONGODB_URI: baseUri, ROSTER_TEST_DATABASE_KIND: embedded?.kind ?? "external" },
+  },
+);
+const code: number = await new Promise((resolve) => child.on("exit", (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+await embedded?.stop();
+rmSync(dataDir, { recursive: true, force: true });
+process.exit(code);

@@ -1,0 +1,84 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { projectRoot } from "../../server/paths.js";
+
+/** A Roster server process started by a test. */
+export interface TestServer {
+  /** http://127.0.0.1:<port> */
+  url: string;
+  /** 127.0.0.1:<port> */
+  address: string;
+  /** API key of the bootstrap admin (user `admin`), printed at first start. */
+  adminKey: string;
+  /** The database URI the server uses. */
+  mongodbUri: string;
+  process: ChildProcess;
+  /** Everything the server wrote to stdout (structured log) and stderr. */
+  stdout(): string;
+  stderr(): string;
+  /** SIGTERM, then wait for exit; returns the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** The URI of a fresh database for one test file, on the test database server. */
+export function testDatabaseUri(name = `roster_test_${randomBytes(6).toString("hex")}`): string {
+  const base = process.env.ROSTER_TEST_MONGODB_URI;
+  if (!base) throw new Error("ROSTER_TEST_MONGODB_URI is not set: run the tests with `npm test`");
+  const m = /^(mongodb(?:\+srv)?:\/\/[^/?]+)\/?([^?]*)(\?.*)?$/.exec(base);
+  if (!m) throw new Error(`cannot parse ${base}`);
+  return `${m[1]}/${name}${m[3] ?? ""}`;
+}
+
+export const serverMain = join(projectRoot, "dist", "server", "main.js");
+
+/**
+ * Start `roster-server serve` on a free port against `mongodbUri` (a fresh
+ * database by default) and wait until it is SERVING.
+ */
+export async function startServer(
+  options: { mongodbUri?: string; args?: string[]; env?: Record<string, string>; expectBootstrap?: boolean } = {},
+): Promise<TestServer> {
+  const mongodbUri = options.mongodbUri ?? testDatabaseUri();
+  const child = spawn(
+    process.execPath,
+    [serverMain, "serve", "--listen", "127.0.0.1:0", "--log-level", "debug", ...(options.args ?? [])],
+    {
+      cwd: projectRoot,
+      env: { ...process.env, MONGODB_URI: mongodbUri, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (d) => (out += d));
+  child.stderr?.on("data", (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+
+  const deadline = Date.now() + 60_000;
+  let address = "";
+  while (Date.now() < deadline) {
+    address ||= /"address":"([^"]+)","database"/.exec(out)?.[1] ?? "";
+    const bootstrapped = options.expectBootstrap === false || /rst_ak_\w+/.test(err);
+    if (address && out.includes('"msg":"serving"') && bootstrapped) break;
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${out}\n${err}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  if (!address || !out.includes('"msg":"serving"')) {
+    child.kill("SIGKILL");
+    throw new Error(`server did not become ready:\n${out}\n${err}`);
+  }
+  return {
+    url: `http://${address}`,
+    address,
+    adminKey: /rst_ak_\w+/.exec(err)?.[0] ?? "",
+    mongodbUri,
+    process: child,
+    stdout: () => out,
+    stderr: () => err,
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      return exited;
+    },
+  };
+}

@@ -4,8 +4,13 @@ import { join } from "node:path";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import * as reflectionV1 from "../gen/grpc/reflection/v1/reflection_pb.js";
 import * as reflectionV1alpha from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { UserAccess } from "../gen/roster/v1/user_access_pb.js";
 import { UserRegistry } from "../gen/roster/v1/user_registry_pb.js";
-import { createPasswordHasher, defaultHashParameters, defaultPasswordPolicy } from "./access/passwords.js";
+import { isCommonPassword } from "./access/common-passwords.js";
+import { createLoginService } from "./access/login.js";
+import { createLoginThrottle } from "./access/login-throttle.js";
+import { createPasswordHasher } from "./access/passwords.js";
+import { userAccess } from "./access/user-access.js";
 import type { Config } from "./config.js";
 import { type EmbeddedDatabase, startEmbeddedDatabase } from "./database/embedded-database.js";
 import type { Logger } from "./log.js";
@@ -33,6 +38,7 @@ export interface RunningServer {
 /** The services this server exposes, as reflection lists them. */
 const services = [
   UserRegistry,
+  UserAccess,
   Health,
   reflectionV1.ServerReflection,
   reflectionV1alpha.ServerReflection,
@@ -67,7 +73,13 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const shutdown = new AbortController();
   let ready = false;
 
-  const hasher = createPasswordHasher(defaultHashParameters, 4);
+  const hasher = createPasswordHasher(config.hashParameters, config.hashConcurrency);
+  const login = await createLoginService({
+    store,
+    hasher,
+    throttle: createLoginThrottle(store.loginAttempts, config.throttle),
+    tokenTtlMs: config.loginTokenTtlMs,
+  });
   const fileRegistry = loadFileRegistry();
   const serviceNames = services.map((s) => s.typeName);
   // The paginator key comes from the database, so it is set once it answers.
@@ -85,9 +97,20 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
           return paginator;
         },
         hasher,
-        passwordPolicy: defaultPasswordPolicy,
-        isCommonPassword: () => false,
+        passwordPolicy: config.passwordPolicy,
+        isCommonPassword,
         restoreWindowMs: config.restoreWindowMs,
+        defaultDeadlineMs: config.defaultDeadlineMs,
+      }),
+    );
+    router.service(
+      UserAccess,
+      userAccess({
+        store,
+        login,
+        hasher,
+        passwordPolicy: config.passwordPolicy,
+        isCommonPassword,
         defaultDeadlineMs: config.defaultDeadlineMs,
       }),
     );

@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import YAML from "yaml";
 import type { Argv } from "yargs";
+import type { ThrottlePolicy } from "./access/login-throttle.js";
+import type { HashParameters, PasswordPolicy } from "./access/passwords.js";
 import { parseDuration } from "./duration.js";
 
 /** Server configuration, from flags, `ROSTER_*` variables and a config file. */
@@ -29,6 +31,13 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** How often the sweeper removes expired records. */
   sweepIntervalMs: number;
+  /** How long login tokens live. */
+  loginTokenTtlMs: number;
+  passwordPolicy: PasswordPolicy;
+  hashParameters: HashParameters;
+  /** Password hashes computed at once (each holds the Argon2 memory). */
+  hashConcurrency: number;
+  throttle: ThrottlePolicy;
 }
 
 /**
@@ -115,6 +124,61 @@ export function configOptions<T>(argv: Argv<T>) {
       type: "string",
       default: fromEnv("ROSTER_SWEEP_INTERVAL", "1m"),
       describe: "how often expired tokens, invitations and claims are swept; env: ROSTER_SWEEP_INTERVAL",
+    })
+    .option("login-token-ttl", {
+      type: "string",
+      default: fromEnv("ROSTER_LOGIN_TOKEN_TTL", "24h"),
+      describe: "how long a login token from Authenticate lives; env: ROSTER_LOGIN_TOKEN_TTL",
+    })
+    .option("password-min-length", {
+      type: "number",
+      default: fromEnv("ROSTER_PASSWORD_MIN_LENGTH", 8),
+      describe: "shortest password accepted (characters); env: ROSTER_PASSWORD_MIN_LENGTH",
+    })
+    .option("password-max-length", {
+      type: "number",
+      default: fromEnv("ROSTER_PASSWORD_MAX_LENGTH", 256),
+      describe: "longest password accepted, at least 64; longer ones are refused, never truncated; env: ROSTER_PASSWORD_MAX_LENGTH",
+    })
+    .option("argon2-memory", {
+      type: "number",
+      default: fromEnv("ROSTER_ARGON2_MEMORY", 19456),
+      describe: "Argon2id memory cost in KiB (OWASP: 19456 = 19 MiB); env: ROSTER_ARGON2_MEMORY",
+    })
+    .option("argon2-iterations", {
+      type: "number",
+      default: fromEnv("ROSTER_ARGON2_ITERATIONS", 2),
+      describe: "Argon2id time cost; env: ROSTER_ARGON2_ITERATIONS",
+    })
+    .option("argon2-parallelism", {
+      type: "number",
+      default: fromEnv("ROSTER_ARGON2_PARALLELISM", 1),
+      describe: "Argon2id lanes; env: ROSTER_ARGON2_PARALLELISM",
+    })
+    .option("hash-concurrency", {
+      type: "number",
+      default: fromEnv("ROSTER_HASH_CONCURRENCY", 4),
+      describe: "password hashes computed at once; more wait; env: ROSTER_HASH_CONCURRENCY",
+    })
+    .option("login-max-failures", {
+      type: "number",
+      default: fromEnv("ROSTER_LOGIN_MAX_FAILURES", 10),
+      describe: "failed logins within the window that lock an account; env: ROSTER_LOGIN_MAX_FAILURES",
+    })
+    .option("login-failure-window", {
+      type: "string",
+      default: fromEnv("ROSTER_LOGIN_FAILURE_WINDOW", "15m"),
+      describe: "how far back failed logins count; env: ROSTER_LOGIN_FAILURE_WINDOW",
+    })
+    .option("login-lockout", {
+      type: "string",
+      default: fromEnv("ROSTER_LOGIN_LOCKOUT", "1m"),
+      describe: "first lock after too many failures; doubles with each further failure; env: ROSTER_LOGIN_LOCKOUT",
+    })
+    .option("login-max-lockout", {
+      type: "string",
+      default: fromEnv("ROSTER_LOGIN_MAX_LOCKOUT", "1h"),
+      describe: "longest lock; env: ROSTER_LOGIN_MAX_LOCKOUT",
     });
 }
 
@@ -127,7 +191,7 @@ export function configFromOptions(o: ParsedOptions): Config {
   if (!/^[^:]*:\d+$/.test(listen) && !/^\[.*\]:\d+$/.test(listen)) {
     throw new Error(`--listen must be host:port, not "${listen}"`);
   }
-  return {
+  const config: Config = {
     listen,
     mongodbUri,
     dataDir: resolve(String(o["data-dir"])),
@@ -143,5 +207,30 @@ export function configFromOptions(o: ParsedOptions): Config {
     bootstrapAdmin: Boolean(o["bootstrap-admin"]),
     shutdownTimeoutMs: parseDuration(String(o["shutdown-timeout"])),
     sweepIntervalMs: parseDuration(String(o["sweep-interval"])),
+    loginTokenTtlMs: parseDuration(String(o["login-token-ttl"])),
+    passwordPolicy: { minLength: positive(o, "password-min-length"), maxLength: positive(o, "password-max-length") },
+    hashParameters: {
+      memoryCost: positive(o, "argon2-memory"),
+      timeCost: positive(o, "argon2-iterations"),
+      parallelism: positive(o, "argon2-parallelism"),
+    },
+    hashConcurrency: positive(o, "hash-concurrency"),
+    throttle: {
+      maxFailures: positive(o, "login-max-failures"),
+      windowMs: parseDuration(String(o["login-failure-window"])),
+      lockoutMs: parseDuration(String(o["login-lockout"])),
+      maxLockoutMs: parseDuration(String(o["login-max-lockout"])),
+    },
   };
+  if (config.passwordPolicy.maxLength < 64) throw new Error("--password-max-length must be at least 64");
+  if (config.passwordPolicy.minLength > config.passwordPolicy.maxLength) {
+    throw new Error("--password-min-length must not exceed --password-max-length");
+  }
+  return config;
+}
+
+function positive(o: Record<string, unknown>, name: string): number {
+  const n = Number(o[name]);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive whole number`);
+  return n;
 }

@@ -157,3 +157,40 @@ export const errAdminChangeBusy = defineError(
   Code.Aborted,
   "another change to the set of admins is in progress; retry",
 );
+
+// Access: passwords, tokens, API keys.
+export const errIncorrectPassword = defineError(
+  "INCORRECT_PASSWORD",
+  Code.Unauthenticated,
+  "the current password is incorrect",
+);
+export const errApiKeyNotFound = defineError<"id" | "user_id">(
+  "API_KEY_NOT_FOUND",
+  Code.NotFound,
+  "API key {id} of user {user_id} not found",
+);
+export const errRightsExceeded = defineError<"rights">(
+  "RIGHTS_EXCEEDED",
+  Code.PermissionDenied,
+  "rights not held by the creator or not available to the user: {rights}",
+);
+export const errNotLoginToken = defineError(
+  "NOT_A_LOGIN_TOKEN",
+  Code.FailedPrecondition,
+  "this call must be made with a login token, not an API key",
+);
+export const errTokenRequestNotFound = defineError<"id">(
+  "TOKEN_REQUEST_NOT_FOUND",
+  Code.NotFound,
+  "token request {id} not found",
+);
+export const errTokenRequestState = defineError<"id" | "status" | "expected">(
+  "TOKEN_REQUEST_STATE",
+  Code.FailedPrecondition,
+  "token request {id} is {status}, not {expected}",
+);
+export const errTokenBusy = defineError(
+  "TOKEN_BUSY",
+  Code.Aborted,
+  "the record is being changed by another request; retry",
+);

@@ -96,3 +96,11 @@ export function createPaginator(key: Buffer): Paginator {
     },
   };
 }
+
+/** Validate `limit` and 1-based `page` of a small list paged by offset. */
+export function offsetPage(request: { limit: number; page: number }): { skip: number; limit: number } {
+  if (request.limit < 0) throw invalidArgument([{ field: "limit", description: "must not be negative" }]);
+  if (request.page < 0) throw invalidArgument([{ field: "page", description: "must not be negative" }]);
+  const limit = request.limit === 0 ? defaultLimit : Math.min(request.limit, maxLimit);
+  return { limit, skip: request.page > 1 ? (request.page - 1) * limit : 0 };
+}

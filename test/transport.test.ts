@@ -168,6 +168,7 @@ describe("transport", () => {
           "grpc.health.v1.Health",
           "grpc.reflection.v1.ServerReflection",
           "grpc.reflection.v1alpha.ServerReflection",
+          "roster.v1.UserAccess",
           "roster.v1.UserRegistry",
         ],
       );

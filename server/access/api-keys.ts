@@ -15,11 +15,11 @@ export interface IssuedApiKey {
 export async function issueApiKey(
   store: Store,
   user: Pick<UserDocument, "_id" | "user_id">,
-  options: { name: string; rights: readonly Right[]; expiresAt: Date | null; createdBy: string },
+  options: { id?: string; name: string; rights: readonly Right[]; expiresAt: Date | null; createdBy: string },
 ): Promise<IssuedApiKey> {
   const secret = newToken("apiKey");
   const createdAt = new Date();
-  const id = newRecordId("ak");
+  const id = options.id ?? newRecordId("ak");
   await store.tokens.insert({
     _id: id,
     kind: "api_key",
@@ -32,6 +32,7 @@ export async function issueApiKey(
     expires_at: options.expiresAt,
     last_used_at: null,
     created_by: options.createdBy,
+    revision: 1,
   });
   return { id, secret, createdAt };
 }

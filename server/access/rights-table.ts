@@ -1,6 +1,14 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
 import type {
+  CreateAPIKeyRequest,
+  DeleteAPIKeyRequest,
+  GetAPIKeyRequest,
+  ListAPIKeysRequest,
+  RevokeTokensRequest,
+  UpdateAPIKeyRequest,
+} from "../../gen/roster/v1/user_access_pb.js";
+import type {
   DeleteUserRequest,
   GetUserRequest,
   UpdateUserRequest,
@@ -9,12 +17,14 @@ import type {
 /**
  * What an RPC needs from its caller.
  * - `anonymous`: nothing (the handler may still look at the caller).
+ * - `authenticated`: any valid token (the handler checks further).
  * - `right`: an authenticated caller holding it.
- * - `self`/`others`: the request names a user (`target`); acting on oneself
- *   needs `self`, acting on somebody else needs `others`.
+ * - `self`/`others`: the request names a user (`target`; empty means the
+ *   caller); acting on oneself needs `self`, on somebody else `others`.
  */
 export type AccessRule =
   | { anonymous: true }
+  | { authenticated: true }
   | { right: Right }
   // biome-ignore lint/suspicious/noExplicitAny: the table holds rules of many request types.
   | { self: Right; others: Right; target: (request: any) => string };
@@ -55,6 +65,49 @@ export const accessRules: Record<string, AccessRule> = {
   ),
   "roster.v1.UserRegistry/Restore": { right: Right.ADMIN_USERS_WRITE },
   "roster.v1.UserRegistry/Purge": { right: Right.ADMIN_USERS_WRITE },
+
+  "roster.v1.UserAccess/Authenticate": { anonymous: true },
+  "roster.v1.UserAccess/Logout": { authenticated: true },
+  "roster.v1.UserAccess/ListRights": { authenticated: true },
+  "roster.v1.UserAccess/CreateAPIKey": userRule<CreateAPIKeyRequest>(
+    Right.USER_API_KEYS,
+    Right.ADMIN_USERS_WRITE,
+    (r) => r.userId,
+  ),
+  "roster.v1.UserAccess/ListAPIKeys": userRule<ListAPIKeysRequest>(
+    Right.USER_API_KEYS,
+    Right.ADMIN_USERS_READ,
+    (r) => r.userId,
+  ),
+  "roster.v1.UserAccess/GetAPIKey": userRule<GetAPIKeyRequest>(
+    Right.USER_API_KEYS,
+    Right.ADMIN_USERS_READ,
+    (r) => r.userId,
+  ),
+  "roster.v1.UserAccess/UpdateAPIKey": userRule<UpdateAPIKeyRequest>(
+    Right.USER_API_KEYS,
+    Right.ADMIN_USERS_WRITE,
+    (r) => r.apiKey?.userId ?? "",
+  ),
+  "roster.v1.UserAccess/DeleteAPIKey": userRule<DeleteAPIKeyRequest>(
+    Right.USER_API_KEYS,
+    Right.ADMIN_USERS_WRITE,
+    (r) => r.userId,
+  ),
+  "roster.v1.UserAccess/RevokeTokens": userRule<RevokeTokensRequest>(
+    Right.USER_API_KEYS,
+    Right.ADMIN_USERS_WRITE,
+    (r) => r.userId,
+  ),
+  "roster.v1.UserAccess/UpdatePassword": { right: Right.USER_PASSWORD },
+  "roster.v1.UserAccess/CreateTemporaryPassword": { right: Right.ADMIN_USERS_WRITE },
+  "roster.v1.UserAccess/CreateTokenRequest": { right: Right.USER_API_KEYS },
+  // Own requests need USER_API_KEYS; others' (or all) ADMIN_USERS_READ, checked by the handler.
+  "roster.v1.UserAccess/ListTokenRequests": { right: Right.USER_API_KEYS },
+  "roster.v1.UserAccess/GetTokenRequest": { right: Right.USER_API_KEYS },
+  "roster.v1.UserAccess/GrantTokenRequest": { right: Right.ADMIN_USERS_WRITE },
+  "roster.v1.UserAccess/DenyTokenRequest": { right: Right.ADMIN_USERS_WRITE },
+  "roster.v1.UserAccess/RetrieveTokenRequestKey": { right: Right.USER_API_KEYS },
 };
 
 export function accessRuleOf(method: DescMethod): AccessRule | undefined {

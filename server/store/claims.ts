@@ -63,3 +63,76 @@ export function backoff(attempt: number): Promise<void> {
   const ms = Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random());
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** A document written only through versionedUpdate. */
+export interface Versioned {
+  _id: unknown;
+  revision: number;
+}
+
+export interface VersionedUpdate<T extends Versioned> {
+  collection: Collection<T>;
+  claims: Collection<ClaimDocument>;
+  /** Names the claims: `<scope>:<_id>@<revision>`. */
+  scope: string;
+  /** The current document, or null when there is none. */
+  load(): Promise<T | null>;
+  /** The next document (without `revision`), or undefined for no change. Throwing aborts. */
+  change(current: T): T | undefined;
+  /** Called when the document is missing. */
+  missing(): Error;
+  /**
+   * When set, a lost race fails with this error instead of being retried
+   * (the caller asked for a change relative to what it read, as with etags).
+   */
+  conflict?: () => Error;
+  /** Error when retries run out. */
+  busy(): Error;
+  /**
+   * Wraps the write (claim + replace), for invariants that span documents
+   * (the last-admin guard). Must call `write` and return its result.
+   */
+  around?: (current: T, next: T, write: () => Promise<boolean>) => Promise<boolean>;
+  /** Maps errors of the replace (duplicate keys) to API errors. */
+  writeError?: (err: unknown, current: T, next: T) => never | Promise<never>;
+}
+
+/**
+ * Change one document without losing concurrent changes, on any backend:
+ * read it, compute the next version, claim revision n+1 (only one writer
+ * can), then replace it. A writer that loses re-reads and tries again.
+ */
+export async function versionedUpdate<T extends Versioned>(u: VersionedUpdate<T>): Promise<{ before: T; after: T }> {
+  for (let attempt = 0; attempt < 30; attempt++) {
+    const current = await u.load();
+    if (!current) throw u.missing();
+    const changed = u.change(structuredClone(current));
+    if (!changed) return { before: current, after: current };
+    const next = { ...changed, _id: current._id, revision: current.revision + 1 } as T;
+    const write = async (): Promise<boolean> => {
+      const key = `${u.scope}:${String(current._id)}@${next.revision}`;
+      const claimedAt = Date.now();
+      if (!(await tryClaim(u.claims, key))) {
+        await breakStaleClaim(u.claims, key);
+        return false;
+      }
+      // A holder that took this long may have been declared dead by others.
+      if (Date.now() - claimedAt > claimLeaseMs / 2) return false;
+      try {
+        const filter = { _id: current._id, revision: current.revision } as unknown as Parameters<
+          Collection<T>["replaceOne"]
+        >[0];
+        const result = await u.collection.replaceOne(filter, next);
+        return result.matchedCount === 1;
+      } catch (err) {
+        if (u.writeError) return u.writeError(err, current, next);
+        throw err;
+      }
+    };
+    const written = u.around ? await u.around(current, next, write) : await write();
+    if (written) return { before: current, after: next };
+    if (u.conflict) throw u.conflict();
+    await backoff(attempt);
+  }
+  throw u.busy();
+}

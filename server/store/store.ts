@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { claimsCollection, sweepClaims } from "./claims.js";
 import { connectDatabase, type Database, isDuplicateKeyError, pingDatabase } from "./database.js";
+import { createLoginAttemptsStore, type LoginAttemptsStore } from "./login-attempts-store.js";
+import { createTokenRequestsStore, type TokenRequestsStore } from "./token-requests-store.js";
 import { createTokensStore, type TokensStore } from "./tokens-store.js";
 import { createUsersStore, type UsersStore } from "./users-store.js";
 
@@ -8,6 +10,8 @@ import { createUsersStore, type UsersStore } from "./users-store.js";
 export interface Store {
   users: UsersStore;
   tokens: TokensStore;
+  tokenRequests: TokenRequestsStore;
+  loginAttempts: LoginAttemptsStore;
   /** Create every index; the server is not ready before this resolves. */
   ensureIndexes(): Promise<void>;
   /** Whether the database answers. */
@@ -26,14 +30,20 @@ export async function openStore(uri: string): Promise<Store> {
   const database: Database = await connectDatabase(uri);
   const users = createUsersStore(database.db);
   const tokens = createTokensStore(database.db);
+  const tokenRequests = createTokenRequestsStore(database.db);
+  const loginAttempts = createLoginAttemptsStore(database.db);
   const claims = claimsCollection(database.db);
   const secrets = database.db.collection<{ _id: string; key: string }>("secrets");
   return {
     users,
     tokens,
+    tokenRequests,
+    loginAttempts,
     async ensureIndexes() {
       await users.ensureIndexes();
       await tokens.ensureIndexes();
+      await tokenRequests.ensureIndexes();
+      await loginAttempts.ensureIndexes();
     },
     ping: (timeoutMs) => pingDatabase(database, timeoutMs),
     async secret(name) {
@@ -49,6 +59,7 @@ export async function openStore(uri: string): Promise<Store> {
     async sweep(now) {
       return {
         tokens: await tokens.sweepExpired(now),
+        login_failures: await loginAttempts.sweep(new Date(now.getTime() - 7 * 86_400_000)),
         claims: await sweepClaims(claims),
       };
     },

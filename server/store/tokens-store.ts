@@ -1,4 +1,5 @@
 import type { Collection, Db, Filter, ObjectId } from "mongodb";
+import { type ClaimDocument, claimsCollection, versionedUpdate } from "./claims.js";
 import { ensureIndexes } from "./database.js";
 
 /**
@@ -22,6 +23,8 @@ export interface TokenDocument {
   last_used_at: Date | null;
   /** User id of whoever created it (an admin granting a key to someone). */
   created_by: string;
+  /** Incremented by every change; see claims.ts. */
+  revision: number;
 }
 
 /** Which of a user's tokens an operation is about. */
@@ -40,6 +43,27 @@ export interface TokensStore {
   touch(token: TokenDocument, now: Date): Promise<void>;
   /** Delete the selected tokens; returns how many. */
   deleteMany(selector: TokenSelector): Promise<number>;
+  /** One token of a user by id. */
+  get(userRef: ObjectId, kind: TokenDocument["kind"], id: string): Promise<TokenDocument | null>;
+  /** A page of a user's tokens of one kind, newest first, and the total. */
+  list(
+    userRef: ObjectId,
+    kind: TokenDocument["kind"],
+    page: { skip: number; limit: number; maxTimeMS?: number },
+  ): Promise<{ tokens: TokenDocument[]; total: number }>;
+  /**
+   * Change one token without losing concurrent changes. `change` returns the
+   * next version or undefined for none. Missing: `missing()` is thrown.
+   */
+  update(
+    userRef: ObjectId,
+    kind: TokenDocument["kind"],
+    id: string,
+    change: (current: TokenDocument) => TokenDocument | undefined,
+    errors: { missing: () => Error; busy: () => Error },
+  ): Promise<TokenDocument>;
+  /** Delete one token; whether it existed. */
+  delete(userRef: ObjectId, kind: TokenDocument["kind"], id: string): Promise<boolean>;
   /** Delete expired tokens; returns how many. */
   sweepExpired(now: Date): Promise<number>;
 }
@@ -55,6 +79,7 @@ function selectorQuery(selector: TokenSelector): Filter<TokenDocument> {
 
 export function createTokensStore(db: Db): TokensStore {
   const tokens: Collection<TokenDocument> = db.collection<TokenDocument>("tokens");
+  const claims: Collection<ClaimDocument> = claimsCollection(db);
   return {
     async ensureIndexes() {
       await ensureIndexes(tokens, [
@@ -81,6 +106,38 @@ export function createTokensStore(db: Db): TokensStore {
 
     async deleteMany(selector) {
       return (await tokens.deleteMany(selectorQuery(selector))).deletedCount;
+    },
+
+    async get(userRef, kind, id) {
+      return tokens.findOne({ _id: id, user_ref: userRef, kind });
+    },
+
+    async list(userRef, kind, page) {
+      const query = { user_ref: userRef, kind };
+      const [list, total] = await Promise.all([
+        tokens
+          .find(query, { sort: { created_at: -1, _id: -1 }, skip: page.skip, limit: page.limit, maxTimeMS: page.maxTimeMS })
+          .toArray(),
+        tokens.countDocuments(query, { maxTimeMS: page.maxTimeMS }),
+      ]);
+      return { tokens: list, total };
+    },
+
+    async update(userRef, kind, id, change, errors) {
+      const { after } = await versionedUpdate<TokenDocument>({
+        collection: tokens,
+        claims,
+        scope: "tokens",
+        load: () => tokens.findOne({ _id: id, user_ref: userRef, kind }),
+        change,
+        missing: errors.missing,
+        busy: errors.busy,
+      });
+      return after;
+    },
+
+    async delete(userRef, kind, id) {
+      return (await tokens.deleteOne({ _id: id, user_ref: userRef, kind })).deletedCount === 1;
     },
 
     async sweepExpired(now) {

@@ -14,9 +14,9 @@ import {
   backoff,
   breakStaleClaim,
   type ClaimDocument,
-  claimLeaseMs,
   claimsCollection,
   tryClaim,
+  versionedUpdate,
 } from "./claims.js";
 import { duplicateKeyField, ensureIndexes, isDuplicateKeyError } from "./database.js";
 import { isActiveAdmin, type StateName, type UserDocument, type UserField } from "./user-documents.js";
@@ -320,44 +320,26 @@ export function createUsersStore(db: Db): UsersStore {
     },
 
     async update(userId, change, options = {}) {
-      for (let attempt = 0; attempt < 30; attempt++) {
-        const query: Filter<UserDocument> = { user_id: userId };
-        if (!options.includeDeleted) query.deleted_at = null;
-        const current = await users.findOne(query, { maxTimeMS: options.maxTimeMS });
-        if (!current) throw errUserNotFound({ user_id: userId });
-        if (options.etag && options.etag !== current.etag) throw errEtagMismatch({ user_id: userId });
-        const changed = change(structuredClone(current));
-        if (!changed) return current;
-        const next: UserDocument = {
-          ...changed,
-          _id: current._id,
-          user_id: current.user_id,
-          etag: newEtag(),
-          revision: current.revision + 1,
-        };
-        const write = async (): Promise<boolean> => {
-          const key = `users:${current._id.toHexString()}@${next.revision}`;
-          const claimedAt = Date.now();
-          if (!(await tryClaim(claims, key))) {
-            await breakStaleClaim(claims, key);
-            return false;
-          }
-          if (Date.now() - claimedAt > claimLeaseMs / 2) return false;
-          try {
-            const result = await users.replaceOne({ _id: current._id, revision: current.revision }, next);
-            return result.matchedCount === 1;
-          } catch (err) {
-            return classifyDuplicate(err, current.user_id, next.email_key, current._id);
-          }
-        };
-        const removesAdmin = isActiveAdmin(current) && !isActiveAdmin(next);
-        const written = removesAdmin ? await guardLastAdmin(current, write) : await write();
-        if (written) return next;
-        // Somebody else moved the user on first.
-        if (options.etag) throw errEtagMismatch({ user_id: userId });
-        await backoff(attempt);
-      }
-      throw errConcurrentUpdate({ user_id: userId });
+      const query: Filter<UserDocument> = { user_id: userId };
+      if (!options.includeDeleted) query.deleted_at = null;
+      const { after } = await versionedUpdate<UserDocument>({
+        collection: users,
+        claims,
+        scope: "users",
+        load: () => users.findOne(query, { maxTimeMS: options.maxTimeMS }),
+        change(current) {
+          if (options.etag && options.etag !== current.etag) throw errEtagMismatch({ user_id: userId });
+          const next = change(current);
+          return next && { ...next, user_id: current.user_id, etag: newEtag() };
+        },
+        missing: () => errUserNotFound({ user_id: userId }),
+        conflict: options.etag ? () => errEtagMismatch({ user_id: userId }) : undefined,
+        busy: () => errConcurrentUpdate({ user_id: userId }),
+        around: (current, next, write) =>
+          isActiveAdmin(current) && !isActiveAdmin(next) ? guardLastAdmin(current, write) : write(),
+        writeError: (err, current, next) => classifyDuplicate(err, current.user_id, next.email_key, current._id),
+      });
+      return after;
     },
 
     async purge(userId) {

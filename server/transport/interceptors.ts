@@ -3,7 +3,7 @@ import type { Counter, Histogram } from "prom-client";
 import { authenticate } from "../access/authenticate.js";
 import { callerKey, requireRight } from "../access/caller.js";
 import { accessRuleOf } from "../access/rights-table.js";
-import { errMissingRight } from "../errors.js";
+import { errMissingRight, errUnauthenticated } from "../errors.js";
 import type { Logger } from "../log.js";
 import { databaseErrorCode } from "../store/database-errors.js";
 import type { Store } from "../store/store.js";
@@ -18,10 +18,12 @@ export function authInterceptor(store: Store): Interceptor {
     if (!rule) throw errMissingRight({ right: "(none defined for this method)" });
     const caller = await authenticate(store, req.header.get("authorization"));
     req.contextValues.set(callerKey, caller);
-    if ("right" in rule) {
+    if ("authenticated" in rule) {
+      if (!caller) throw errUnauthenticated({});
+    } else if ("right" in rule) {
       requireRight(caller, rule.right);
     } else if ("self" in rule) {
-      const target = req.stream ? undefined : rule.target(req.message);
+      const target = req.stream ? undefined : rule.target(req.message) || caller?.userId;
       requireRight(caller, caller && target === caller.userId ? rule.self : rule.others);
     }
     return next(req);

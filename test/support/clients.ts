@@ -16,6 +16,7 @@ import type { TestServer } from "./server.js";
 const definition = protoLoader.loadSync(
   [
     "roster/v1/user_registry.proto",
+    "roster/v1/user_access.proto",
     "grpc/health/v1/health.proto",
     "grpc/reflection/v1/reflection.proto",
     "grpc/reflection/v1alpha/reflection.proto",

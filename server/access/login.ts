@@ -1,0 +1,110 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { Right } from "../../gen/roster/v1/rights_pb.js";
+import { type AuthenticateResponse, AuthenticateResponseSchema } from "../../gen/roster/v1/user_access_pb.js";
+import { errUnauthenticated } from "../errors.js";
+import type { Store } from "../store/store.js";
+import type { UserDocument } from "../store/user-documents.js";
+import type { LoginThrottle } from "./login-throttle.js";
+import type { PasswordHasher } from "./passwords.js";
+import { expandRights, rightName, rightsOfUser } from "./rights.js";
+import { hashToken, newRecordId, newToken } from "./token-format.js";
+
+export interface LoginService {
+  /**
+   * Password -> login token. Every failure is the same UNAUTHENTICATED
+   * error after the same amount of work (a hash is verified even for unknown
+   * users), so callers cannot tell which accounts exist.
+   */
+  authenticate(identifier: string, password: string): Promise<AuthenticateResponse>;
+  /** Whether `password` is the user's, throttled and counted like logins. */
+  checkPassword(user: UserDocument, password: string): Promise<boolean>;
+}
+
+export interface LoginOptions {
+  store: Store;
+  hasher: PasswordHasher;
+  throttle: LoginThrottle;
+  /** How long login tokens live. Default 24 hours. */
+  tokenTtlMs: number;
+}
+
+/** The rights of a login token for a user who must change their password first. */
+const passwordChangeOnly = [Right.USER_PASSWORD];
+
+export async function createLoginService(options: LoginOptions): Promise<LoginService> {
+  const { store, hasher, throttle } = options;
+  // Verified against when there is no real hash, so that unknown users and
+  // users without a password cost the same time as real ones.
+  const dummyHash = await hasher.hash(newToken("login"));
+
+  async function verify(user: UserDocument | null, account: string, password: string): Promise<boolean> {
+    if (await throttle.isLocked(account)) {
+      await hasher.verify(dummyHash, password);
+      return false;
+    }
+    const { ok, rehash } = await hasher.verify(user?.password_hash ?? dummyHash, password);
+    const matched = ok && !!user?.password_hash;
+    if (!matched) {
+      await throttle.recordFailure(account);
+      return false;
+    }
+    await throttle.reset(account);
+    if (rehash && user) {
+      const hash = await hasher.hash(password);
+      // Only if the hash is still the one verified: never undo a concurrent password change.
+      const verifiedHash = user.password_hash;
+      await store.users.update(user.user_id, (current) =>
+        current.password_hash === verifiedHash ? { ...current, password_hash: hash } : undefined,
+      );
+    }
+    return true;
+  }
+
+  return {
+    async authenticate(identifier, password) {
+      const key = identifier.trim().toLowerCase();
+      const user =
+        key.length === 0 || password.length === 0 || password.length > 4096
+          ? null
+          : key.includes("@")
+            ? await store.users.getDocumentByEmail(key)
+            : await store.users.getDocument(key);
+      const account = user ? `u:${user._id.toHexString()}` : `x:${key}`;
+      const ok = await verify(user, account, password);
+      if (!ok || !user || user.state !== "APPROVED") throw errUnauthenticated({});
+
+      const restricted = user.require_password_update;
+      const rights = restricted ? passwordChangeOnly : [Right.USER_ALL, Right.ADMIN_ALL];
+      const token = newToken("login");
+      const now = new Date();
+      const expiresAt = new Date(now.getTime() + options.tokenTtlMs);
+      await store.tokens.insert({
+        _id: newRecordId("lt"),
+        kind: "login",
+        secret_hash: hashToken(token),
+        user_id: user.user_id,
+        user_ref: user._id,
+        name: restricted ? "login (password change only)" : "login",
+        rights: rights.map(rightName),
+        created_at: now,
+        expires_at: expiresAt,
+        last_used_at: null,
+        created_by: user.user_id,
+        revision: 1,
+      });
+      const held = rightsOfUser(user.admin);
+      return create(AuthenticateResponseSchema, {
+        token,
+        expiresAt: timestampFromDate(expiresAt),
+        userId: user.user_id,
+        passwordUpdateRequired: restricted,
+        rights: [...expandRights(rights)].filter((r) => held.has(r)).sort((a, b) => a - b),
+      });
+    },
+
+    checkPassword(user, password) {
+      return verify(user, `u:${user._id.toHexString()}`, password);
+    },
+  };
+}

@@ -1,0 +1,389 @@
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { randomBytes } from "node:crypto";
+import { Right } from "../../gen/roster/v1/rights_pb.js";
+import {
+  ClearTokens,
+  TokenKind,
+  TokenRequestStatus,
+  type UserAccess,
+} from "../../gen/roster/v1/user_access_pb.js";
+import { maxTimeMS } from "../deadline.js";
+import {
+  errApiKeyNotFound,
+  errIncorrectPassword,
+  errNotLoginToken,
+  errReadOnlyPaths,
+  errRightsExceeded,
+  errTokenBusy,
+  errTokenRequestNotFound,
+  errTokenRequestState,
+  errUnknownPaths,
+  errUserNotFound,
+  errMissingRight,
+  invalidArgument,
+} from "../errors.js";
+import { offsetPage } from "../pagination.js";
+import { apiKeyFromDocument, tokenRequestFromDocument } from "../store/access-documents.js";
+import type { Store } from "../store/store.js";
+import type { TokenRequestDocument, TokenRequestStatusName } from "../store/token-requests-store.js";
+import type { UserDocument } from "../store/user-documents.js";
+import { issueApiKey } from "./api-keys.js";
+import { type Caller, holds, requireCaller, requireRight } from "./caller.js";
+import type { LoginService } from "./login.js";
+import type { PasswordHasher, PasswordPolicy } from "./passwords.js";
+import { passwordProblem } from "./passwords.js";
+import { expandRights, rightName, rightsOfUser } from "./rights.js";
+import { newRecordId } from "./token-format.js";
+
+export interface UserAccessDeps {
+  store: Store;
+  login: LoginService;
+  hasher: PasswordHasher;
+  passwordPolicy: PasswordPolicy;
+  isCommonPassword: (password: string) => boolean;
+  defaultDeadlineMs: number;
+}
+
+const maxNameLength = 100;
+const maxReasonLength = 1000;
+
+/** The user a request names, or the caller when it names none. */
+async function targetUser(store: Store, caller: Caller, userId: string): Promise<UserDocument> {
+  const id = userId || caller.userId;
+  const user = await store.users.getDocument(id);
+  if (!user) throw errUserNotFound({ user_id: id });
+  return user;
+}
+
+/**
+ * The rights a new key or request may carry: what was asked for (or, if
+ * nothing, everything the granter holds), never more than the granter
+ * holds nor more than the user may hold.
+ */
+function grantableRights(asked: readonly Right[], granter: ReadonlySet<Right>, userIsAdmin: boolean): Right[] {
+  const holdable = rightsOfUser(userIsAdmin);
+  if (asked.length === 0) return [...granter].filter((r) => holdable.has(r));
+  const wanted = expandRights(asked);
+  const excess = [...wanted].filter((r) => !granter.has(r) || !holdable.has(r));
+  if (excess.length > 0) throw errRightsExceeded({ rights: excess.map((r) => `RIGHT_${rightName(r)}`).join(", ") });
+  return [...new Set(asked)];
+}
+
+function validateName(name: string, field = "name") {
+  if (!name.trim() || [...name].length > maxNameLength) {
+    throw invalidArgument([{ field, description: `must be 1 to ${maxNameLength} characters` }]);
+  }
+}
+
+function futureOrNull(ts: { seconds: bigint; nanos: number } | undefined, field: string): Date | null {
+  if (!ts) return null;
+  const date = timestampDate(ts as Parameters<typeof timestampDate>[0]);
+  if (date.getTime() <= Date.now()) throw invalidArgument([{ field, description: "must be in the future" }]);
+  return date;
+}
+
+/** Revoke what `clear` names; returns counts. */
+async function clearTokens(store: Store, user: UserDocument, clear: ClearTokens) {
+  const login = clear === ClearTokens.NONE ? 0 : await store.tokens.deleteMany({ userRef: user._id, kind: "login" });
+  const api = clear === ClearTokens.ALL ? await store.tokens.deleteMany({ userRef: user._id, kind: "api_key" }) : 0;
+  return { loginTokensRevoked: BigInt(login), apiKeysRevoked: BigInt(api) };
+}
+
+/** A random temporary password: 20 characters from a 56-letter alphabet without look-alikes (~116 bits). */
+function temporaryPassword(): string {
+  const alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  let out = "";
+  for (const byte of randomBytes(40)) {
+    if (byte < 224) out += alphabet[byte % 56];
+    if (out.length === 20) break;
+  }
+  return out.length === 20 ? out : temporaryPassword();
+}
+
+export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess> {
+  const { store } = deps;
+  const timeout = (ctx: HandlerContext) => maxTimeMS(ctx, deps.defaultDeadlineMs);
+  const tokenErrors = { busy: () => errTokenBusy({}) };
+
+  async function loadRequest(id: string, caller: Caller): Promise<TokenRequestDocument> {
+    const doc = await store.tokenRequests.get(id);
+    // Others' requests are invisible to non-admins: NOT_FOUND, not PERMISSION_DENIED.
+    if (!doc || (doc.user_id !== caller.userId && !holds(caller, Right.ADMIN_USERS_READ))) {
+      throw errTokenRequestNotFound({ id });
+    }
+    return doc;
+  }
+
+  function transition(
+    id: string,
+    from: TokenRequestStatusName,
+    to: (current: TokenRequestDocument) => TokenRequestDocument,
+  ) {
+    return store.tokenRequests.update(
+      id,
+      (current) => {
+        if (current.status !== from) throw errTokenRequestState({ id, status: current.status, expected: from });
+        return to(current);
+      },
+      { missing: () => errTokenRequestNotFound({ id }), ...tokenErrors },
+    );
+  }
+
+  return {
+    async authenticate(req) {
+      return deps.login.authenticate(req.userIdOrEmail, req.password);
+    },
+
+    async logout(_req, ctx) {
+      const caller = requireCaller(ctx);
+      if (caller.tokenKind !== "login") throw errNotLoginToken({});
+      await store.tokens.delete(caller.userRef, "login", caller.tokenId);
+      return {};
+    },
+
+    async listRights(_req, ctx) {
+      const caller = requireCaller(ctx);
+      return {
+        userId: caller.userId,
+        admin: caller.admin,
+        rights: [...caller.rights].sort((a, b) => a - b),
+        tokenKind: caller.tokenKind,
+        tokenId: caller.tokenId,
+      };
+    },
+
+    async createAPIKey(req, ctx) {
+      const caller = requireCaller(ctx);
+      validateName(req.name);
+      const user = await targetUser(store, caller, req.userId);
+      const rights = grantableRights(req.rights, caller.rights, user.admin);
+      const expiresAt = futureOrNull(req.expiresAt, "expires_at");
+      const key = await issueApiKey(store, user, { name: req.name, rights, expiresAt, createdBy: caller.userId });
+      const doc = await store.tokens.get(user._id, "api_key", key.id);
+      if (!doc) throw errApiKeyNotFound({ id: key.id, user_id: user.user_id });
+      return { apiKey: apiKeyFromDocument(doc), key: key.secret };
+    },
+
+    async listAPIKeys(req, ctx) {
+      const caller = requireCaller(ctx);
+      const user = await targetUser(store, caller, req.userId);
+      const page = offsetPage(req);
+      const { tokens, total } = await store.tokens.list(user._id, "api_key", { ...page, maxTimeMS: timeout(ctx) });
+      ctx.responseHeader.set("x-total-count", String(total));
+      return { apiKeys: tokens.map(apiKeyFromDocument), totalSize: BigInt(total) };
+    },
+
+    async getAPIKey(req, ctx) {
+      const caller = requireCaller(ctx);
+      const user = await targetUser(store, caller, req.userId);
+      const doc = await store.tokens.get(user._id, "api_key", req.id);
+      if (!doc) throw errApiKeyNotFound({ id: req.id, user_id: user.user_id });
+      return { apiKey: apiKeyFromDocument(doc) };
+    },
+
+    async updateAPIKey(req, ctx) {
+      const caller = requireCaller(ctx);
+      const given = req.apiKey;
+      const user = await targetUser(store, caller, given?.userId ?? "");
+      const paths = req.updateMask?.paths ?? [];
+      const updatable = ["name", "rights", "expires_at"];
+      const unknown = paths.filter((p) => !updatable.includes(p));
+      if (unknown.some((p) => ["id", "user_id", "created_at", "last_used_at", "created_by"].includes(p))) {
+        throw errReadOnlyPaths({ paths: unknown.join(", ") });
+      }
+      if (unknown.length > 0) throw errUnknownPaths({ paths: unknown.join(", ") });
+      const id = given?.id ?? "";
+      if (paths.includes("name")) validateName(given?.name ?? "", "api_key.name");
+      const rights = paths.includes("rights") ? grantableRights(given?.rights ?? [], caller.rights, user.admin) : [];
+      const expiresAt = paths.includes("expires_at") ? futureOrNull(given?.expiresAt, "api_key.expires_at") : null;
+      const doc = await store.tokens.update(
+        user._id,
+        "api_key",
+        id,
+        (current) => {
+          if (paths.length === 0) return undefined;
+          const next = { ...current };
+          if (paths.includes("name")) next.name = given?.name ?? "";
+          if (paths.includes("rights")) next.rights = rights.map(rightName);
+          if (paths.includes("expires_at")) next.expires_at = expiresAt;
+          return next;
+        },
+        { missing: () => errApiKeyNotFound({ id, user_id: user.user_id }), ...tokenErrors },
+      );
+      return { apiKey: apiKeyFromDocument(doc) };
+    },
+
+    async deleteAPIKey(req, ctx) {
+      const caller = requireCaller(ctx);
+      const user = await targetUser(store, caller, req.userId);
+      if (!(await store.tokens.delete(user._id, "api_key", req.id))) {
+        throw errApiKeyNotFound({ id: req.id, user_id: user.user_id });
+      }
+      return {};
+    },
+
+    async revokeTokens(req, ctx) {
+      const caller = requireCaller(ctx);
+      const user = await targetUser(store, caller, req.userId);
+      const createdBefore = req.issuedBefore ? timestampDate(req.issuedBefore) : undefined;
+      const revoke = (kind: "login" | "api_key") => store.tokens.deleteMany({ userRef: user._id, kind, createdBefore });
+      const login = req.kind === TokenKind.API_KEY ? 0 : await revoke("login");
+      const api = req.kind === TokenKind.LOGIN ? 0 : await revoke("api_key");
+      return { loginTokensRevoked: BigInt(login), apiKeysRevoked: BigInt(api) };
+    },
+
+    async updatePassword(req, ctx) {
+      const caller = requireCaller(ctx);
+      const user = await targetUser(store, caller, caller.userId);
+      const problem = passwordProblem(
+        req.newPassword,
+        deps.passwordPolicy,
+        { userId: user.user_id, email: user.primary_email_address },
+        deps.isCommonPassword,
+      );
+      if (problem) throw invalidArgument([{ field: "new_password", description: problem }]);
+      if (!(await deps.login.checkPassword(user, req.oldPassword))) throw errIncorrectPassword({});
+      if (req.oldPassword === req.newPassword) {
+        throw invalidArgument([{ field: "new_password", description: "must differ from the current password" }]);
+      }
+      const hash = await deps.hasher.hash(req.newPassword);
+      const now = new Date();
+      const updated = await store.users.update(user.user_id, (current) => ({
+        ...current,
+        password_hash: hash,
+        password_updated_at: now,
+        require_password_update: false,
+        updated_at: now,
+      }));
+      return clearTokens(store, updated, req.clearTokens || ClearTokens.LOGIN_ONLY);
+    },
+
+    async createTemporaryPassword(req, ctx) {
+      requireCaller(ctx);
+      const user = await store.users.getDocument(req.userId);
+      if (!user) throw errUserNotFound({ user_id: req.userId });
+      if (req.sendEmail) {
+        throw invalidArgument([{ field: "send_email", description: "email delivery is not configured on this server" }]);
+      }
+      const password = temporaryPassword();
+      const hash = await deps.hasher.hash(password);
+      const now = new Date();
+      const updated = await store.users.update(user.user_id, (current) => ({
+        ...current,
+        password_hash: hash,
+        password_updated_at: now,
+        require_password_update: true,
+        updated_at: now,
+      }));
+      const counts = await clearTokens(store, updated, req.clearTokens || ClearTokens.LOGIN_ONLY);
+      return { temporaryPassword: password, ...counts };
+    },
+
+    async createTokenRequest(req, ctx) {
+      const caller = requireCaller(ctx);
+      validateName(req.name);
+      if (!req.reason.trim() || [...req.reason].length > maxReasonLength) {
+        throw invalidArgument([{ field: "reason", description: `must be 1 to ${maxReasonLength} characters` }]);
+      }
+      // Asking is limited by what the user may hold, not by the asking token.
+      const rights = grantableRights(req.rights, rightsOfUser(caller.admin), caller.admin);
+      const doc: TokenRequestDocument = {
+        _id: newRecordId("tr"),
+        user_id: caller.userId,
+        user_ref: caller.userRef,
+        name: req.name,
+        rights: rights.map(rightName),
+        reason: req.reason,
+        status: "PENDING",
+        created_at: new Date(),
+        decided_at: null,
+        decided_by: "",
+        decision_note: "",
+        expires_at: null,
+        api_key_id: "",
+        revision: 1,
+      };
+      await store.tokenRequests.insert(doc);
+      return { tokenRequest: tokenRequestFromDocument(doc) };
+    },
+
+    async listTokenRequests(req, ctx) {
+      const caller = requireCaller(ctx);
+      let userRef = caller.userRef;
+      if (req.allUsers || (req.userId && req.userId !== caller.userId)) {
+        requireRight(caller, Right.ADMIN_USERS_READ);
+        if (req.userId) userRef = (await targetUser(store, caller, req.userId))._id;
+      }
+      const status =
+        req.status === TokenRequestStatus.UNSPECIFIED
+          ? undefined
+          : (TokenRequestStatus[req.status] as TokenRequestStatusName | undefined);
+      const page = offsetPage(req);
+      const { requests, total } = await store.tokenRequests.list({
+        userRef: req.allUsers && !req.userId ? undefined : userRef,
+        status,
+        ...page,
+        maxTimeMS: timeout(ctx),
+      });
+      ctx.responseHeader.set("x-total-count", String(total));
+      return { tokenRequests: requests.map(tokenRequestFromDocument), totalSize: BigInt(total) };
+    },
+
+    async getTokenRequest(req, ctx) {
+      const caller = requireCaller(ctx);
+      return { tokenRequest: tokenRequestFromDocument(await loadRequest(req.id, caller)) };
+    },
+
+    async grantTokenRequest(req, ctx) {
+      const caller = requireCaller(ctx);
+      const expiresAt = futureOrNull(req.expiresAt, "expires_at");
+      const doc = await transition(req.id, "PENDING", (current) => ({
+        ...current,
+        status: "GRANTED",
+        decided_at: new Date(),
+        decided_by: caller.userId,
+        decision_note: req.note,
+        expires_at: expiresAt,
+      }));
+      return { tokenRequest: tokenRequestFromDocument(doc) };
+    },
+
+    async denyTokenRequest(req, ctx) {
+      const caller = requireCaller(ctx);
+      const doc = await transition(req.id, "PENDING", (current) => ({
+        ...current,
+        status: "DENIED",
+        decided_at: new Date(),
+        decided_by: caller.userId,
+        decision_note: req.note,
+      }));
+      return { tokenRequest: tokenRequestFromDocument(doc) };
+    },
+
+    async retrieveTokenRequestKey(req, ctx) {
+      const caller = requireCaller(ctx);
+      const request = await loadRequest(req.id, caller);
+      if (request.user_id !== caller.userId) throw errMissingRight({ right: "ownership of the request" });
+      if (request.status !== "GRANTED") {
+        throw errTokenRequestState({ id: req.id, status: request.status, expected: "GRANTED" });
+      }
+      const user = await targetUser(store, caller, caller.userId);
+      // The request moves to RETRIEVED before the key exists, so that two
+      // concurrent retrievals cannot both mint a key; only the winner does.
+      const keyId = newRecordId("ak");
+      await transition(req.id, "GRANTED", (current) => ({ ...current, status: "RETRIEVED", api_key_id: keyId }));
+      const key = await issueApiKey(store, user, {
+        id: keyId,
+        name: request.name,
+        rights: request.rights.map((n) => Right[n as keyof typeof Right]).filter((r) => r !== undefined),
+        expiresAt: request.expires_at,
+        createdBy: request.decided_by,
+      });
+      const doc = await store.tokens.get(user._id, "api_key", key.id);
+      if (!doc) throw errApiKeyNotFound({ id: key.id, user_id: user.user_id });
+      return { apiKey: apiKeyFromDocument(doc), key: key.secret };
+    },
+  };
+}
+

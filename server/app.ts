@@ -67,7 +67,9 @@ function readinessInterceptor(isReady: () => boolean): Interceptor {
 
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
   const { uri, embedded } = await databaseUri(config, log);
-  const store = await openStore(uri);
+  const store = await openStore(uri, {
+    onCommand: config.logDatabaseCommands ? (summary) => log.info({ db: summary }, "database command") : undefined,
+  });
   const metrics = createMetrics();
   const health = createHealthStatus(services.map((s) => s.typeName));
   const shutdown = new AbortController();

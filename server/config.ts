@@ -38,6 +38,8 @@ export interface Config {
   /** Password hashes computed at once (each holds the Argon2 memory). */
   hashConcurrency: number;
   throttle: ThrottlePolicy;
+  /** Log a summary of every database command (debugging). */
+  logDatabaseCommands: boolean;
 }
 
 /**
@@ -125,6 +127,12 @@ export function configOptions<T>(argv: Argv<T>) {
       default: fromEnv("ROSTER_SWEEP_INTERVAL", "1m"),
       describe: "how often expired tokens, invitations and claims are swept; env: ROSTER_SWEEP_INTERVAL",
     })
+    .option("log-database-commands", {
+      type: "boolean",
+      default: fromEnv("ROSTER_LOG_DATABASE_COMMANDS", false),
+      describe:
+        "log each database command's collection, projection, sort, limit and maxTimeMS (never filter values); env: ROSTER_LOG_DATABASE_COMMANDS",
+    })
     .option("login-token-ttl", {
       type: "string",
       default: fromEnv("ROSTER_LOGIN_TOKEN_TTL", "24h"),
@@ -207,6 +215,7 @@ export function configFromOptions(o: ParsedOptions): Config {
     bootstrapAdmin: Boolean(o["bootstrap-admin"]),
     shutdownTimeoutMs: parseDuration(String(o["shutdown-timeout"])),
     sweepIntervalMs: parseDuration(String(o["sweep-interval"])),
+    logDatabaseCommands: Boolean(o["log-database-commands"]),
     loginTokenTtlMs: parseDuration(String(o["login-token-ttl"])),
     passwordPolicy: { minLength: positive(o, "password-min-length"), maxLength: positive(o, "password-max-length") },
     hashParameters: {

@@ -12,6 +12,8 @@ export interface PageRequest<O extends string> {
   skip: number;
   order: { field: O; descending: boolean };
   after?: { value: unknown; userId: string };
+  /** The total counted for the first page, carried by the token. */
+  total?: number;
 }
 
 interface TokenPayload {
@@ -23,6 +25,8 @@ interface TokenPayload {
   v: unknown;
   /** user_id of the last item */
   u: string;
+  /** total counted for the first page */
+  t: number;
 }
 
 /**
@@ -42,6 +46,7 @@ export interface Paginator {
     fingerprint: string,
     lastValue: unknown,
     lastUserId: string,
+    total: number,
   ): string;
 }
 
@@ -87,10 +92,22 @@ export function createPaginator(key: Buffer): Paginator {
       if (payload.o !== orderName(order) || payload.q !== fingerprint || typeof payload.u !== "string") {
         throw errInvalidPageToken({});
       }
-      return { limit, skip: 0, order, after: { value: decodeValue(payload.v), userId: payload.u } };
+      return {
+        limit,
+        skip: 0,
+        order,
+        after: { value: decodeValue(payload.v), userId: payload.u },
+        total: typeof payload.t === "number" ? payload.t : undefined,
+      };
     },
-    nextToken(order, fingerprint, lastValue, lastUserId) {
-      const payload: TokenPayload = { o: orderName(order), q: fingerprint, v: encodeValue(lastValue), u: lastUserId };
+    nextToken(order, fingerprint, lastValue, lastUserId, total) {
+      const payload: TokenPayload = {
+        o: orderName(order),
+        q: fingerprint,
+        v: encodeValue(lastValue),
+        u: lastUserId,
+        t: total,
+      };
       const body = Buffer.from(JSON.stringify(payload)).toString("base64url");
       return `${body}.${sign(body).toString("base64url")}`;
     },

@@ -14,18 +14,18 @@ export interface IssuedApiKey {
 /** Create an API key for `user`; only its hash is stored. */
 export async function issueApiKey(
   store: Store,
-  user: Pick<UserDocument, "_id" | "user_id">,
+  user: Pick<UserDocument, "ref" | "user_id">,
   options: { id?: string; name: string; rights: readonly Right[]; expiresAt: Date | null; createdBy: string },
 ): Promise<IssuedApiKey> {
   const secret = newToken("apiKey");
   const createdAt = new Date();
   const id = options.id ?? newRecordId("ak");
   await store.tokens.insert({
-    _id: id,
+    _id: hashToken(secret),
+    key_id: id,
     kind: "api_key",
-    secret_hash: hashToken(secret),
     user_id: user.user_id,
-    user_ref: user._id,
+    user_ref: user.ref,
     name: options.name,
     rights: options.rights.map(rightName),
     created_at: createdAt,

@@ -18,8 +18,8 @@ export async function authenticate(store: Store, header: string | null, now = ne
   if (!secret || (kind !== "apiKey" && kind !== "login")) throw errUnauthenticated({});
   const token = await store.tokens.findBySecretHash(hashToken(secret));
   if (!token || (token.expires_at && token.expires_at <= now)) throw errUnauthenticated({});
-  const user = await store.users.getDocumentByRef(token.user_ref);
-  if (!user || user.deleted_at !== null || user.state !== "APPROVED") throw errUnauthenticated({});
+  const user = await store.users.getDocument(token.user_id);
+  if (!user || !user.ref.equals(token.user_ref) || user.state !== "APPROVED") throw errUnauthenticated({});
   const held = rightsOfUser(user.admin);
   const rights = new Set<Right>();
   for (const right of expandRights(token.rights.map(rightFromName).filter((r): r is Right => r !== undefined))) {
@@ -28,10 +28,10 @@ export async function authenticate(store: Store, header: string | null, now = ne
   await store.tokens.touch(token, now);
   return {
     userId: user.user_id,
-    userRef: user._id,
+    userRef: user.ref,
     admin: user.admin,
     rights,
-    tokenId: token._id,
+    tokenId: token.key_id,
     tokenKind: token.kind,
   };
 }

@@ -70,7 +70,7 @@ export async function createLoginService(options: LoginOptions): Promise<LoginSe
           : key.includes("@")
             ? await store.users.getDocumentByEmail(key)
             : await store.users.getDocument(key);
-      const account = user ? `u:${user._id.toHexString()}` : `x:${key}`;
+      const account = user ? `u:${user.ref.toHexString()}` : `x:${key}`;
       const ok = await verify(user, account, password);
       if (!ok || !user || user.state !== "APPROVED") throw errUnauthenticated({});
 
@@ -80,11 +80,11 @@ export async function createLoginService(options: LoginOptions): Promise<LoginSe
       const now = new Date();
       const expiresAt = new Date(now.getTime() + options.tokenTtlMs);
       await store.tokens.insert({
-        _id: newRecordId("lt"),
+        _id: hashToken(token),
+        key_id: newRecordId("lt"),
         kind: "login",
-        secret_hash: hashToken(token),
         user_id: user.user_id,
-        user_ref: user._id,
+        user_ref: user.ref,
         name: restricted ? "login (password change only)" : "login",
         rights: rights.map(rightName),
         created_at: now,
@@ -104,7 +104,7 @@ export async function createLoginService(options: LoginOptions): Promise<LoginSe
     },
 
     checkPassword(user, password) {
-      return verify(user, `u:${user._id.toHexString()}`, password);
+      return verify(user, `u:${user.ref.toHexString()}`, password);
     },
   };
 }

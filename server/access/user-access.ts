@@ -85,8 +85,8 @@ function futureOrNull(ts: { seconds: bigint; nanos: number } | undefined, field:
 
 /** Revoke what `clear` names; returns counts. */
 async function clearTokens(store: Store, user: UserDocument, clear: ClearTokens) {
-  const login = clear === ClearTokens.NONE ? 0 : await store.tokens.deleteMany({ userRef: user._id, kind: "login" });
-  const api = clear === ClearTokens.ALL ? await store.tokens.deleteMany({ userRef: user._id, kind: "api_key" }) : 0;
+  const login = clear === ClearTokens.NONE ? 0 : await store.tokens.deleteMany({ userRef: user.ref, kind: "login" });
+  const api = clear === ClearTokens.ALL ? await store.tokens.deleteMany({ userRef: user.ref, kind: "api_key" }) : 0;
   return { loginTokensRevoked: BigInt(login), apiKeysRevoked: BigInt(api) };
 }
 
@@ -160,7 +160,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       const rights = grantableRights(req.rights, caller.rights, user.admin);
       const expiresAt = futureOrNull(req.expiresAt, "expires_at");
       const key = await issueApiKey(store, user, { name: req.name, rights, expiresAt, createdBy: caller.userId });
-      const doc = await store.tokens.get(user._id, "api_key", key.id);
+      const doc = await store.tokens.get(user.ref, "api_key", key.id);
       if (!doc) throw errApiKeyNotFound({ id: key.id, user_id: user.user_id });
       return { apiKey: apiKeyFromDocument(doc), key: key.secret };
     },
@@ -169,7 +169,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       const caller = requireCaller(ctx);
       const user = await targetUser(store, caller, req.userId);
       const page = offsetPage(req);
-      const { tokens, total } = await store.tokens.list(user._id, "api_key", { ...page, maxTimeMS: timeout(ctx) });
+      const { tokens, total } = await store.tokens.list(user.ref, "api_key", { ...page, maxTimeMS: timeout(ctx) });
       ctx.responseHeader.set("x-total-count", String(total));
       return { apiKeys: tokens.map(apiKeyFromDocument), totalSize: BigInt(total) };
     },
@@ -177,7 +177,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
     async getAPIKey(req, ctx) {
       const caller = requireCaller(ctx);
       const user = await targetUser(store, caller, req.userId);
-      const doc = await store.tokens.get(user._id, "api_key", req.id);
+      const doc = await store.tokens.get(user.ref, "api_key", req.id);
       if (!doc) throw errApiKeyNotFound({ id: req.id, user_id: user.user_id });
       return { apiKey: apiKeyFromDocument(doc) };
     },
@@ -198,7 +198,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       const rights = paths.includes("rights") ? grantableRights(given?.rights ?? [], caller.rights, user.admin) : [];
       const expiresAt = paths.includes("expires_at") ? futureOrNull(given?.expiresAt, "api_key.expires_at") : null;
       const doc = await store.tokens.update(
-        user._id,
+        user.ref,
         "api_key",
         id,
         (current) => {
@@ -217,7 +217,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
     async deleteAPIKey(req, ctx) {
       const caller = requireCaller(ctx);
       const user = await targetUser(store, caller, req.userId);
-      if (!(await store.tokens.delete(user._id, "api_key", req.id))) {
+      if (!(await store.tokens.delete(user.ref, "api_key", req.id))) {
         throw errApiKeyNotFound({ id: req.id, user_id: user.user_id });
       }
       return {};
@@ -227,7 +227,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       const caller = requireCaller(ctx);
       const user = await targetUser(store, caller, req.userId);
       const createdBefore = req.issuedBefore ? timestampDate(req.issuedBefore) : undefined;
-      const revoke = (kind: "login" | "api_key") => store.tokens.deleteMany({ userRef: user._id, kind, createdBefore });
+      const revoke = (kind: "login" | "api_key") => store.tokens.deleteMany({ userRef: user.ref, kind, createdBefore });
       const login = req.kind === TokenKind.API_KEY ? 0 : await revoke("login");
       const api = req.kind === TokenKind.LOGIN ? 0 : await revoke("api_key");
       return { loginTokensRevoked: BigInt(login), apiKeysRevoked: BigInt(api) };
@@ -313,7 +313,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       let userRef = caller.userRef;
       if (req.allUsers || (req.userId && req.userId !== caller.userId)) {
         requireRight(caller, Right.ADMIN_USERS_READ);
-        if (req.userId) userRef = (await targetUser(store, caller, req.userId))._id;
+        if (req.userId) userRef = (await targetUser(store, caller, req.userId)).ref;
       }
       const status =
         req.status === TokenRequestStatus.UNSPECIFIED
@@ -380,7 +380,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
         expiresAt: request.expires_at,
         createdBy: request.decided_by,
       });
-      const doc = await store.tokens.get(user._id, "api_key", key.id);
+      const doc = await store.tokens.get(user.ref, "api_key", key.id);
       if (!doc) throw errApiKeyNotFound({ id: key.id, user_id: user.user_id });
       return { apiKey: apiKeyFromDocument(doc), key: key.secret };
     },

@@ -18,7 +18,7 @@ function rights(names: readonly string[]): Right[] {
 
 export function apiKeyFromDocument(doc: TokenDocument): APIKey {
   return create(APIKeySchema, {
-    id: doc._id,
+    id: doc.key_id,
     userId: doc.user_id,
     name: doc.name,
     rights: rights(doc.rights),

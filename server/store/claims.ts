@@ -73,8 +73,10 @@ export interface Versioned {
 export interface VersionedUpdate<T extends Versioned> {
   collection: Collection<T>;
   claims: Collection<ClaimDocument>;
-  /** Names the claims: `<scope>:<_id>@<revision>`. */
+  /** Names the claims: `<scope>:<claimId>@<revision>`. */
   scope: string;
+  /** Identity of the document in claim names; default its `_id`. */
+  claimId?: (current: T) => string;
   /** The current document, or null when there is none. */
   load(): Promise<T | null>;
   /** The next document (without `revision`), or undefined for no change. Throwing aborts. */
@@ -106,11 +108,11 @@ export async function versionedUpdate<T extends Versioned>(u: VersionedUpdate<T>
   for (let attempt = 0; attempt < 30; attempt++) {
     const current = await u.load();
     if (!current) throw u.missing();
-    const changed = u.change(structuredClone(current));
+    const changed = u.change({ ...current });
     if (!changed) return { before: current, after: current };
     const next = { ...changed, _id: current._id, revision: current.revision + 1 } as T;
     const write = async (): Promise<boolean> => {
-      const key = `${u.scope}:${String(current._id)}@${next.revision}`;
+      const key = `${u.scope}:${u.claimId ? u.claimId(current) : String(current._id)}@${next.revision}`;
       const claimedAt = Date.now();
       if (!(await tryClaim(u.claims, key))) {
         await breakStaleClaim(u.claims, key);
@@ -125,6 +127,9 @@ export async function versionedUpdate<T extends Versioned>(u: VersionedUpdate<T>
         const result = await u.collection.replaceOne(filter, next);
         return result.matchedCount === 1;
       } catch (err) {
+        // The write failed (a unique index said no): the revision was not
+        // produced, so give it back for the next writer.
+        await u.claims.deleteOne({ _id: key });
         if (u.writeError) return u.writeError(err, current, next);
         throw err;
       }

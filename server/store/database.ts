@@ -7,17 +7,49 @@ export interface Database {
 }
 
 /**
+ * What a database command asked for, without its filter values (which may
+ * hold personal data): for debugging projections, sorts and deadlines.
+ */
+export interface CommandSummary {
+  command: string;
+  collection?: string;
+  projection?: Record<string, unknown>;
+  sort?: Record<string, unknown>;
+  limit?: number;
+  maxTimeMS?: number;
+}
+
+export interface ConnectOptions {
+  /** Called for every command sent (enables command monitoring). */
+  onCommand?: (summary: CommandSummary) => void;
+}
+
+/**
  * Connect to MongoDB (or FerretDB). The database name comes from the URI's
  * path and defaults to `roster`.
  */
-export async function connectDatabase(uri: string): Promise<Database> {
+export async function connectDatabase(uri: string, options: ConnectOptions = {}): Promise<Database> {
   const client = new MongoClient(uri, {
-    serverSelectionTimeoutMS: 10_000,
+    monitorCommands: options.onCommand !== undefined,
     // The server is stateless; a small pool per process keeps FerretDB's
     // SQLite backend from queueing too many writers at once.
     maxPoolSize: 50,
     appName: "roster",
   });
+  if (options.onCommand) {
+    const report = options.onCommand;
+    client.on("commandStarted", (event) => {
+      const c = event.command as Record<string, unknown>;
+      report({
+        command: event.commandName,
+        collection: typeof c[event.commandName] === "string" ? (c[event.commandName] as string) : undefined,
+        projection: c.projection as Record<string, unknown> | undefined,
+        sort: c.sort as Record<string, unknown> | undefined,
+        limit: c.limit as number | undefined,
+        maxTimeMS: c.maxTimeMS as number | undefined,
+      });
+    });
+  }
   await client.connect();
   const db = client.db(new URL(uri.replace(/^mongodb(\+srv)?:/, "http:")).pathname.slice(1) || "roster");
   return { client, db };
@@ -33,9 +65,16 @@ export async function pingDatabase(database: Database, timeoutMs = 2000): Promis
   }
 }
 
-/** Whether `err` is a duplicate-key error of a unique index. */
+/**
+ * Whether `err` is a duplicate-key error of a unique index. FerretDB 1.24
+ * answers an update that breaks a unique index with code 1 (InternalError)
+ * and SQLite's message instead of code 11000.
+ */
 export function isDuplicateKeyError(err: unknown): err is MongoServerError {
-  return err instanceof MongoServerError && err.code === 11000;
+  return (
+    err instanceof MongoServerError &&
+    (err.code === 11000 || (err.code === 1 && /UNIQUE constraint failed/.test(err.message)))
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { claimsCollection, sweepClaims } from "./claims.js";
-import { connectDatabase, type Database, isDuplicateKeyError, pingDatabase } from "./database.js";
+import { type ConnectOptions, connectDatabase, type Database, isDuplicateKeyError, pingDatabase } from "./database.js";
 import { createLoginAttemptsStore, type LoginAttemptsStore } from "./login-attempts-store.js";
 import { createTokenRequestsStore, type TokenRequestsStore } from "./token-requests-store.js";
 import { createTokensStore, type TokensStore } from "./tokens-store.js";
@@ -26,8 +26,8 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export async function openStore(uri: string): Promise<Store> {
-  const database: Database = await connectDatabase(uri);
+export async function openStore(uri: string, options: ConnectOptions = {}): Promise<Store> {
+  const database: Database = await connectDatabase(uri, options);
   const users = createUsersStore(database.db);
   const tokens = createTokensStore(database.db);
   const tokenRequests = createTokenRequestsStore(database.db);

@@ -7,13 +7,16 @@ import { ensureIndexes } from "./database.js";
  * the secret is kept; the secret itself is shown once, when it is made.
  */
 export interface TokenDocument {
-  /** Public id of the token (API keys show it; it is not secret). */
+  /**
+   * Hex SHA-256 of the secret. Keying by it makes the lookup on every
+   * authenticated call an `_id` lookup (the one FerretDB 1.x indexes).
+   */
   _id: string;
+  /** Public id of the token (API keys show it; it is not secret). */
+  key_id: string;
   kind: "api_key" | "login";
-  /** Hex SHA-256 of the secret; carries a unique index. */
-  secret_hash: string;
   user_id: string;
-  /** `_id` of the user document: a purged and re-created user id does not inherit tokens. */
+  /** The user's incarnation (`ref`): a purged and re-created user id inherits no tokens. */
   user_ref: ObjectId;
   name: string;
   /** Short right names (`USER_INFO`, `ADMIN_ALL`). */
@@ -83,9 +86,8 @@ export function createTokensStore(db: Db): TokensStore {
   return {
     async ensureIndexes() {
       await ensureIndexes(tokens, [
-        { key: { secret_hash: 1 }, name: "secret_hash_1", unique: true },
+        { key: { key_id: 1 }, name: "key_id_1", unique: true },
         { key: { user_ref: 1, kind: 1, created_at: 1 }, name: "user_ref_1_kind_1_created_at_1" },
-        { key: { user_id: 1, kind: 1, _id: 1 }, name: "user_id_1_kind_1__id_1" },
         { key: { expires_at: 1 }, name: "expires_at_1" },
       ]);
     },
@@ -95,7 +97,7 @@ export function createTokensStore(db: Db): TokensStore {
     },
 
     async findBySecretHash(secretHash) {
-      return tokens.findOne({ secret_hash: secretHash });
+      return tokens.findOne({ _id: secretHash });
     },
 
     async touch(token, now) {
@@ -109,14 +111,14 @@ export function createTokensStore(db: Db): TokensStore {
     },
 
     async get(userRef, kind, id) {
-      return tokens.findOne({ _id: id, user_ref: userRef, kind });
+      return tokens.findOne({ key_id: id, user_ref: userRef, kind });
     },
 
     async list(userRef, kind, page) {
       const query = { user_ref: userRef, kind };
       const [list, total] = await Promise.all([
         tokens
-          .find(query, { sort: { created_at: -1, _id: -1 }, skip: page.skip, limit: page.limit, maxTimeMS: page.maxTimeMS })
+          .find(query, { sort: { created_at: -1, key_id: -1 }, skip: page.skip, limit: page.limit, maxTimeMS: page.maxTimeMS })
           .toArray(),
         tokens.countDocuments(query, { maxTimeMS: page.maxTimeMS }),
       ]);
@@ -128,7 +130,7 @@ export function createTokensStore(db: Db): TokensStore {
         collection: tokens,
         claims,
         scope: "tokens",
-        load: () => tokens.findOne({ _id: id, user_ref: userRef, kind }),
+        load: () => tokens.findOne({ key_id: id, user_ref: userRef, kind }),
         change,
         missing: errors.missing,
         busy: errors.busy,
@@ -137,7 +139,7 @@ export function createTokensStore(db: Db): TokensStore {
     },
 
     async delete(userRef, kind, id) {
-      return (await tokens.deleteOne({ _id: id, user_ref: userRef, kind })).deletedCount === 1;
+      return (await tokens.deleteOne({ key_id: id, user_ref: userRef, kind })).deletedCount === 1;
     },
 
     async sweepExpired(now) {

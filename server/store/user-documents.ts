@@ -13,8 +13,18 @@ import { State, type User, UserSchema } from "../../gen/roster/v1/user_pb.js";
  * every field sorts and filters the same way on MongoDB and FerretDB.
  */
 export interface UserDocument {
-  _id: ObjectId;
+  /**
+   * The user id. Keying documents by it makes every lookup by id an `_id`
+   * lookup, the one query FerretDB 1.x's SQLite backend answers from an
+   * index; it also keeps the id reserved until the document is purged.
+   */
+  _id: string;
   user_id: string;
+  /**
+   * This incarnation of the user. Tokens and other records hold it, so that
+   * a purged and re-created user id inherits none of them.
+   */
+  ref: UserRef;
   name: string;
   description: string;
   primary_email_address: string;

@@ -10,20 +10,13 @@ import {
   errUserIdTaken,
   errUserNotFound,
 } from "../errors.js";
-import {
-  backoff,
-  breakStaleClaim,
-  type ClaimDocument,
-  claimsCollection,
-  tryClaim,
-  versionedUpdate,
-} from "./claims.js";
+import { backoff, breakStaleClaim, type ClaimDocument, claimsCollection, tryClaim, versionedUpdate } from "./claims.js";
 import { duplicateKeyField, ensureIndexes, isDuplicateKeyError } from "./database.js";
 import { isActiveAdmin, type StateName, type UserDocument, type UserField } from "./user-documents.js";
 
 /** Fields users can be ordered by, with the stored field that sorts them. */
 export const userOrderFields = {
-  user_id: "user_id",
+  user_id: "_id",
   name: "name",
   primary_email_address: "email_key",
   state: "state",
@@ -57,12 +50,15 @@ export interface ListUsersOptions {
   limit: number;
   /** Fields to fetch; the always-returned ones are added. */
   fields: readonly UserField[];
-  /** "estimate" counts unfiltered lists from collection metadata. */
-  count: "exact" | "estimate";
+  /**
+   * `exact` counts the matches; `estimate` reads unfiltered counts from
+   * collection metadata; `none` skips counting (the caller knows the total).
+   */
+  count: "exact" | "estimate" | "none";
   maxTimeMS?: number;
 }
 
-/** The result of one page. `sortValue` is the keyset value of each user. */
+/** One page: the users, each one's sort value (for keyset tokens), the total, and whether more follow. */
 export interface UserPage {
   users: Partial<UserDocument>[];
   sortValues: unknown[];
@@ -76,7 +72,7 @@ export type UserChange = (current: UserDocument) => UserDocument | undefined;
 export interface UpdateOptions {
   /** Apply only if the user's etag is still this. */
   etag?: string;
-  /** Apply to a soft-deleted user too (restore, purge bookkeeping). */
+  /** Apply to a soft-deleted user too (restore). */
   includeDeleted?: boolean;
   maxTimeMS?: number;
 }
@@ -87,7 +83,7 @@ export const alwaysReturnedFields = ["user_id", "created_at", "updated_at"] as c
 export interface UsersStore {
   ensureIndexes(): Promise<void>;
   /** Insert a new user; fails with USER_ID_TAKEN or EMAIL_TAKEN. */
-  insert(doc: Omit<UserDocument, "_id" | "etag" | "revision">): Promise<UserDocument>;
+  insert(doc: Omit<UserDocument, "_id" | "ref" | "etag" | "revision">): Promise<UserDocument>;
   /** One user by id, with only `fields` (plus the always-returned ones), or null. */
   get(
     userId: string,
@@ -96,11 +92,9 @@ export interface UsersStore {
   ): Promise<Partial<UserDocument> | null>;
   /** The whole stored document, for code that needs hashes and revisions. */
   getDocument(userId: string, options?: { includeDeleted?: boolean }): Promise<UserDocument | null>;
-  /** The whole stored document by its internal id. */
-  getDocumentByRef(ref: ObjectId): Promise<UserDocument | null>;
-  /** The whole stored document by lower-cased email. */
+  /** The whole stored document of an active user by email (case-insensitive). */
   getDocumentByEmail(email: string): Promise<UserDocument | null>;
-  /** Users by ids and by emails (active only), with only `fields`. */
+  /** Active users by ids and by emails, with only `fields` (and `email_key`). */
   getMany(
     userIds: readonly string[],
     emails: readonly string[],
@@ -174,14 +168,33 @@ export function createUsersStore(db: Db): UsersStore {
   const claims: Collection<ClaimDocument> = claimsCollection(db);
   const locks = db.collection<{ _id: string; revision: number }>("locks");
 
-  async function classifyDuplicate(err: unknown, userId: string, emailKey: string, self?: ObjectId): Promise<never> {
+  /**
+   * Find a user by id. The filter is `_id` alone: FerretDB 1.x answers that
+   * from an index and scans the collection for anything more, so the
+   * deleted check happens here instead.
+   */
+  async function byId<T extends Document = UserDocument>(
+    userId: string,
+    options: { includeDeleted?: boolean; projection?: Document; maxTimeMS?: number } = {},
+  ): Promise<T | null> {
+    const doc = await users.findOne<T & { deleted_at?: Date | null }>(
+      { _id: userId },
+      {
+        projection: options.projection && { ...options.projection, deleted_at: 1 },
+        maxTimeMS: options.maxTimeMS,
+      },
+    );
+    if (!doc || (!options.includeDeleted && doc.deleted_at)) return null;
+    if (options.projection && !options.projection.deleted_at) delete doc.deleted_at;
+    return doc;
+  }
+
+  async function classifyDuplicate(err: unknown, userId: string, emailKey: string, isNew: boolean): Promise<never> {
     if (!isDuplicateKeyError(err)) throw err;
     let field = duplicateKeyField(err);
-    if (!field) {
-      const holder = await users.findOne({ user_id: userId }, { projection: { _id: 1 } });
-      field = holder && !holder._id.equals(self ?? new ObjectId()) ? "user_id" : "email_key";
-    }
-    if (field === "user_id") throw errUserIdTaken({ user_id: userId }, err);
+    // FerretDB does not say which index: for a new user, see whether the id exists.
+    if (!field) field = isNew && (await users.findOne({ _id: userId }, { projection: { _id: 1 } })) ? "_id" : "email_key";
+    if (field === "_id" || field === "user_id") throw errUserIdTaken({ user_id: userId }, err);
     throw errEmailTaken({ email: emailKey }, err);
   }
 
@@ -219,42 +232,32 @@ export function createUsersStore(db: Db): UsersStore {
   return {
     async ensureIndexes() {
       await ensureIndexes(users, [
-        { key: { user_id: 1 }, name: "user_id_1", unique: true },
         { key: { email_key: 1 }, name: "email_key_1", unique: true },
-        { key: { deleted_at: 1, user_id: 1 }, name: "deleted_at_1_user_id_1" },
-        { key: { name: 1, user_id: 1 }, name: "name_1_user_id_1" },
-        { key: { email_key: 1, user_id: 1 }, name: "email_key_1_user_id_1" },
-        { key: { state: 1, user_id: 1 }, name: "state_1_user_id_1" },
-        { key: { admin: 1, user_id: 1 }, name: "admin_1_user_id_1" },
-        { key: { created_at: 1, user_id: 1 }, name: "created_at_1_user_id_1" },
+        { key: { deleted_at: 1, _id: 1 }, name: "deleted_at_1__id_1" },
+        { key: { name: 1, _id: 1 }, name: "name_1__id_1" },
+        { key: { state: 1, _id: 1 }, name: "state_1__id_1" },
+        { key: { admin: 1, _id: 1 }, name: "admin_1__id_1" },
+        { key: { created_at: 1, _id: 1 }, name: "created_at_1__id_1" },
       ]);
       await ensureIndexes(claims, [{ key: { created_at: 1 }, name: "created_at_1" }]);
     },
 
     async insert(init) {
-      const doc: UserDocument = { _id: new ObjectId(), ...init, etag: newEtag(), revision: 1 };
+      const doc: UserDocument = { _id: init.user_id, ref: new ObjectId(), ...init, etag: newEtag(), revision: 1 };
       try {
         await users.insertOne(doc);
       } catch (err) {
-        await classifyDuplicate(err, doc.user_id, doc.email_key, doc._id);
+        await classifyDuplicate(err, doc.user_id, doc.email_key, true);
       }
       return doc;
     },
 
-    async get(userId, fields, options = {}) {
-      const query: Filter<UserDocument> = { user_id: userId };
-      if (!options.includeDeleted) query.deleted_at = null;
-      return users.findOne(query, { projection: projection(fields), maxTimeMS: options.maxTimeMS });
+    get(userId, fields, options = {}) {
+      return byId<Partial<UserDocument>>(userId, { ...options, projection: projection(fields) });
     },
 
-    async getDocument(userId, options = {}) {
-      const query: Filter<UserDocument> = { user_id: userId };
-      if (!options.includeDeleted) query.deleted_at = null;
-      return users.findOne(query);
-    },
-
-    async getDocumentByRef(ref) {
-      return users.findOne({ _id: ref });
+    getDocument(userId, options = {}) {
+      return byId(userId, options);
     },
 
     async getDocumentByEmail(email) {
@@ -264,9 +267,8 @@ export function createUsersStore(db: Db): UsersStore {
     async getMany(userIds, emails, fields, maxTimeMS) {
       if (userIds.length === 0 && emails.length === 0) return [];
       const or: Filter<UserDocument>[] = [];
-      if (userIds.length > 0) or.push({ user_id: { $in: [...userIds] } });
+      if (userIds.length > 0) or.push({ _id: { $in: [...userIds] } });
       if (emails.length > 0) or.push({ email_key: { $in: emails.map((e) => e.toLowerCase()) } });
-      // email_key is fetched to match results to the emails asked for.
       return users
         .find({ deleted_at: null, $or: or }, { projection: projection(fields, ["email_key"]), maxTimeMS })
         .toArray();
@@ -280,20 +282,21 @@ export function createUsersStore(db: Db): UsersStore {
       if (options.after) {
         const cmp = options.order.descending ? "$lt" : "$gt";
         const keyset: Filter<UserDocument> =
-          sortField === "user_id"
-            ? { user_id: { [cmp]: options.after.userId } }
+          sortField === "_id"
+            ? { _id: { [cmp]: options.after.userId } }
             : ({
                 $or: [
                   { [sortField]: { [cmp]: options.after.value } },
-                  { [sortField]: options.after.value, user_id: { [cmp]: options.after.userId } },
+                  { [sortField]: options.after.value, _id: { [cmp]: options.after.userId } },
                 ],
               } as Filter<UserDocument>);
         query = { $and: [base, keyset] };
       }
-      const sort: Sort = sortField === "user_id" ? { user_id: direction } : { [sortField]: direction, user_id: direction };
+      const sort: Sort = sortField === "_id" ? { _id: direction } : { [sortField]: direction, _id: direction };
+      const extra = sortField === "_id" ? [] : [sortField];
       const docs = await users
         .find(query, {
-          projection: projection(options.fields, sortField === "user_id" ? [] : [sortField]),
+          projection: projection(options.fields, extra),
           sort,
           skip: options.skip,
           limit: options.limit + 1,
@@ -302,49 +305,48 @@ export function createUsersStore(db: Db): UsersStore {
         .toArray();
       const more = docs.length > options.limit;
       const page = docs.slice(0, options.limit);
-      const sortValues = page.map((d) => (d as Record<string, unknown>)[sortField]);
-      if (sortField !== "user_id" && !options.fields.includes(sortField as UserField)) {
+      const sortValues = page.map((d) => (d as Record<string, unknown>)[sortField === "_id" ? "user_id" : sortField]);
+      if (sortField !== "_id" && !options.fields.includes(sortField as UserField)) {
         for (const d of page) delete (d as Record<string, unknown>)[sortField];
       }
-      let total: number;
+      let total = -1;
       if (options.count === "estimate" && isUnfiltered(options.filter)) {
         const [all, deleted] = await Promise.all([
           users.estimatedDocumentCount({ maxTimeMS: options.maxTimeMS }),
           users.countDocuments({ deleted_at: { $ne: null } }, { maxTimeMS: options.maxTimeMS }),
         ]);
         total = Math.max(0, all - deleted);
-      } else {
+      } else if (options.count !== "none") {
         total = await users.countDocuments(base, { maxTimeMS: options.maxTimeMS });
       }
       return { users: page, sortValues, total, more };
     },
 
     async update(userId, change, options = {}) {
-      const query: Filter<UserDocument> = { user_id: userId };
-      if (!options.includeDeleted) query.deleted_at = null;
       const { after } = await versionedUpdate<UserDocument>({
         collection: users,
         claims,
         scope: "users",
-        load: () => users.findOne(query, { maxTimeMS: options.maxTimeMS }),
+        claimId: (current) => current.ref.toHexString(),
+        load: () => byId(userId, { includeDeleted: options.includeDeleted, maxTimeMS: options.maxTimeMS }),
         change(current) {
           if (options.etag && options.etag !== current.etag) throw errEtagMismatch({ user_id: userId });
           const next = change(current);
-          return next && { ...next, user_id: current.user_id, etag: newEtag() };
+          return next && { ...next, user_id: current.user_id, ref: current.ref, etag: newEtag() };
         },
         missing: () => errUserNotFound({ user_id: userId }),
         conflict: options.etag ? () => errEtagMismatch({ user_id: userId }) : undefined,
         busy: () => errConcurrentUpdate({ user_id: userId }),
         around: (current, next, write) =>
           isActiveAdmin(current) && !isActiveAdmin(next) ? guardLastAdmin(current, write) : write(),
-        writeError: (err, current, next) => classifyDuplicate(err, current.user_id, next.email_key, current._id),
+        writeError: (err, current, next) => classifyDuplicate(err, current.user_id, next.email_key, false),
       });
       return after;
     },
 
     async purge(userId) {
       for (let attempt = 0; attempt < 30; attempt++) {
-        const current = await users.findOne({ user_id: userId });
+        const current = await byId(userId, { includeDeleted: true });
         if (!current) throw errUserNotFound({ user_id: userId });
         const remove = async () => (await users.deleteOne({ _id: current._id, revision: current.revision })).deletedCount === 1;
         const removed = isActiveAdmin(current) ? await guardLastAdmin(current, remove) : await remove();

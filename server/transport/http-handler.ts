@@ -2,6 +2,7 @@ import type http from "node:http";
 import type http2 from "node:http2";
 import { cors } from "@connectrpc/connect";
 import type { Registry } from "prom-client";
+import { minimalGrpcMessages } from "./grpc-message.js";
 import type { HealthStatus } from "./health.js";
 import { ServingStatus } from "./health.js";
 
@@ -61,6 +62,10 @@ export function httpHandler(options: {
       res.writeHead(serving ? 200 : 503, { "content-type": "text/plain" });
       res.end(serving ? "SERVING\n" : "NOT_SERVING\n");
       return;
+    }
+    const contentType = req.headers["content-type"] ?? "";
+    if (contentType.startsWith("application/grpc") && !contentType.startsWith("application/grpc-web")) {
+      minimalGrpcMessages(res);
     }
     options.rpc(req, res);
   };

@@ -77,7 +77,14 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
   /** List or search: one page of users matching `filter`. */
   async function page(
     filter: UserFilter,
-    request: { fieldMask?: { paths: string[] }; order: string; limit: number; page: number; pageToken: string },
+    request: {
+      fieldMask?: { paths: string[] };
+      order: string;
+      limit: number;
+      page: number;
+      pageToken: string;
+      exactTotal: boolean;
+    },
     ctx: HandlerContext,
   ) {
     const fields = resolveReadMask(userFieldRules, request.fieldMask?.paths ?? [], true);
@@ -90,18 +97,19 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       skip: pageRequest.skip,
       limit: pageRequest.limit,
       fields,
-      count: "exact",
+      count: request.exactTotal ? "exact" : pageRequest.total !== undefined ? "none" : "estimate",
       maxTimeMS: timeout(ctx),
     });
-    ctx.responseHeader.set("x-total-count", String(result.total));
+    const total = result.total >= 0 ? result.total : (pageRequest.total ?? 0);
+    ctx.responseHeader.set("x-total-count", String(total));
     const last = result.users.at(-1);
     return {
       users: result.users.map(userFromDocument),
       nextPageToken:
         result.more && last?.user_id
-          ? deps.paginator.nextToken(pageRequest.order, fingerprint, result.sortValues.at(-1), last.user_id)
+          ? deps.paginator.nextToken(pageRequest.order, fingerprint, result.sortValues.at(-1), last.user_id, total)
           : "",
-      totalSize: BigInt(result.total),
+      totalSize: BigInt(total),
     };
   }
 
@@ -117,7 +125,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
   /** Deactivated or deleted users lose every token at once; reactivation does not bring them back. */
   async function revokeIfDeactivated(before: UserDocument, after: UserDocument) {
     const active = (d: UserDocument) => d.state === "APPROVED" && d.deleted_at === null;
-    if (active(before) && !active(after)) await store.tokens.deleteMany({ userRef: after._id });
+    if (active(before) && !active(after)) await store.tokens.deleteMany({ userRef: after.ref });
   }
 
   return {
@@ -318,7 +326,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
     async purge(req) {
       requireUserId(req.userId);
       const removed = await store.users.purge(req.userId);
-      await store.tokens.deleteMany({ userRef: removed._id });
+      await store.tokens.deleteMany({ userRef: removed.ref });
       return {};
     },
   };

@@ -18,9 +18,10 @@ export const limits = {
   attributeValue: 1000,
 };
 
-// Deliberately loose (RFC 5322 allows far more); it catches typos, and the
+// Deliberately loose (RFC 5322 allows far more, and admin@localhost is a
+// fine address on a private install); it catches slips, and the
 // invitation flow proves an address works by sending to it.
-const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const emailPattern = /^[^\s@]+@[^\s@]+$/;
 
 export function userIdProblem(userId: string): string | undefined {
   if (!userId) return "is required";

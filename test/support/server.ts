@@ -30,6 +30,28 @@ export function testDatabaseUri(name = `roster_test_${randomBytes(6).toString("h
   return `${m[1]}/${name}${m[3] ?? ""}`;
 }
 
+/**
+ * Wait until the server's structured log has lines matching `predicate`
+ * (log lines reach the test through a pipe, a little after the RPC answer).
+ */
+export async function logLines(
+  server: TestServer,
+  predicate: (line: Record<string, unknown>) => boolean,
+  timeoutMs = 5000,
+): Promise<Record<string, unknown>[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lines = server
+      .stdout()
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter(predicate);
+    if (lines.length > 0 || Date.now() > deadline) return lines;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 export const serverMain = join(projectRoot, "dist", "server", "main.js");
 
 /**

@@ -50,7 +50,8 @@ export async function connectDatabase(uri: string, options: ConnectOptions = {})
       });
     });
   }
-  await client.connect();
+  // No connect() here: the driver connects on first use, so a server can
+  // start (NOT_SERVING) while its database is still coming up.
   const db = client.db(new URL(uri.replace(/^mongodb(\+srv)?:/, "http:")).pathname.slice(1) || "roster");
   return { client, db };
 }

@@ -59,12 +59,28 @@ export const serverMain = join(projectRoot, "dist", "server", "main.js");
  * database by default) and wait until it is SERVING.
  */
 export async function startServer(
-  options: { mongodbUri?: string; args?: string[]; env?: Record<string, string>; expectBootstrap?: boolean } = {},
+  options: {
+    mongodbUri?: string;
+    args?: string[];
+    env?: Record<string, string>;
+    /** Wait for the bootstrap admin key (default true). */
+    expectBootstrap?: boolean;
+    /** Wait for SERVING (default true); otherwise only for the listener. */
+    waitUntilServing?: boolean;
+  } = {},
 ): Promise<TestServer> {
   const mongodbUri = options.mongodbUri ?? testDatabaseUri();
   const child = spawn(
     process.execPath,
-    [serverMain, "serve", "--listen", "127.0.0.1:0", "--log-level", "debug", ...(options.args ?? [])],
+    [
+      serverMain,
+      "serve",
+      "--listen",
+      "127.0.0.1:0",
+      "--log-level",
+      "debug",
+      ...(options.args ?? []),
+    ],
     {
       cwd: projectRoot,
       env: { ...process.env, MONGODB_URI: mongodbUri, ...options.env },
@@ -78,15 +94,16 @@ export async function startServer(
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 
   const deadline = Date.now() + 60_000;
+  const serving = () => options.waitUntilServing === false || out.includes('"msg":"serving"');
   let address = "";
   while (Date.now() < deadline) {
     address ||= /"address":"([^"]+)","database"/.exec(out)?.[1] ?? "";
     const bootstrapped = options.expectBootstrap === false || /rst_ak_\w+/.test(err);
-    if (address && out.includes('"msg":"serving"') && bootstrapped) break;
+    if (address && serving() && bootstrapped) break;
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${out}\n${err}`);
     await new Promise((r) => setTimeout(r, 25));
   }
-  if (!address || !out.includes('"msg":"serving"')) {
+  if (!address || !serving()) {
     child.kill("SIGKILL");
     throw new Error(`server did not become ready:\n${out}\n${err}`);
   }

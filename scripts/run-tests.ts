@@ -33,10 +33,17 @@ const embedded = process.env.MONGODB_URI
 const baseUri = process.env.MONGODB_URI ?? (embedded?.uri as string);
 
 const concurrency = process.env.ROSTER_TEST_CONCURRENCY ?? "2";
-process.stderr.write(`[tests] ${files.length} files on ${embedded?.kind ?? "MONGODB_URI"}, concurrency ${concurrency}\n`);
+process.stderr.write(
+  `[tests] ${files.length} files on ${embedded?.kind ?? "MONGODB_URI"}, concurrency ${concurrency}\n`,
+);
 const child = spawn(
   process.execPath,
-  ["--test", `--test-concurrency=${concurrency}`, "--test-reporter=spec", ...files.map((f) => relative(projectRoot, f))],
+  [
+    "--test",
+    `--test-concurrency=${concurrency}`,
+    "--test-reporter=spec",
+    ...files.map((f) => relative(projectRoot, f)),
+  ],
   {
     cwd: projectRoot,
     stdio: "inherit",

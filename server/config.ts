@@ -146,7 +146,8 @@ export function configOptions<T>(argv: Argv<T>) {
     .option("password-max-length", {
       type: "number",
       default: fromEnv("ROSTER_PASSWORD_MAX_LENGTH", 256),
-      describe: "longest password accepted, at least 64; longer ones are refused, never truncated; env: ROSTER_PASSWORD_MAX_LENGTH",
+      describe:
+        "longest password accepted, at least 64; longer ones are refused, never truncated; env: ROSTER_PASSWORD_MAX_LENGTH",
     })
     .option("argon2-memory", {
       type: "number",

@@ -26,11 +26,7 @@ export interface DefinedError<A extends string> {
  * (`user {user_id} not found`); they are filled in and also sent as the
  * metadata of the `ErrorInfo` detail.
  */
-export function defineError<A extends string = never>(
-  reason: string,
-  code: Code,
-  template: string,
-): DefinedError<A> {
+export function defineError<A extends string = never>(reason: string, code: Code, template: string): DefinedError<A> {
   const make = (attributes: Record<A, string | number>, cause?: unknown) => {
     const metadata: Record<string, string> = {};
     for (const [k, v] of Object.entries(attributes)) metadata[k] = String(v);
@@ -112,11 +108,7 @@ export const errInvalidOrder = defineError<"order" | "allowed">(
 );
 
 // Users.
-export const errUserNotFound = defineError<"user_id">(
-  "USER_NOT_FOUND",
-  Code.NotFound,
-  "user {user_id} not found",
-);
+export const errUserNotFound = defineError<"user_id">("USER_NOT_FOUND", Code.NotFound, "user {user_id} not found");
 export const errUserIdTaken = defineError<"user_id">(
   "USER_ID_TAKEN",
   Code.AlreadyExists,

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
+import { join } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { startServer } from "./app.js";
 import { configFromOptions, configOptions } from "./config.js";
 import { startEmbeddedDatabase } from "./database/embedded-database.js";
 import { createLogger } from "./log.js";
-import { join } from "node:path";
 import { projectRoot } from "./paths.js";
 import { openStore } from "./store/store.js";
 import { bootstrapAdmin } from "./users/bootstrap-admin.js";
@@ -48,7 +48,11 @@ await yargs(hideBin(process.argv))
     (y) =>
       configOptions(y)
         .option("user-id", { type: "string", default: "admin", describe: "id of the admin user" })
-        .option("email", { type: "string", default: "admin@localhost", describe: "email address, if the user is created" }),
+        .option("email", {
+          type: "string",
+          default: "admin@localhost",
+          describe: "email address, if the user is created",
+        }),
     async (argv) => {
       const problem = userIdProblem(argv["user-id"]);
       if (problem) throw new Error(`--user-id ${problem}`);
@@ -65,7 +69,9 @@ await yargs(hideBin(process.argv))
       try {
         await store.ensureIndexes();
         const admin = await bootstrapAdmin(store, { userId: argv["user-id"], email: argv.email });
-        process.stdout.write(`${JSON.stringify({ user_id: admin.userId, api_key: admin.apiKey, created: admin.created })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ user_id: admin.userId, api_key: admin.apiKey, created: admin.created })}\n`,
+        );
       } finally {
         await store.close();
         await embedded?.stop();

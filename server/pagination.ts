@@ -55,7 +55,8 @@ function encodeValue(value: unknown): unknown {
 }
 
 function decodeValue(value: unknown): unknown {
-  if (value && typeof value === "object" && "$date" in value) return new Date(String((value as { $date: string }).$date));
+  if (value && typeof value === "object" && "$date" in value)
+    return new Date(String((value as { $date: string }).$date));
   return value;
 }
 

@@ -3,8 +3,8 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { promisify } from "node:util";
 import { after, describe, it } from "node:test";
+import { promisify } from "node:util";
 import { projectRoot } from "../server/paths.js";
 
 const run = promisify(execFile);
@@ -36,8 +36,12 @@ describe("generated code", () => {
       env: { ...process.env, PATH: `${join(projectRoot, "node_modules", ".bin")}:${process.env.PATH}` },
     });
     await run(buf, ["build", "--as-file-descriptor-set", "-o", join(out, "roster.binpb")], { cwd: projectRoot });
-    const expected = files(out).map((f) => relative(out, f)).sort();
-    const actual = files(join(projectRoot, "gen")).map((f) => relative(join(projectRoot, "gen"), f)).sort();
+    const expected = files(out)
+      .map((f) => relative(out, f))
+      .sort();
+    const actual = files(join(projectRoot, "gen"))
+      .map((f) => relative(join(projectRoot, "gen"), f))
+      .sort();
     assert.deepEqual(actual, expected, "same files");
     for (const f of expected) {
       assert.ok(

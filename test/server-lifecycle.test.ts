@@ -4,8 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { after, describe, it } from "node:test";
+import { promisify } from "node:util";
 import { ferretdbBinaryPath } from "../server/database/ferretdb-build.js";
 import { projectRoot } from "../server/paths.js";
 import { grpc, grpcClient, rejectsWith } from "./support/clients.js";
@@ -125,11 +125,19 @@ describe("server life cycle", () => {
     const mongodbUri = testDatabaseUri();
     const env = { ...process.env, MONGODB_URI: mongodbUri };
     const created = JSON.parse(
-      (await run(process.execPath, [serverMain, "bootstrap-admin", "--user-id", "root", "--email", "root@example.com"], { env })).stdout,
+      (
+        await run(
+          process.execPath,
+          [serverMain, "bootstrap-admin", "--user-id", "root", "--email", "root@example.com"],
+          { env },
+        )
+      ).stdout,
     );
     assert.equal(created.user_id, "root");
     assert.equal(created.created, true);
-    const reused = JSON.parse((await run(process.execPath, [serverMain, "bootstrap-admin", "--user-id", "root"], { env })).stdout);
+    const reused = JSON.parse(
+      (await run(process.execPath, [serverMain, "bootstrap-admin", "--user-id", "root"], { env })).stdout,
+    );
     assert.equal(reused.created, false);
     assert.notEqual(reused.api_key, created.api_key);
     const server = await startServer({ mongodbUri, expectBootstrap: false });
@@ -161,7 +169,9 @@ describe("server life cycle", () => {
     users.close();
     await server.stop();
     await assert.rejects(
-      run(process.execPath, [serverMain, "serve", "--restore-window", "soon"], { env: { ...process.env, MONGODB_URI: testDatabaseUri() } }),
+      run(process.execPath, [serverMain, "serve", "--restore-window", "soon"], {
+        env: { ...process.env, MONGODB_URI: testDatabaseUri() },
+      }),
       (err: { stderr: string; code: number }) => {
         assert.match(err.stderr, /invalid duration "soon"/);
         assert.notEqual(err.code, 0);
@@ -169,7 +179,15 @@ describe("server life cycle", () => {
       },
     );
     const help = await run(process.execPath, [serverMain, "serve", "--help"]);
-    for (const option of ["--listen", "--mongodb-uri", "--data-dir", "--restore-window", "--cors-origins", "ROSTER_LISTEN", "MONGODB_URI"]) {
+    for (const option of [
+      "--listen",
+      "--mongodb-uri",
+      "--data-dir",
+      "--restore-window",
+      "--cors-origins",
+      "ROSTER_LISTEN",
+      "MONGODB_URI",
+    ]) {
       assert.ok(help.stdout.includes(option), `help mentions ${option}`);
     }
   });

@@ -2,11 +2,8 @@ import assert from "node:assert/strict";
 import http2 from "node:http2";
 import { after, before, describe, it } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import {
-  GetUserRequestSchema,
-  GetUserResponseSchema,
-} from "../gen/roster/v1/user_registry_pb.js";
-import { connectJson, connectReason, grpc, grpcClient } from "./support/clients.js";
+import { GetUserRequestSchema, GetUserResponseSchema } from "../gen/roster/v1/user_registry_pb.js";
+import { connectJson, connectReason, grpc, grpcClient, type Message } from "./support/clients.js";
 import { startServer, type TestServer } from "./support/server.js";
 
 describe("transport", () => {
@@ -125,7 +122,9 @@ describe("transport", () => {
       return true;
     });
     const first = await new Promise<{ status: string }>((resolve, reject) => {
-      const stream = (health.raw as unknown as { Watch: (r: unknown) => grpc.ClientReadableStream<{ status: string }> }).Watch({
+      const stream = (
+        health.raw as unknown as { Watch: (r: unknown) => grpc.ClientReadableStream<{ status: string }> }
+      ).Watch({
         service: "",
       });
       stream.once("data", (msg) => {
@@ -146,9 +145,11 @@ describe("transport", () => {
     it(`answers gRPC server reflection ${version}: list services and describe them without proto files`, async () => {
       const reflection = grpcClient(server, `grpc.reflection.${version}.ServerReflection`);
       const stream = (
-        reflection.raw as unknown as { ServerReflectionInfo: () => grpc.ClientDuplexStream<unknown, Record<string, any>> }
+        reflection.raw as unknown as {
+          ServerReflectionInfo: () => grpc.ClientDuplexStream<unknown, Message>;
+        }
       ).ServerReflectionInfo();
-      const responses: Record<string, any>[] = [];
+      const responses: Message[] = [];
       const done = new Promise<void>((resolve, reject) => {
         stream.on("data", (r) => responses.push(r));
         stream.on("end", resolve);
@@ -162,21 +163,20 @@ describe("transport", () => {
       stream.end();
       await done;
       const services = responses[0]?.list_services_response.service.map((s: { name: string }) => s.name);
-      assert.deepEqual(
-        [...services].sort(),
-        [
-          "grpc.health.v1.Health",
-          "grpc.reflection.v1.ServerReflection",
-          "grpc.reflection.v1alpha.ServerReflection",
-          "roster.v1.UserAccess",
-          "roster.v1.UserRegistry",
-        ],
-      );
+      assert.deepEqual([...services].sort(), [
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
+        "grpc.reflection.v1alpha.ServerReflection",
+        "roster.v1.UserAccess",
+        "roster.v1.UserRegistry",
+      ]);
       for (const r of responses.slice(1, 4)) {
         assert.ok(r.file_descriptor_response.file_descriptor_proto.length >= 1, JSON.stringify(r));
       }
       // The file with the service comes with its imports, comments included.
-      const files = responses[1]?.file_descriptor_response.file_descriptor_proto.map((b: Buffer) => b.toString("latin1"));
+      const files = responses[1]?.file_descriptor_response.file_descriptor_proto.map((b: Buffer) =>
+        b.toString("latin1"),
+      );
       assert.ok(files.some((f: string) => f.includes("roster/v1/user_registry.proto") && f.includes("Create a user")));
       assert.ok(files.some((f: string) => f.includes("google/protobuf/field_mask.proto")));
       assert.equal(responses[4]?.error_response.error_code, 5);
@@ -202,10 +202,15 @@ describe("transport", () => {
       return true;
     });
     users.close();
-    const res = await connectJson(server, "roster.v1.UserRegistry/GetCurrent", {}, {
-      key: server.adminKey,
-      headers: { "connect-timeout-ms": String(10 * 60_000) },
-    });
+    const res = await connectJson(
+      server,
+      "roster.v1.UserRegistry/GetCurrent",
+      {},
+      {
+        key: server.adminKey,
+        headers: { "connect-timeout-ms": String(10 * 60_000) },
+      },
+    );
     assert.equal(res.body.code, "invalid_argument");
   });
 
@@ -213,9 +218,14 @@ describe("transport", () => {
     const none = await connectJson(server, "roster.v1.UserRegistry/GetCurrent", {});
     assert.equal(none.status, 401);
     assert.equal(connectReason(none.body), "UNAUTHENTICATED");
-    const forged = await connectJson(server, "roster.v1.UserRegistry/GetCurrent", {}, {
-      key: `rst_ak_${"A".repeat(38)}`,
-    });
+    const forged = await connectJson(
+      server,
+      "roster.v1.UserRegistry/GetCurrent",
+      {},
+      {
+        key: `rst_ak_${"A".repeat(38)}`,
+      },
+    );
     assert.equal(forged.status, 401);
     assert.equal(forged.body.message, none.body.message);
   });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { MongoClient } from "mongodb";
-import { grpc, grpcClient, type GrpcClient } from "./support/clients.js";
+import { type GrpcClient, grpc, grpcClient } from "./support/clients.js";
 import { createUser } from "./support/fixtures.js";
 import { startServer, type TestServer } from "./support/server.js";
 
@@ -37,7 +37,10 @@ describe("UserRegistry under concurrency", () => {
     const { ok, codes } = outcomes(results);
     assert.equal(ok, 1);
     assert.equal(codes.length, 49);
-    assert.ok(codes.every((c) => c === grpc.status.ALREADY_EXISTS), `codes: ${codes}`);
+    assert.ok(
+      codes.every((c) => c === grpc.status.ALREADY_EXISTS),
+      `codes: ${codes}`,
+    );
     assert.equal(await db.db().collection("users").countDocuments({ user_id: "contested" }), 1);
   });
 
@@ -62,7 +65,10 @@ describe("UserRegistry under concurrency", () => {
     await Promise.all(
       Array.from({ length: 20 }, async (_, i) => {
         for (;;) {
-          const { user } = await admin.call("Get", { user_id: "etag-race", field_mask: { paths: ["attributes", "etag"] } });
+          const { user } = await admin.call("Get", {
+            user_id: "etag-race",
+            field_mask: { paths: ["attributes", "etag"] },
+          });
           try {
             await admin.call("Update", {
               user: { user_id: "etag-race", etag: user.etag, attributes: { ...user.attributes, [`w${i}`]: "done" } },
@@ -89,7 +95,10 @@ describe("UserRegistry under concurrency", () => {
     await Promise.all(
       Array.from({ length: 21 }, (_, i) => {
         const field = fields[i % 3] as string;
-        return admin.call("Update", { user: { user_id: "blind-race", [field]: `value-${i}` }, update_mask: { paths: [field] } });
+        return admin.call("Update", {
+          user: { user_id: "blind-race", [field]: `value-${i}` },
+          update_mask: { paths: [field] },
+        });
       }),
     );
     const { user } = await admin.call("Get", { user_id: "blind-race" });
@@ -116,7 +125,10 @@ describe("UserRegistry under concurrency", () => {
       codes[0] === grpc.status.FAILED_PRECONDITION || codes[0] === grpc.status.PERMISSION_DENIED,
       `the other is refused (last admin, or its caller was demoted first): ${codes}`,
     );
-    const admins = await db.db().collection("users").countDocuments({ admin: true, state: "APPROVED", deleted_at: null });
+    const admins = await db
+      .db()
+      .collection("users")
+      .countDocuments({ admin: true, state: "APPROVED", deleted_at: null });
     assert.equal(admins, 1);
     asA.close();
     asB.close();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { grpc, grpcClient, type GrpcClient, rejectsWith } from "./support/clients.js";
+import { type GrpcClient, grpc, grpcClient, rejectsWith } from "./support/clients.js";
 import { createUser } from "./support/fixtures.js";
 import { startServer, type TestServer } from "./support/server.js";
 
@@ -92,7 +92,10 @@ describe("deleting, restoring and purging users", () => {
   it("never lets the last approved admin be deleted, purged, demoted or suspended", async () => {
     // Only `admin` is an approved admin here.
     const admins = await admin.call("Search", { admin: true, state: ["STATE_APPROVED"] });
-    assert.deepEqual(admins.users.map((u: { user_id: string }) => u.user_id), ["admin"]);
+    assert.deepEqual(
+      admins.users.map((u: { user_id: string }) => u.user_id),
+      ["admin"],
+    );
     await rejectsWith(admin.call("Delete", { user_id: "admin" }), FAILED_PRECONDITION, "LAST_ADMIN");
     await rejectsWith(admin.call("Purge", { user_id: "admin" }), FAILED_PRECONDITION, "LAST_ADMIN");
     await rejectsWith(
@@ -114,7 +117,10 @@ describe("deleting, restoring and purging users", () => {
       update_mask: { paths: ["state"] },
     });
     await rejectsWith(admin.call("Delete", { user_id: "admin" }), FAILED_PRECONDITION, "LAST_ADMIN");
-    await admin.call("Update", { user: { user_id: "second-admin", state: "STATE_APPROVED" }, update_mask: { paths: ["state"] } });
+    await admin.call("Update", {
+      user: { user_id: "second-admin", state: "STATE_APPROVED" },
+      update_mask: { paths: ["state"] },
+    });
     await admin.call("Delete", { user_id: "second-admin" });
   });
 
@@ -122,9 +128,15 @@ describe("deleting, restoring and purging users", () => {
     const dave = await createUser(server, { userId: "dave" });
     const asDave = grpcClient(server, "roster.v1.UserRegistry", dave.key);
     assert.equal((await asDave.call("GetCurrent", {})).user.user_id, "dave");
-    await admin.call("Update", { user: { user_id: "dave", state: "STATE_SUSPENDED" }, update_mask: { paths: ["state"] } });
+    await admin.call("Update", {
+      user: { user_id: "dave", state: "STATE_SUSPENDED" },
+      update_mask: { paths: ["state"] },
+    });
     await rejectsWith(asDave.call("GetCurrent", {}), UNAUTHENTICATED);
-    await admin.call("Update", { user: { user_id: "dave", state: "STATE_APPROVED" }, update_mask: { paths: ["state"] } });
+    await admin.call("Update", {
+      user: { user_id: "dave", state: "STATE_APPROVED" },
+      update_mask: { paths: ["state"] },
+    });
     await rejectsWith(asDave.call("GetCurrent", {}), UNAUTHENTICATED, "UNAUTHENTICATED");
     asDave.close();
   });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { connectJson, grpc, grpcClient, type GrpcClient, rejectsWith } from "./support/clients.js";
+import { connectJson, type GrpcClient, grpc, grpcClient, rejectsWith } from "./support/clients.js";
 import { startServer, type TestServer } from "./support/server.js";
 
 /** Run `task` for each item, `width` at a time. */
@@ -123,18 +123,30 @@ describe("List and Search paging", () => {
     const payload = JSON.parse(Buffer.from(body, "base64url").toString());
     payload.u = "zzzz";
     const forged = `${Buffer.from(JSON.stringify(payload)).toString("base64url")}.${signature}`;
-    await rejectsWith(admin.call("List", { limit: 5, page_token: forged }), grpc.status.INVALID_ARGUMENT, "INVALID_PAGE_TOKEN");
-    await rejectsWith(admin.call("List", { limit: 5, page_token: "garbage" }), grpc.status.INVALID_ARGUMENT, "INVALID_PAGE_TOKEN");
+    await rejectsWith(
+      admin.call("List", { limit: 5, page_token: forged }),
+      grpc.status.INVALID_ARGUMENT,
+      "INVALID_PAGE_TOKEN",
+    );
+    await rejectsWith(
+      admin.call("List", { limit: 5, page_token: "garbage" }),
+      grpc.status.INVALID_ARGUMENT,
+      "INVALID_PAGE_TOKEN",
+    );
     await rejectsWith(
       admin.call("Search", { query: "stable", limit: 5, page_token: token }),
       grpc.status.INVALID_ARGUMENT,
       "INVALID_PAGE_TOKEN",
     );
-    await rejectsWith(admin.call("List", { limit: 5, order: "-name", page_token: token }), grpc.status.INVALID_ARGUMENT);
+    await rejectsWith(
+      admin.call("List", { limit: 5, order: "-name", page_token: token }),
+      grpc.status.INVALID_ARGUMENT,
+    );
   });
 
   it("searches by query, id, name, email, state, admin and attributes, combined with AND", async () => {
-    const total = async (req: Record<string, unknown>) => Number((await admin.call("Search", { ...req, limit: 1 })).total_size);
+    const total = async (req: Record<string, unknown>) =>
+      Number((await admin.call("Search", { ...req, limit: 1 })).total_size);
     assert.equal(await total({ id_contains: "stable-0001" }), 10);
     assert.equal(await total({ query: "STABLE-0001" }), 10, "case-insensitive");
     assert.equal(await total({ name_contains: "seven" }), Math.ceil(stableCount / 7));
@@ -143,7 +155,10 @@ describe("List and Search paging", () => {
     assert.equal(await total({ id_contains: "stable-", state: ["STATE_REQUESTED", "STATE_APPROVED"] }), stableCount);
     assert.equal(await total({ admin: true }), 1);
     assert.equal(await total({ id_contains: "stable-", attributes_contain: { team: "ODD" } }), stableCount / 2);
-    assert.equal(await total({ id_contains: "stable-", attributes_contain: { team: "even" }, state: ["STATE_REQUESTED"] }), stableCount / 10);
+    assert.equal(
+      await total({ id_contains: "stable-", attributes_contain: { team: "even" }, state: ["STATE_REQUESTED"] }),
+      stableCount / 10,
+    );
   });
 
   it("matches search text literally: regex characters are escaped", async () => {
@@ -151,7 +166,10 @@ describe("List and Search paging", () => {
       user: { user_id: "regex-user", name: "a.*b (x) [y] $z ^w \\", primary_email_address: "regex@example.com" },
     });
     const res = await admin.call("Search", { name_contains: ".*b (x) [y] $z ^w \\" });
-    assert.deepEqual(res.users.map((u: { user_id: string }) => u.user_id), ["regex-user"]);
+    assert.deepEqual(
+      res.users.map((u: { user_id: string }) => u.user_id),
+      ["regex-user"],
+    );
     assert.equal(Number((await admin.call("Search", { name_contains: ".*" })).total_size), 1);
     assert.equal(Number((await admin.call("Search", { query: "^stable" })).total_size), 0);
   });
@@ -162,7 +180,12 @@ describe("List and Search paging", () => {
   });
 
   it("is for admins only, and returns the total over Connect JSON too", async () => {
-    const res = await connectJson(server, "roster.v1.UserRegistry/Search", { idContains: "stable-0000", limit: 2 }, { key: server.adminKey });
+    const res = await connectJson(
+      server,
+      "roster.v1.UserRegistry/Search",
+      { idContains: "stable-0000", limit: 2 },
+      { key: server.adminKey },
+    );
     assert.equal(res.status, 200);
     assert.equal(res.headers.get("x-total-count"), "10");
     assert.equal(res.body.totalSize, "10");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { connectJson, connectReason, grpc, grpcClient, type GrpcClient, rejectsWith } from "./support/clients.js";
+import { connectJson, connectReason, type GrpcClient, grpc, grpcClient, rejectsWith } from "./support/clients.js";
 import { createUser, type TestUser } from "./support/fixtures.js";
 import { logLines, startServer, type TestServer } from "./support/server.js";
 
@@ -50,7 +50,9 @@ describe("UserRegistry", () => {
     });
 
     it("defaults the state of admin-created users to APPROVED", async () => {
-      const { user } = await admin.call("Create", { user: { user_id: "defaulted", primary_email_address: "d@example.com" } });
+      const { user } = await admin.call("Create", {
+        user: { user_id: "defaulted", primary_email_address: "d@example.com" },
+      });
       assert.equal(user.state, "STATE_APPROVED");
       assert.equal(user.password_updated_at, null);
     });
@@ -61,22 +63,33 @@ describe("UserRegistry", () => {
           user: {
             user_id: "Bad_ID",
             primary_email_address: "not-an-email",
-            attributes: { "$where": "x", "a.b": "y" },
+            attributes: { $where: "x", "a.b": "y" },
             name: "n".repeat(201),
           },
         }),
         INVALID_ARGUMENT,
       );
-      for (const field of ["user.user_id", "user.primary_email_address", "user.attributes.$where", "user.attributes.a.b", "user.name"]) {
+      for (const field of [
+        "user.user_id",
+        "user.primary_email_address",
+        "user.attributes.$where",
+        "user.attributes.a.b",
+        "user.name",
+      ]) {
         assert.match(err.details, new RegExp(field.replace(/[.$]/g, "\\$&")));
       }
     });
 
     it("rejects ids longer than 36 characters, and double or edge dashes", async () => {
       for (const id of ["a".repeat(37), "a--b", "-ab", "ab-", "a"]) {
-        await rejectsWith(admin.call("Create", { user: { user_id: id, primary_email_address: `${id.length}x@example.com` } }), INVALID_ARGUMENT);
+        await rejectsWith(
+          admin.call("Create", { user: { user_id: id, primary_email_address: `${id.length}x@example.com` } }),
+          INVALID_ARGUMENT,
+        );
       }
-      const { user } = await admin.call("Create", { user: { user_id: "a".repeat(36), primary_email_address: "max@example.com" } });
+      const { user } = await admin.call("Create", {
+        user: { user_id: "a".repeat(36), primary_email_address: "max@example.com" },
+      });
       assert.equal(user.user_id.length, 36);
     });
 
@@ -225,7 +238,13 @@ describe("UserRegistry", () => {
     });
 
     it("refuses admin-only paths to non-admins with PERMISSION_DENIED naming them", async () => {
-      for (const path of ["admin", "state", "state_description", "primary_email_address_validated_at", "require_password_update"]) {
+      for (const path of [
+        "admin",
+        "state",
+        "state_description",
+        "primary_email_address_validated_at",
+        "require_password_update",
+      ]) {
         const err = await rejectsWith(
           aliceClient.call("Update", { user: { user_id: "alice", admin: true }, update_mask: { paths: [path] } }),
           PERMISSION_DENIED,
@@ -275,14 +294,20 @@ describe("UserRegistry", () => {
         user: { user_id: "alice", primary_email_address: "alice.new@example.com" },
         update_mask: { paths: ["primary_email_address"] },
       });
-      const { user } = await admin.call("Get", { user_id: "alice", field_mask: { paths: ["primary_email_address", "primary_email_address_validated_at"] } });
+      const { user } = await admin.call("Get", {
+        user_id: "alice",
+        field_mask: { paths: ["primary_email_address", "primary_email_address_validated_at"] },
+      });
       assert.equal(user.primary_email_address, "alice.new@example.com");
       assert.equal(user.primary_email_address_validated_at, null);
     });
 
     it("refuses an email that belongs to another user", async () => {
       await rejectsWith(
-        aliceClient.call("Update", { user: { user_id: "alice", primary_email_address: "Admin@Localhost" }, update_mask: { paths: ["primary_email_address"] } }),
+        aliceClient.call("Update", {
+          user: { user_id: "alice", primary_email_address: "Admin@Localhost" },
+          update_mask: { paths: ["primary_email_address"] },
+        }),
         ALREADY_EXISTS,
         "EMAIL_TAKEN",
       );
@@ -295,7 +320,10 @@ describe("UserRegistry", () => {
         update_mask: { paths: ["description"] },
       });
       await rejectsWith(
-        admin.call("Update", { user: { user_id: "alice", description: "stale", etag: user.etag }, update_mask: { paths: ["description"] } }),
+        admin.call("Update", {
+          user: { user_id: "alice", description: "stale", etag: user.etag },
+          update_mask: { paths: ["description"] },
+        }),
         ABORTED,
         "ETAG_MISMATCH",
       );
@@ -307,11 +335,21 @@ describe("UserRegistry", () => {
 
   describe("Connect JSON", () => {
     it("speaks the same API to curl-like clients, with error details", async () => {
-      const res = await connectJson(server, "roster.v1.UserRegistry/Get", { userId: "nobody" }, { key: server.adminKey });
+      const res = await connectJson(
+        server,
+        "roster.v1.UserRegistry/Get",
+        { userId: "nobody" },
+        { key: server.adminKey },
+      );
       assert.equal(res.status, 404);
       assert.equal(res.body.code, "not_found");
       assert.equal(connectReason(res.body), "USER_NOT_FOUND");
-      const bad = await connectJson(server, "roster.v1.UserRegistry/Create", { user: { userId: "X" } }, { key: server.adminKey });
+      const bad = await connectJson(
+        server,
+        "roster.v1.UserRegistry/Create",
+        { user: { userId: "X" } },
+        { key: server.adminKey },
+      );
       assert.equal(bad.status, 400);
       const violations = bad.body.details.find((d: { type: string }) => d.type === "google.rpc.BadRequest");
       assert.ok(violations.debug.fieldViolations.length >= 2);

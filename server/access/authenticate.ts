@@ -1,9 +1,9 @@
-import type { Store } from "../store/store.js";
+import type { Right } from "../../gen/roster/v1/rights_pb.js";
 import { errUnauthenticated } from "../errors.js";
+import type { Store } from "../store/store.js";
 import type { Caller } from "./caller.js";
 import { expandRights, rightFromName, rightsOfUser } from "./rights.js";
 import { hashToken, tokenKind } from "./token-format.js";
-import type { Right } from "../../gen/roster/v1/rights_pb.js";
 
 /**
  * Resolve an `authorization` header into a caller. No header: undefined
@@ -19,7 +19,7 @@ export async function authenticate(store: Store, header: string | null, now = ne
   const token = await store.tokens.findBySecretHash(hashToken(secret));
   if (!token || (token.expires_at && token.expires_at <= now)) throw errUnauthenticated({});
   const user = await store.users.getDocument(token.user_id);
-  if (!user || !user.ref.equals(token.user_ref) || user.state !== "APPROVED") throw errUnauthenticated({});
+  if (!user?.ref.equals(token.user_ref) || user.state !== "APPROVED") throw errUnauthenticated({});
   const held = rightsOfUser(user.admin);
   const rights = new Set<Right>();
   for (const right of expandRights(token.rights.map(rightFromName).filter((r): r is Right => r !== undefined))) {

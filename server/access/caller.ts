@@ -1,7 +1,7 @@
 import { createContextKey, type HandlerContext } from "@connectrpc/connect";
-import type { UserRef } from "../store/user-documents.js";
 import type { Right } from "../../gen/roster/v1/rights_pb.js";
 import { errMissingRight, errUnauthenticated } from "../errors.js";
+import type { UserRef } from "../store/user-documents.js";
 import { rightName } from "./rights.js";
 
 /** Who is calling, resolved from the bearer token by the auth interceptor. */

@@ -2,6 +2,7 @@ import { type Algorithm, hash, verify } from "@node-rs/argon2";
 
 // Algorithm is an ambient const enum, which isolated modules cannot read.
 const argon2id = 2 as Algorithm.Argon2id;
+
 import { createSemaphore } from "./semaphore.js";
 
 /** Argon2id cost; the defaults are OWASP's (m=19 MiB, t=2, p=1). */

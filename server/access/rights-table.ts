@@ -8,11 +8,7 @@ import type {
   RevokeTokensRequest,
   UpdateAPIKeyRequest,
 } from "../../gen/roster/v1/user_access_pb.js";
-import type {
-  DeleteUserRequest,
-  GetUserRequest,
-  UpdateUserRequest,
-} from "../../gen/roster/v1/user_registry_pb.js";
+import type { DeleteUserRequest, GetUserRequest, UpdateUserRequest } from "../../gen/roster/v1/user_registry_pb.js";
 
 /**
  * What an RPC needs from its caller.

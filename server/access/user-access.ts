@@ -1,17 +1,13 @@
+import { randomBytes } from "node:crypto";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { randomBytes } from "node:crypto";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
-import {
-  ClearTokens,
-  TokenKind,
-  TokenRequestStatus,
-  type UserAccess,
-} from "../../gen/roster/v1/user_access_pb.js";
+import { ClearTokens, TokenKind, TokenRequestStatus, type UserAccess } from "../../gen/roster/v1/user_access_pb.js";
 import { maxTimeMS } from "../deadline.js";
 import {
   errApiKeyNotFound,
   errIncorrectPassword,
+  errMissingRight,
   errNotLoginToken,
   errReadOnlyPaths,
   errRightsExceeded,
@@ -20,7 +16,6 @@ import {
   errTokenRequestState,
   errUnknownPaths,
   errUserNotFound,
-  errMissingRight,
   invalidArgument,
 } from "../errors.js";
 import { offsetPage } from "../pagination.js";
@@ -264,7 +259,9 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       const user = await store.users.getDocument(req.userId);
       if (!user) throw errUserNotFound({ user_id: req.userId });
       if (req.sendEmail) {
-        throw invalidArgument([{ field: "send_email", description: "email delivery is not configured on this server" }]);
+        throw invalidArgument([
+          { field: "send_email", description: "email delivery is not configured on this server" },
+        ]);
       }
       const password = temporaryPassword();
       const hash = await deps.hasher.hash(password);
@@ -386,4 +383,3 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
     },
   };
 }
-

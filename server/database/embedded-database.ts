@@ -1,5 +1,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { accessSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from "node:fs";
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import net from "node:net";
 import { delimiter, join } from "node:path";
 import { ensureFerretdb } from "./ferretdb-build.js";
@@ -102,10 +112,12 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   closeSync(logFd);
   if (child.pid) writeFileSync(pidFile, String(child.pid));
   let exited = false;
-  const exitedPromise = new Promise<void>((resolve) => child.once("exit", () => {
-    exited = true;
-    resolve();
-  }));
+  const exitedPromise = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      exited = true;
+      resolve();
+    }),
+  );
 
   const deadline = Date.now() + 60_000;
   while (!(await canConnect(port))) {

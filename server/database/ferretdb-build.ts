@@ -1,5 +1,15 @@
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync, chmodSync, writeFileSync, readdirSync } from "node:fs";
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 
 /** The FerretDB release Roster embeds. */
@@ -21,7 +31,9 @@ function run(command: string, args: string[], options: { cwd?: string; env?: Nod
     child.stderr.on("data", (d) => (err += d));
     child.on("error", reject);
     child.on("close", (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`${command} ${args.join(" ")} failed (${code}):\n${err.slice(-4000)}`)),
+      code === 0
+        ? resolve(out)
+        : reject(new Error(`${command} ${args.join(" ")} failed (${code}):\n${err.slice(-4000)}`)),
     );
   });
 }
@@ -73,7 +85,9 @@ export async function ensureFerretdb(cacheDir: string, log: (msg: string) => voi
     if (existsSync(binary)) return binary;
     log(`building FerretDB ${ferretdbVersion} with ${go.stdout.trim()} (once; takes a few minutes)`);
     const env = { ...process.env, GOFLAGS: "-mod=mod", CGO_ENABLED: "0" };
-    const info = JSON.parse(await run("go", ["mod", "download", "-json", `${modulePath}@${ferretdbVersion}`], { env, cwd: cacheDir })) as {
+    const info = JSON.parse(
+      await run("go", ["mod", "download", "-json", `${modulePath}@${ferretdbVersion}`], { env, cwd: cacheDir }),
+    ) as {
       Dir?: string;
       Error?: string;
     };

@@ -118,7 +118,12 @@ export function createTokensStore(db: Db): TokensStore {
       const query = { user_ref: userRef, kind };
       const [list, total] = await Promise.all([
         tokens
-          .find(query, { sort: { created_at: -1, key_id: -1 }, skip: page.skip, limit: page.limit, maxTimeMS: page.maxTimeMS })
+          .find(query, {
+            sort: { created_at: -1, key_id: -1 },
+            skip: page.skip,
+            limit: page.limit,
+            maxTimeMS: page.maxTimeMS,
+          })
           .toArray(),
         tokens.countDocuments(query, { maxTimeMS: page.maxTimeMS }),
       ]);

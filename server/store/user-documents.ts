@@ -4,6 +4,7 @@ import type { ObjectId } from "mongodb";
 
 /** Internal id of a user document; references survive renames and die with a purge. */
 export type UserRef = ObjectId;
+
 import { State, type User, UserSchema } from "../../gen/roster/v1/user_pb.js";
 
 /**

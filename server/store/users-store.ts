@@ -127,7 +127,11 @@ function filterQuery(filter: UserFilter): Filter<UserDocument> {
   const and: Filter<UserDocument>[] = [filter.deleted ? { deleted_at: { $ne: null } } : { deleted_at: null }];
   if (filter.query) {
     and.push({
-      $or: [{ user_id: contains(filter.query) }, { name: contains(filter.query) }, { description: contains(filter.query) }],
+      $or: [
+        { user_id: contains(filter.query) },
+        { name: contains(filter.query) },
+        { description: contains(filter.query) },
+      ],
     });
   }
   if (filter.idContains) and.push({ user_id: contains(filter.idContains) });
@@ -193,7 +197,8 @@ export function createUsersStore(db: Db): UsersStore {
     if (!isDuplicateKeyError(err)) throw err;
     let field = duplicateKeyField(err);
     // FerretDB does not say which index: for a new user, see whether the id exists.
-    if (!field) field = isNew && (await users.findOne({ _id: userId }, { projection: { _id: 1 } })) ? "_id" : "email_key";
+    if (!field)
+      field = isNew && (await users.findOne({ _id: userId }, { projection: { _id: 1 } })) ? "_id" : "email_key";
     if (field === "_id" || field === "user_id") throw errUserIdTaken({ user_id: userId }, err);
     throw errEmailTaken({ email: emailKey }, err);
   }
@@ -348,7 +353,8 @@ export function createUsersStore(db: Db): UsersStore {
       for (let attempt = 0; attempt < 30; attempt++) {
         const current = await byId(userId, { includeDeleted: true });
         if (!current) throw errUserNotFound({ user_id: userId });
-        const remove = async () => (await users.deleteOne({ _id: current._id, revision: current.revision })).deletedCount === 1;
+        const remove = async () =>
+          (await users.deleteOne({ _id: current._id, revision: current.revision })).deletedCount === 1;
         const removed = isActiveAdmin(current) ? await guardLastAdmin(current, remove) : await remove();
         if (removed) return current;
         await backoff(attempt);

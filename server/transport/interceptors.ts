@@ -40,7 +40,10 @@ export function deadlineInterceptor(defaultDeadlineMs: number): Interceptor {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new ConnectError(`no answer within the default deadline of ${defaultDeadlineMs} ms`, Code.DeadlineExceeded)),
+        () =>
+          reject(
+            new ConnectError(`no answer within the default deadline of ${defaultDeadlineMs} ms`, Code.DeadlineExceeded),
+          ),
         defaultDeadlineMs,
       );
     });
@@ -92,7 +95,13 @@ export function observeInterceptor(
       metrics.duration.observe({ method }, seconds);
       const caller = req.contextValues.get(callerKey);
       log.info(
-        { method, protocol: req.header.get("content-type"), code, ms: Math.round(seconds * 1000), caller: caller?.userId },
+        {
+          method,
+          protocol: req.header.get("content-type"),
+          code,
+          ms: Math.round(seconds * 1000),
+          caller: caller?.userId,
+        },
         "rpc",
       );
     }

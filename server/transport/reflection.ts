@@ -1,12 +1,5 @@
 import { readFileSync } from "node:fs";
-import {
-  create,
-  type DescFile,
-  type FileRegistry,
-  createFileRegistry,
-  fromBinary,
-  toBinary,
-} from "@bufbuild/protobuf";
+import { create, createFileRegistry, type DescFile, type FileRegistry, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import * as v1 from "../../gen/grpc/reflection/v1/reflection_pb.js";
@@ -44,7 +37,9 @@ function answer(registry: FileRegistry, services: readonly string[], req: Reflec
     file
       ? {
           case: "fileDescriptorResponse" as const,
-          value: { fileDescriptorProto: withDependencies(file).map((f) => toBinary(FileDescriptorProtoSchema, f.proto)) },
+          value: {
+            fileDescriptorProto: withDependencies(file).map((f) => toBinary(FileDescriptorProtoSchema, f.proto)),
+          },
         }
       : { case: "errorResponse" as const, value: { errorCode: 5, errorMessage: `${what} not found` } };
   const r = req.messageRequest;
@@ -59,8 +54,10 @@ function answer(registry: FileRegistry, services: readonly string[], req: Reflec
       if (!desc) {
         // A method or field: look up its parent.
         const parent = registry.get(symbol.slice(0, symbol.lastIndexOf(".")));
-        if (parent?.kind === "service" && parent.methods.some((m) => `${parent.typeName}.${m.name}` === symbol)) desc = parent;
-        if (parent?.kind === "message" && parent.fields.some((f) => `${parent.typeName}.${f.name}` === symbol)) desc = parent;
+        if (parent?.kind === "service" && parent.methods.some((m) => `${parent.typeName}.${m.name}` === symbol))
+          desc = parent;
+        if (parent?.kind === "message" && parent.fields.some((f) => `${parent.typeName}.${f.name}` === symbol))
+          desc = parent;
       }
       return files(desc?.file, `symbol ${symbol}`);
     }
@@ -70,8 +67,12 @@ function answer(registry: FileRegistry, services: readonly string[], req: Reflec
       const message = registry.getMessage(r.value);
       if (!message) return files(undefined, `type ${r.value}`);
       const numbers: number[] = [];
-      for (const ext of registry) if (ext.kind === "extension" && ext.extendee.typeName === r.value) numbers.push(ext.number);
-      return { case: "allExtensionNumbersResponse" as const, value: { baseTypeName: r.value, extensionNumber: numbers } };
+      for (const ext of registry)
+        if (ext.kind === "extension" && ext.extendee.typeName === r.value) numbers.push(ext.number);
+      return {
+        case: "allExtensionNumbersResponse" as const,
+        value: { baseTypeName: r.value, extensionNumber: numbers },
+      };
     }
     default:
       return { case: "errorResponse" as const, value: { errorCode: 3, errorMessage: "empty reflection request" } };

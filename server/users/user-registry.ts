@@ -1,7 +1,7 @@
+import { createHash } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { createHash } from "node:crypto";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { State, type User, UserSchema } from "../../gen/roster/v1/user_pb.js";
 import type { UserRegistry } from "../../gen/roster/v1/user_registry_pb.js";
@@ -196,7 +196,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       }
       // Looking users up by email would tell anybody which addresses are registered.
       if (req.emailAddresses.length > 0 && !adminRead) throw errMissingRight({ right: "RIGHT_ADMIN_USERS_READ" });
-      req.userIds.forEach((id, i) => requireUserId(id, `user_ids[${i}]`));
+      for (const [i, id] of req.userIds.entries()) requireUserId(id, `user_ids[${i}]`);
       const onlySelf = req.userIds.every((id) => id === caller.userId) && req.emailAddresses.length === 0;
       const fields = resolveReadMask(userFieldRules, req.fieldMask?.paths ?? [], adminRead || onlySelf);
       const docs = await store.users.getMany(req.userIds, req.emailAddresses, fields, timeout(ctx));
@@ -233,16 +233,21 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
     async search(req, ctx) {
       const problems: { field: string; description: string }[] = [];
       const text = (field: string, value: string) => {
-        if (value.length > maxSearchText) problems.push({ field, description: `must be at most ${maxSearchText} characters` });
+        if (value.length > maxSearchText)
+          problems.push({ field, description: `must be at most ${maxSearchText} characters` });
         return value || undefined;
       };
       for (const key of Object.keys(req.attributesContain)) {
         if (!attributeKeyPattern.test(key)) {
-          problems.push({ field: `attributes_contain.${key}`, description: `key must match ${attributeKeyPattern.source}` });
+          problems.push({
+            field: `attributes_contain.${key}`,
+            description: `key must match ${attributeKeyPattern.source}`,
+          });
         }
       }
       const states = req.state.map((s, i) => {
-        if (!(s in State) || s === State.UNSPECIFIED) problems.push({ field: `state[${i}]`, description: "must be a valid state" });
+        if (!(s in State) || s === State.UNSPECIFIED)
+          problems.push({ field: `state[${i}]`, description: "must be a valid state" });
         return s;
       });
       const filter: UserFilter = {
@@ -264,7 +269,11 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       const caller = requireCaller(ctx);
       const user = req.user ?? create(UserSchema);
       requireUserId(user.userId, "user.user_id");
-      const paths = resolveUpdateMask(userFieldRules, req.updateMask?.paths ?? [], holds(caller, Right.ADMIN_USERS_WRITE));
+      const paths = resolveUpdateMask(
+        userFieldRules,
+        req.updateMask?.paths ?? [],
+        holds(caller, Right.ADMIN_USERS_WRITE),
+      );
       validateUserFields(user, paths);
       let before: UserDocument | undefined;
       const after = await store.users.update(

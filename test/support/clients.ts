@@ -1,8 +1,8 @@
-import { anyUnpack } from "@bufbuild/protobuf/wkt";
+import { join } from "node:path";
 import { fromBinary } from "@bufbuild/protobuf";
+import { anyUnpack } from "@bufbuild/protobuf/wkt";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { join } from "node:path";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../../gen/google/rpc/status_pb.js";
 import { projectRoot } from "../../server/paths.js";

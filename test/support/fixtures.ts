@@ -21,7 +21,12 @@ export async function createUser(
   const access = grpcClient(server, "roster.v1.UserAccess", server.adminKey);
   try {
     await users.call("Create", {
-      user: { user_id: userId, primary_email_address: email, name: options.name ?? `User ${userId}`, admin: !!options.admin },
+      user: {
+        user_id: userId,
+        primary_email_address: email,
+        name: options.name ?? `User ${userId}`,
+        admin: !!options.admin,
+      },
       password: options.password ?? "",
     });
     const created = await access.call("CreateAPIKey", {

@@ -72,15 +72,7 @@ export async function startServer(
   const mongodbUri = options.mongodbUri ?? testDatabaseUri();
   const child = spawn(
     process.execPath,
-    [
-      serverMain,
-      "serve",
-      "--listen",
-      "127.0.0.1:0",
-      "--log-level",
-      "debug",
-      ...(options.args ?? []),
-    ],
+    [serverMain, "serve", "--listen", "127.0.0.1:0", "--log-level", "debug", ...(options.args ?? [])],
     {
       cwd: projectRoot,
       env: { ...process.env, MONGODB_URI: mongodbUri, ...options.env },

@@ -16,7 +16,6 @@ import { type EmbeddedDatabase, startEmbeddedDatabase } from "./database/embedde
 import type { Logger } from "./log.js";
 import { createMetrics } from "./metrics.js";
 import { createPaginator } from "./pagination.js";
-import { projectRoot } from "./paths.js";
 import { openStore, type Store } from "./store/store.js";
 import { createHealthStatus, healthService, ServingStatus } from "./transport/health.js";
 import { httpHandler } from "./transport/http-handler.js";
@@ -49,7 +48,7 @@ async function databaseUri(config: Config, log: Logger): Promise<{ uri: string; 
   if (config.mongodbUri) return { uri: config.mongodbUri };
   const embedded = await startEmbeddedDatabase({
     dataDir: join(config.dataDir, "db"),
-    cacheDir: process.env.ROSTER_CACHE_DIR ?? join(projectRoot, ".cache"),
+    cacheDir: config.cacheDir,
     log: (msg) => log.info(msg),
   });
   return { uri: `${embedded.uri}roster`, embedded };

@@ -1,10 +1,11 @@
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import YAML from "yaml";
 import type { Argv } from "yargs";
 import type { ThrottlePolicy } from "./access/login-throttle.js";
 import type { HashParameters, PasswordPolicy } from "./access/passwords.js";
 import { parseDuration } from "./duration.js";
+import { projectRoot } from "./paths.js";
 
 /** Server configuration, from flags, `ROSTER_*` variables and a config file. */
 export interface Config {
@@ -14,6 +15,8 @@ export interface Config {
   mongodbUri: string | undefined;
   /** Folder for the embedded database, the outbox and other state. */
   dataDir: string;
+  /** Folder for the FerretDB build. */
+  cacheDir: string;
   logLevel: string;
   /** How long a deleted user can be restored. */
   restoreWindowMs: number;
@@ -59,13 +62,12 @@ function fromEnv<T extends string | number | boolean>(name: string, fallback: T)
 /** Every option of the server, for yargs: flag name, env var, help, default. */
 export function configOptions<T>(argv: Argv<T>) {
   return argv
-    .option("config", {
-      type: "string",
-      default: process.env.ROSTER_CONFIG,
-      describe:
-        "YAML file with any of these options (flag names as keys); flags win over the file, the file over ROSTER_* variables; env: ROSTER_CONFIG",
-    })
-    .config("config", (path: string) => YAML.parse(readFileSync(resolve(path), "utf8")) ?? {})
+    .option("config", { type: "string", default: process.env.ROSTER_CONFIG })
+    .config(
+      "config",
+      "YAML file with any of these options (flag names as keys); flags win over the file, the file over ROSTER_* variables; env: ROSTER_CONFIG",
+      (path: string) => YAML.parse(readFileSync(resolve(path), "utf8")) ?? {},
+    )
     .option("listen", {
       type: "string",
       default: fromEnv("ROSTER_LISTEN", "127.0.0.1:8080"),
@@ -79,6 +81,11 @@ export function configOptions<T>(argv: Argv<T>) {
       type: "string",
       default: fromEnv("ROSTER_DATA_DIR", "./data"),
       describe: "folder for the embedded database and server state; env: ROSTER_DATA_DIR",
+    })
+    .option("cache-dir", {
+      type: "string",
+      default: fromEnv("ROSTER_CACHE_DIR", join(projectRoot, ".cache")),
+      describe: "folder for the FerretDB build (made once, with Go); env: ROSTER_CACHE_DIR",
     })
     .option("log-level", {
       type: "string",
@@ -204,6 +211,7 @@ export function configFromOptions(o: ParsedOptions): Config {
     listen,
     mongodbUri,
     dataDir: resolve(String(o["data-dir"])),
+    cacheDir: resolve(String(o["cache-dir"])),
     logLevel: String(o["log-level"]),
     restoreWindowMs: parseDuration(String(o["restore-window"])),
     defaultDeadlineMs: parseDuration(String(o["default-deadline"])),

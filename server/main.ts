@@ -6,7 +6,6 @@ import { startServer } from "./app.js";
 import { configFromOptions, configOptions } from "./config.js";
 import { startEmbeddedDatabase } from "./database/embedded-database.js";
 import { createLogger } from "./log.js";
-import { projectRoot } from "./paths.js";
 import { openStore } from "./store/store.js";
 import { bootstrapAdmin } from "./users/bootstrap-admin.js";
 import { userIdProblem } from "./users/user-validation.js";
@@ -62,7 +61,7 @@ await yargs(hideBin(process.argv))
         ? undefined
         : await startEmbeddedDatabase({
             dataDir: join(config.dataDir, "db"),
-            cacheDir: process.env.ROSTER_CACHE_DIR ?? join(projectRoot, ".cache"),
+            cacheDir: config.cacheDir,
             log: (msg) => log.info(msg),
           });
       const store = await openStore(config.mongodbUri ?? `${embedded?.uri}roster`);

@@ -1,0 +1,126 @@
+import type { Options } from "yargs";
+import { parseDuration } from "../server/duration.js";
+import { type ConfigKey, type ConfigValues, configFilePath, readConfigFile } from "./config-file.js";
+import { UsageError } from "./errors.js";
+
+export const protocols = ["connect", "grpc", "grpc-web"] as const;
+export type Protocol = (typeof protocols)[number];
+export const outputFormats = ["json", "table", "yaml"] as const;
+export type OutputFormat = (typeof outputFormats)[number];
+
+/** How to reach the server and print results, resolved from flags, environment and config file. */
+export interface Settings {
+  server: string;
+  apiKey: string | undefined;
+  protocol: Protocol;
+  caFile: string | undefined;
+  insecure: boolean;
+  timeoutMs: number;
+  output: OutputFormat;
+}
+
+interface GlobalOption {
+  env: string;
+  fallback?: string;
+  option: Options;
+}
+
+/**
+ * The options every command takes. Each one reads its own variable (the
+ * server's ROSTER_LISTEN, ROSTER_CONFIG and so on are not the CLI's) and
+ * has no yargs default, so that a flag that was not given falls through to
+ * the variable, then to the config file, then to the fallback.
+ */
+export const globalOptions: Record<ConfigKey, GlobalOption> = {
+  server: {
+    env: "ROSTER_SERVER",
+    fallback: "http://127.0.0.1:8080",
+    option: { type: "string", requiresArg: true, describe: "URL of the Roster server" },
+  },
+  "api-key": {
+    env: "ROSTER_API_KEY",
+    option: { type: "string", requiresArg: true, describe: "API key sent as `authorization: Bearer <key>`" },
+  },
+  protocol: {
+    env: "ROSTER_PROTOCOL",
+    fallback: "connect",
+    option: {
+      type: "string",
+      requiresArg: true,
+      choices: protocols,
+      describe: "wire protocol: Connect over HTTP/1.1, gRPC over HTTP/2, or gRPC-Web over HTTP/1.1",
+    },
+  },
+  "ca-file": {
+    env: "ROSTER_CA_FILE",
+    option: { type: "string", requiresArg: true, describe: "PEM file of the CA that signed the server's certificate" },
+  },
+  insecure: {
+    env: "ROSTER_INSECURE",
+    fallback: "false",
+    option: { type: "boolean", describe: "accept any server certificate (self-signed test setups only)" },
+  },
+  timeout: {
+    env: "ROSTER_TIMEOUT",
+    fallback: "30s",
+    option: { type: "string", requiresArg: true, describe: "deadline of each call, such as 30s or 2m" },
+  },
+  output: {
+    env: "ROSTER_OUTPUT",
+    fallback: "json",
+    option: { type: "string", requiresArg: true, alias: "o", choices: outputFormats, describe: "output format" },
+  },
+};
+
+/** The help of a global option, with where else its value can come from. */
+export function globalOptionHelp(key: ConfigKey): Options {
+  const { env, fallback, option } = globalOptions[key];
+  const from = [`env ${env}`, `config ${key}`, ...(fallback ? [`default ${fallback}`] : [])].join("; ");
+  return { ...option, describe: `${option.describe} (${from})` };
+}
+
+function pick(
+  key: ConfigKey,
+  argv: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  file: ConfigValues,
+): string | undefined {
+  const flag = argv[key];
+  if (flag !== undefined) return String(flag);
+  const fromEnv = env[globalOptions[key].env];
+  if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
+  return file[key] ?? globalOptions[key].fallback;
+}
+
+function oneOf<T extends string>(key: string, value: string, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T))
+    throw new UsageError(`${key} must be one of ${allowed.join(", ")}, not "${value}"`);
+  return value as T;
+}
+
+/** Flags win over ROSTER_* variables, variables over the config file, the file over defaults. */
+export async function resolveSettings(
+  argv: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Settings> {
+  const file = await readConfigFile(configFilePath(env));
+  const get = (key: ConfigKey) => pick(key, argv, env, file);
+  const server = get("server") as string;
+  if (!/^https?:\/\/[^/]+/.test(server))
+    throw new UsageError(`server must be an http:// or https:// URL, not "${server}"`);
+  let timeoutMs: number;
+  try {
+    timeoutMs = parseDuration(get("timeout") as string);
+  } catch (err) {
+    throw new UsageError(`timeout: ${(err as Error).message}`);
+  }
+  return {
+    server: server.replace(/\/+$/, ""),
+    apiKey: get("api-key") || undefined,
+    protocol: oneOf("protocol", get("protocol") as string, protocols),
+    caFile: get("ca-file") || undefined,
+    insecure: /^(true|1|yes)$/i.test(get("insecure") as string),
+    timeoutMs,
+    output: oneOf("output", get("output") as string, outputFormats),
+  };
+}

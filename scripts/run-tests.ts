@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { startEmbeddedDatabase } from "../server/database/embedded-database.js";
 import { projectRoot } from "../server/paths.js";
+import { scanLogsForSecrets } from "./secret-scan.js";
 
 function testFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -23,6 +24,7 @@ const files = testFiles(join(projectRoot, "dist", "test"))
   .sort();
 
 const dataDir = mkdtempSync(join(tmpdir(), "roster-test-db-"));
+const logDir = mkdtempSync(join(tmpdir(), "roster-test-logs-"));
 const embedded = process.env.MONGODB_URI
   ? undefined
   : await startEmbeddedDatabase({
@@ -47,10 +49,22 @@ const child = spawn(
   {
     cwd: projectRoot,
     stdio: "inherit",
-    env: { ...process.env, ROSTER_TEST_MONGODB_URI: baseUri, ROSTER_TEST_DATABASE_KIND: embedded?.kind ?? "external" },
+    env: {
+      ...process.env,
+      ROSTER_TEST_MONGODB_URI: baseUri,
+      ROSTER_TEST_DATABASE_KIND: embedded?.kind ?? "external",
+      ROSTER_TEST_LOG_DIR: logDir,
+    },
   },
 );
-const code: number = await new Promise((resolve) => child.on("exit", (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+let code: number = await new Promise((resolve) => child.on("exit", (c, signal) => resolve(c ?? (signal ? 1 : 0))));
 await embedded?.stop();
 rmSync(dataDir, { recursive: true, force: true });
+
+// No password or token may reach a server's structured log.
+const scan = scanLogsForSecrets(logDir, join(projectRoot, "dist", "test"));
+process.stderr.write(`[secret scan] ${scan.files} server logs, ${scan.findings.length} secrets found\n`);
+for (const finding of scan.findings) process.stderr.write(`[secret scan] ${finding}\n`);
+if (scan.findings.length > 0) code = code || 1;
+rmSync(logDir, { recursive: true, force: true });
 process.exit(code);

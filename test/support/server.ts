@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
 import { join } from "node:path";
 import { projectRoot } from "../../server/paths.js";
 
@@ -81,7 +82,15 @@ export async function startServer(
   );
   let out = "";
   let err = "";
-  child.stdout?.on("data", (d) => (out += d));
+  // The structured log of every test server is kept for the secret scan
+  // that `npm test` runs after the suite (scripts/run-tests.ts).
+  const logDir = process.env.ROSTER_TEST_LOG_DIR;
+  const logFile = logDir ? createWriteStream(join(logDir, `server-${process.pid}-${randomBytes(4).toString("hex")}.log`)) : undefined;
+  child.stdout?.on("data", (d) => {
+    out += d;
+    logFile?.write(d);
+  });
+  child.once("exit", () => logFile?.end());
   child.stderr?.on("data", (d) => (err += d));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 

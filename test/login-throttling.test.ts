@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { after, describe, it } from "node:test";
+import { MongoClient } from "mongodb";
+import { grpc, grpcClient, type GrpcClient, rejectsWith } from "./support/clients.js";
+import { createUser } from "./support/fixtures.js";
+import { startServer, type TestServer, testDatabaseUri } from "./support/server.js";
+
+describe("login throttling and timing", () => {
+  const servers: TestServer[] = [];
+  const clients: GrpcClient[] = [];
+  after(async () => {
+    for (const c of clients) c.close();
+    await Promise.all(servers.map((s) => s.stop()));
+  });
+  const start = async (options: Parameters<typeof startServer>[0]) => {
+    const s = await startServer(options);
+    servers.push(s);
+    return s;
+  };
+  const accessOf = (s: TestServer) => {
+    const c = grpcClient(s, "roster.v1.UserAccess");
+    clients.push(c);
+    return c;
+  };
+
+  it("locks an account after 20 parallel wrong passwords across two server processes, then unlocks", async () => {
+    const mongodbUri = testDatabaseUri();
+    const lock = ["--login-max-failures", "10", "--login-lockout", "2s", "--login-max-lockout", "3s"];
+    const one = await start({ mongodbUri, args: lock });
+    const two = await start({ mongodbUri, args: lock, expectBootstrap: false });
+    await createUser(one, { userId: "target", password: "the right passphrase" });
+    const [a, b] = [accessOf(one), accessOf(two)];
+    const attempts = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? a : b).call("Authenticate", { user_id_or_email: "target", password: `wrong guess ${i}` }),
+      ),
+    );
+    assert.ok(attempts.every((r) => r.status === "rejected"));
+    const db = new MongoClient(mongodbUri);
+    const failures = await db.db().collection("login_failures").countDocuments({});
+    await db.close();
+    assert.equal(failures, 20, "no failure was lost, on either server");
+    const lockedAt = Date.now();
+    const locked = await rejectsWith(
+      b.call("Authenticate", { user_id_or_email: "target", password: "the right passphrase" }),
+      grpc.status.UNAUTHENTICATED,
+    );
+    const wrong = await rejectsWith(
+      a.call("Authenticate", { user_id_or_email: "target", password: "another wrong one" }),
+      grpc.status.UNAUTHENTICATED,
+    );
+    assert.equal(locked.details, wrong.details, "a locked account looks like a wrong password");
+    await rejectsWith(
+      a.call("Authenticate", { user_id_or_email: "Target@Example.com", password: "the right passphrase" }),
+      grpc.status.UNAUTHENTICATED,
+    );
+    await new Promise((r) => setTimeout(r, Math.max(0, 3300 - (Date.now() - lockedAt))));
+    const ok = await a.call("Authenticate", { user_id_or_email: "target", password: "the right passphrase" });
+    assert.equal(ok.user_id, "target");
+  });
+
+  it("takes as long for an unknown user as for a wrong password (medians within 5 ms over 200 tries)", async (t) => {
+    const s = await start({ args: ["--login-max-failures", "100000"] });
+    await createUser(s, { userId: "timed-user", password: "the right passphrase" });
+    const access = accessOf(s);
+    const time = async (userId: string) => {
+      const started = performance.now();
+      await rejectsWith(
+        access.call("Authenticate", { user_id_or_email: userId, password: "not the password" }),
+        grpc.status.UNAUTHENTICATED,
+      );
+      return performance.now() - started;
+    };
+    const known: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < 10; i++) await time("timed-user"); // warm up
+    for (let i = 0; i < 200; i++) {
+      known.push(await time("timed-user"));
+      unknown.push(await time(`ghost-${i}`));
+    }
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
+    const [k, u] = [median(known), median(unknown)];
+    t.diagnostic(`median: wrong password ${k.toFixed(2)} ms, unknown user ${u.toFixed(2)} ms`);
+    assert.ok(Math.abs(k - u) < 5, `wrong password ${k.toFixed(1)} ms, unknown user ${u.toFixed(1)} ms`);
+  });
+
+  it("rehashes a password made with other parameters at the next login", async () => {
+    const mongodbUri = testDatabaseUri();
+    const old = await start({ mongodbUri, args: ["--argon2-iterations", "3", "--argon2-memory", "8192"] });
+    await createUser(old, { userId: "old-hash", password: "the right passphrase" });
+    const db = new MongoClient(mongodbUri);
+    const hashOf = async () => (await db.db().collection("users").findOne({ _id: "old-hash" as never }))?.password_hash;
+    assert.match(await hashOf(), /^\$argon2id\$v=19\$m=8192,t=3,p=1\$/);
+    const current = await start({ mongodbUri, expectBootstrap: false });
+    await accessOf(current).call("Authenticate", { user_id_or_email: "old-hash", password: "the right passphrase" });
+    assert.match(await hashOf(), /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    await accessOf(current).call("Authenticate", { user_id_or_email: "old-hash", password: "the right passphrase" });
+    await db.close();
+  });
+});

@@ -38,7 +38,8 @@ type Fields = Record<string, unknown>;
 /**
  * Print one page and, when there are more, a hint on stderr saying how to
  * get the next; or, with `allPages`, every page from the one asked for on,
- * printed as it arrives (with a progress bar when stderr is a terminal).
+ * printed as it arrives (with a progress bar when stderr is a terminal and
+ * stdout is not).
  */
 export async function pageThrough(options: PageThroughOptions): Promise<void> {
   const { connection, method, result, registry } = options;
@@ -81,7 +82,8 @@ export async function pageThrough(options: PageThroughOptions): Promise<void> {
           process.stderr.write(hint({ noun, fetched, total, page, usedToken, nextToken, hasPages: !!fields.page }));
         return;
       }
-      if (!bar && process.stderr.isTTY && total !== undefined) {
+      // A bar redrawn between lines of output on the same terminal would garble both.
+      if (!bar && process.stderr.isTTY && !process.stdout.isTTY && total !== undefined) {
         const { default: cliProgress } = await import("cli-progress");
         bar = new cliProgress.SingleBar(
           { stream: process.stderr, format: `{bar} {value}/{total} ${noun}`, hideCursor: true, clearOnComplete: true },

@@ -194,7 +194,8 @@ function deriveFlags(spec: RpcCommandSpec, shape: MethodShape): CommandFlags {
   if (paging(input)) {
     fix("all-pages", {
       type: "boolean",
-      describe: "fetch every page from the one asked for on (a progress bar on stderr when it is a terminal)",
+      describe:
+        "fetch every page from the one asked for on, printing as they arrive (with a progress bar on stderr when it is a terminal and stdout is redirected)",
     });
   }
   if (shape.updateMask) {

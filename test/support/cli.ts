@@ -95,14 +95,16 @@ function shellQuote(arg: string): string {
 
 /**
  * Run `roster args...` on a pseudo-terminal (util-linux `script`), so that
- * stdin and stderr are terminals, and type into it step by step.
+ * stdin, stdout and stderr are terminals, and type into it step by step.
  */
 export function rosterInTerminal(
   args: string[],
   steps: TerminalStep[],
-  options: CliOptions = {},
+  options: CliOptions & { stdoutFile?: string } = {},
 ): Promise<TerminalResult> {
-  const command = [process.execPath, rosterMain, ...args].map(shellQuote).join(" ");
+  let command = [process.execPath, rosterMain, ...args].map(shellQuote).join(" ");
+  // With stdoutFile, only stdout goes to the file; stdin and stderr stay on the terminal.
+  if (options.stdoutFile) command += ` > ${shellQuote(options.stdoutFile)}`;
   // -q: no "Script started" lines; -f: flush at once; -e: exit with the command's code.
   const child = spawn("script", ["-qfec", command, "/dev/null"], {
     cwd: projectRoot,

@@ -134,5 +134,8 @@ export function errorLine(err: unknown, registry?: FileRegistry): string {
     details.push(`reason ${info.reason}`);
   }
   const message = err.rawMessage.replace(/\s+/g, " ").trim();
+  if (/certificate|CERT_/i.test(message)) {
+    details.push("the server's certificate is not trusted: --ca-file names its CA; --insecure skips the check");
+  }
   return `error: ${codeName(err.code)}: ${message}${details.length > 0 ? ` (${details.join("; ")})` : ""}`;
 }

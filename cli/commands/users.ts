@@ -1,4 +1,5 @@
 import type { CommandGroupSpec } from "../command-group.js";
+import { apiKeysCommands } from "./api-keys.js";
 
 const registry = "roster.v1.UserRegistry";
 
@@ -36,5 +37,6 @@ export const usersCommands: CommandGroupSpec = {
       args: ["user_id"],
       confirm: (request) => `Purge user ${request.user_id} for good? It cannot be restored and its id becomes free.`,
     },
+    apiKeysCommands,
   ],
 };

@@ -4,6 +4,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import * as reflectionV1 from "../gen/grpc/reflection/v1/reflection_pb.js";
 import * as reflectionV1alpha from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { InvitationRegistry } from "../gen/roster/v1/invitation_registry_pb.js";
 import { UserAccess } from "../gen/roster/v1/user_access_pb.js";
 import { UserRegistry } from "../gen/roster/v1/user_registry_pb.js";
 import { isCommonPassword } from "./access/common-passwords.js";
@@ -13,7 +14,11 @@ import { createPasswordHasher } from "./access/passwords.js";
 import { userAccess } from "./access/user-access.js";
 import type { Config } from "./config.js";
 import { type EmbeddedDatabase, startEmbeddedDatabase } from "./database/embedded-database.js";
+import { createEmailQueue } from "./email/email-queue.js";
+import { createMailTransport } from "./email/mailer.js";
+import { invitationRegistry } from "./invitations/invitation-registry.js";
 import type { Logger } from "./log.js";
+import { createSecretBox, loadSecretKey } from "./secret-box.js";
 import { createMetrics } from "./metrics.js";
 import { createPaginator } from "./pagination.js";
 import { openStore, type Store } from "./store/store.js";
@@ -38,6 +43,7 @@ export interface RunningServer {
 const services = [
   UserRegistry,
   UserAccess,
+  InvitationRegistry,
   Health,
   reflectionV1.ServerReflection,
   reflectionV1alpha.ServerReflection,
@@ -81,6 +87,15 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     throttle: createLoginThrottle(store.loginAttempts, config.throttle),
     tokenTtlMs: config.loginTokenTtlMs,
   });
+  const mail = createEmailQueue({
+    store: store.emails,
+    transport: createMailTransport({ ...config.email, outboxDir: join(config.dataDir, "outbox") }),
+    box: createSecretBox(loadSecretKey(config.secretKey, join(config.dataDir, "secret.key"))),
+    log,
+    pollIntervalMs: config.email.pollIntervalMs,
+    maxAttempts: config.email.maxAttempts,
+    retryDelayMs: config.email.retryDelayMs,
+  });
   const fileRegistry = loadFileRegistry();
   const serviceNames = services.map((s) => s.typeName);
   // The paginator key comes from the database, so it is set once it answers.
@@ -94,6 +109,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       UserRegistry,
       userRegistry({
         store,
+        mail,
+        registration: { mode: config.registration, approval: config.registrationApproval },
         get paginator() {
           return paginator;
         },
@@ -108,10 +125,25 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       UserAccess,
       userAccess({
         store,
+        mail,
         login,
         hasher,
         passwordPolicy: config.passwordPolicy,
         isCommonPassword,
+        defaultDeadlineMs: config.defaultDeadlineMs,
+      }),
+    );
+    router.service(
+      InvitationRegistry,
+      invitationRegistry({
+        store,
+        mail,
+        hasher,
+        passwordPolicy: config.passwordPolicy,
+        isCommonPassword,
+        registration: config.registration,
+        invitationTtlMs: config.invitationTtlMs,
+        publicUrl: config.publicUrl,
         defaultDeadlineMs: config.defaultDeadlineMs,
       }),
     );
@@ -133,7 +165,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     config.listen,
     httpHandler({ rpc, corsOrigins: config.corsOrigins, metrics: metrics.registry, health }),
   );
-  log.info({ address: listener.address, database: embedded?.kind ?? "mongodb" }, "listening");
+  log.info(
+    { address: listener.address, database: embedded?.kind ?? "mongodb", email: config.email.smtpUrl ? "smtp" : "outbox" },
+    "listening",
+  );
 
   // Become ready once the database answers and every index exists; until
   // then health says NOT_SERVING and RPCs get UNAVAILABLE.
@@ -152,6 +187,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
           );
         }
         ready = true;
+        mail.start();
         health.set(ServingStatus.SERVING);
         log.info("serving");
         return;
@@ -181,6 +217,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       await listener.close(config.shutdownTimeoutMs);
       shutdown.abort(new ConnectError("the server is shutting down", Code.Unavailable));
       await becomeReady;
+      await mail.stop();
       await store.close();
       await embedded?.stop();
     },

@@ -43,6 +43,27 @@ export interface Config {
   throttle: ThrottlePolicy;
   /** Log a summary of every database command (debugging). */
   logDatabaseCommands: boolean;
+  /** Who may create accounts without being an admin. */
+  registration: "open" | "invitation" | "closed";
+  /** Whether self-registered users need an admin's approval. */
+  registrationApproval: "auto" | "admin";
+  /** Default validity of invitations. */
+  invitationTtlMs: number;
+  /** Base URL of this deployment, for links in emails. */
+  publicUrl: string;
+  email: {
+    smtpUrl?: string;
+    from: string;
+    requireTls: boolean;
+    caFile?: string;
+    rejectUnauthorized: boolean;
+    /** First retry delay; doubles per attempt, at most an hour. */
+    retryDelayMs: number;
+    maxAttempts: number;
+    pollIntervalMs: number;
+  };
+  /** Key sealing queued emails (base64, 32 bytes); unset: a key file in the data folder. */
+  secretKey?: string;
 }
 
 /**
@@ -140,6 +161,72 @@ export function configOptions<T>(argv: Argv<T>) {
       describe:
         "log each database command's collection, projection, sort, limit and maxTimeMS (never filter values); env: ROSTER_LOG_DATABASE_COMMANDS",
     })
+    .option("registration", {
+      type: "string",
+      choices: ["open", "invitation", "closed"],
+      default: fromEnv("ROSTER_REGISTRATION", "invitation"),
+      describe:
+        "who may create an account without being an admin: anybody (open), holders of an invitation token (invitation), nobody (closed); env: ROSTER_REGISTRATION",
+    })
+    .option("registration-approval", {
+      type: "string",
+      choices: ["auto", "admin"],
+      default: fromEnv("ROSTER_REGISTRATION_APPROVAL", "admin"),
+      describe:
+        "self-registered users start APPROVED (auto) or REQUESTED until an admin approves them, who are emailed (admin); env: ROSTER_REGISTRATION_APPROVAL",
+    })
+    .option("invitation-ttl", {
+      type: "string",
+      default: fromEnv("ROSTER_INVITATION_TTL", "7d"),
+      describe: "how long an invitation token works by default; env: ROSTER_INVITATION_TTL",
+    })
+    .option("public-url", {
+      type: "string",
+      default: fromEnv("ROSTER_PUBLIC_URL", ""),
+      describe: "base URL of this deployment, for links in emails (default http://<listen>); env: ROSTER_PUBLIC_URL",
+    })
+    .option("smtp-url", {
+      type: "string",
+      default: fromEnv("ROSTER_SMTP_URL", ""),
+      describe:
+        "SMTP server, smtp://user:pass@host:587 (STARTTLS when offered) or smtps://...:465; unset: emails are written to <data-dir>/outbox; env: ROSTER_SMTP_URL",
+    })
+    .option("email-from", {
+      type: "string",
+      default: fromEnv("ROSTER_EMAIL_FROM", "Roster <roster@localhost>"),
+      describe: "From address of emails; env: ROSTER_EMAIL_FROM",
+    })
+    .option("smtp-require-tls", {
+      type: "boolean",
+      default: fromEnv("ROSTER_SMTP_REQUIRE_TLS", false),
+      describe: "refuse to send over smtp:// without STARTTLS; env: ROSTER_SMTP_REQUIRE_TLS",
+    })
+    .option("smtp-ca-file", {
+      type: "string",
+      default: fromEnv("ROSTER_SMTP_CA_FILE", ""),
+      describe: "PEM file of a CA to trust for the SMTP server's certificate; env: ROSTER_SMTP_CA_FILE",
+    })
+    .option("smtp-tls-verify", {
+      type: "boolean",
+      default: fromEnv("ROSTER_SMTP_TLS_VERIFY", true),
+      describe: "verify the SMTP server's certificate; env: ROSTER_SMTP_TLS_VERIFY",
+    })
+    .option("email-retry-delay", {
+      type: "string",
+      default: fromEnv("ROSTER_EMAIL_RETRY_DELAY", "5s"),
+      describe: "wait before retrying a failed email; doubles per attempt, at most 1h; env: ROSTER_EMAIL_RETRY_DELAY",
+    })
+    .option("email-max-attempts", {
+      type: "number",
+      default: fromEnv("ROSTER_EMAIL_MAX_ATTEMPTS", 25),
+      describe: "attempts before an email is given up; env: ROSTER_EMAIL_MAX_ATTEMPTS",
+    })
+    .option("secret-key", {
+      type: "string",
+      default: fromEnv("ROSTER_SECRET_KEY", ""),
+      describe:
+        "base64 of 32 random bytes that seal queued emails (they may carry tokens); share it between instances; unset: <data-dir>/secret.key; env: ROSTER_SECRET_KEY",
+    })
     .option("login-token-ttl", {
       type: "string",
       default: fromEnv("ROSTER_LOGIN_TOKEN_TTL", "24h"),
@@ -225,6 +312,21 @@ export function configFromOptions(o: ParsedOptions): Config {
     shutdownTimeoutMs: parseDuration(String(o["shutdown-timeout"])),
     sweepIntervalMs: parseDuration(String(o["sweep-interval"])),
     logDatabaseCommands: Boolean(o["log-database-commands"]),
+    registration: String(o.registration) as Config["registration"],
+    registrationApproval: String(o["registration-approval"]) as Config["registrationApproval"],
+    invitationTtlMs: parseDuration(String(o["invitation-ttl"])),
+    publicUrl: String(o["public-url"] || `http://${listen}`).replace(/\/+$/, ""),
+    email: {
+      smtpUrl: String(o["smtp-url"] ?? "") || undefined,
+      from: String(o["email-from"]),
+      requireTls: Boolean(o["smtp-require-tls"]),
+      caFile: String(o["smtp-ca-file"] ?? "") || undefined,
+      rejectUnauthorized: Boolean(o["smtp-tls-verify"]),
+      retryDelayMs: parseDuration(String(o["email-retry-delay"])),
+      maxAttempts: positive(o, "email-max-attempts"),
+      pollIntervalMs: 1000,
+    },
+    secretKey: String(o["secret-key"] ?? "") || undefined,
     loginTokenTtlMs: parseDuration(String(o["login-token-ttl"])),
     passwordPolicy: { minLength: positive(o, "password-min-length"), maxLength: positive(o, "password-max-length") },
     hashParameters: {

@@ -186,3 +186,55 @@ export const errTokenBusy = defineError(
   Code.Aborted,
   "the record is being changed by another request; retry",
 );
+
+// Registration and invitations.
+export const errRegistrationClosed = defineError(
+  "REGISTRATION_CLOSED",
+  Code.PermissionDenied,
+  "registration is closed: only admins create users",
+);
+export const errInvitationRequired = defineError(
+  "INVITATION_REQUIRED",
+  Code.PermissionDenied,
+  "registration needs an invitation token",
+);
+export const errInvitationNotFound = defineError<"email">(
+  "INVITATION_NOT_FOUND",
+  Code.NotFound,
+  "no invitation for {email}",
+);
+export const errInvitationTokenUnknown = defineError(
+  "INVITATION_TOKEN_UNKNOWN",
+  Code.NotFound,
+  "the invitation token is not known (mistyped, or replaced by a resent invitation)",
+);
+export const errInvitationExpired = defineError<"expired_at">(
+  "INVITATION_EXPIRED",
+  Code.FailedPrecondition,
+  "the invitation expired at {expired_at}; ask for it to be resent",
+);
+export const errInvitationRevoked = defineError(
+  "INVITATION_REVOKED",
+  Code.FailedPrecondition,
+  "the invitation was revoked",
+);
+export const errInvitationUsed = defineError(
+  "INVITATION_USED",
+  Code.FailedPrecondition,
+  "the invitation was already used",
+);
+export const errInvitationPending = defineError<"email">(
+  "INVITATION_PENDING",
+  Code.AlreadyExists,
+  "a pending invitation for {email} exists; resend or delete it",
+);
+export const errInvitationState = defineError<"email" | "status">(
+  "INVITATION_STATE",
+  Code.FailedPrecondition,
+  "the invitation for {email} is {status}",
+);
+export const errInvitationBusy = defineError(
+  "INVITATION_BUSY",
+  Code.Aborted,
+  "the invitation is being changed by another request; retry",
+);

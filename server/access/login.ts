@@ -7,7 +7,7 @@ import type { Store } from "../store/store.js";
 import type { UserDocument } from "../store/user-documents.js";
 import type { LoginThrottle } from "./login-throttle.js";
 import type { PasswordHasher } from "./passwords.js";
-import { expandRights, rightName, rightsOfUser } from "./rights.js";
+import { expandRights, rightName, rightsInState } from "./rights.js";
 import { hashToken, newRecordId, newToken } from "./token-format.js";
 
 export interface LoginService {
@@ -72,7 +72,8 @@ export async function createLoginService(options: LoginOptions): Promise<LoginSe
             : await store.users.getDocument(key);
       const account = user ? `u:${user.ref.toHexString()}` : `x:${key}`;
       const ok = await verify(user, account, password);
-      if (!ok || !user || user.state !== "APPROVED") throw errUnauthenticated({});
+      const held = user ? rightsInState(user.admin, user.state) : new Set<Right>();
+      if (!ok || !user || held.size === 0) throw errUnauthenticated({});
 
       const restricted = user.require_password_update;
       const rights = restricted ? passwordChangeOnly : [Right.USER_ALL, Right.ADMIN_ALL];
@@ -93,7 +94,6 @@ export async function createLoginService(options: LoginOptions): Promise<LoginSe
         created_by: user.user_id,
         revision: 1,
       });
-      const held = rightsOfUser(user.admin);
       return create(AuthenticateResponseSchema, {
         token,
         expiresAt: timestampFromDate(expiresAt),

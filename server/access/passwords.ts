@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { type Algorithm, hash, verify } from "@node-rs/argon2";
 
 // Algorithm is an ambient const enum, which isolated modules cannot read.
@@ -74,4 +75,17 @@ export function passwordProblem(
   if (context.email && lower === context.email.toLowerCase()) return "must not be the email address";
   if (isCommon(password)) return "is too common; choose a less guessable password";
   return undefined;
+}
+
+/** A random temporary password: 20 characters from 56 letters and digits without look-alikes (~116 bits). */
+export function newTemporaryPassword(): string {
+  const alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  let out = "";
+  while (out.length < 20) {
+    for (const byte of randomBytes(32)) {
+      // 224 = 4 * 56: bytes above it would bias the choice.
+      if (byte < 224 && out.length < 20) out += alphabet[byte % 56];
+    }
+  }
+  return out;
 }

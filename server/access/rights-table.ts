@@ -104,6 +104,12 @@ export const accessRules: Record<string, AccessRule> = {
   "roster.v1.UserAccess/GrantTokenRequest": { right: Right.ADMIN_USERS_WRITE },
   "roster.v1.UserAccess/DenyTokenRequest": { right: Right.ADMIN_USERS_WRITE },
   "roster.v1.UserAccess/RetrieveTokenRequestKey": { right: Right.USER_API_KEYS },
+
+  "roster.v1.InvitationRegistry/Send": { right: Right.ADMIN_INVITATIONS },
+  "roster.v1.InvitationRegistry/Get": { right: Right.ADMIN_INVITATIONS },
+  "roster.v1.InvitationRegistry/List": { right: Right.ADMIN_INVITATIONS },
+  "roster.v1.InvitationRegistry/Delete": { right: Right.ADMIN_INVITATIONS },
+  "roster.v1.InvitationRegistry/Resend": { right: Right.ADMIN_INVITATIONS },
 };
 
 export function accessRuleOf(method: DescMethod): AccessRule | undefined {

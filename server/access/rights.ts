@@ -28,6 +28,17 @@ export function rightsOfUser(admin: boolean): Set<Right> {
   return new Set(admin ? [...userRights, ...adminRights] : userRights);
 }
 
+/**
+ * What a user in `state` may do right now. APPROVED users hold their
+ * rights; REQUESTED users (awaiting approval) may only look at their
+ * account and change their password; every other state holds nothing.
+ */
+export function rightsInState(admin: boolean, state: string): Set<Right> {
+  if (state === "APPROVED") return rightsOfUser(admin);
+  if (state === "REQUESTED") return new Set([Right.USER_INFO, Right.USER_PASSWORD]);
+  return new Set();
+}
+
 /** The short stored name of a right (`USER_INFO`). */
 export function rightName(right: Right): string {
   const name = Right[right];

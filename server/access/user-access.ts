@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
@@ -25,14 +24,16 @@ import type { TokenRequestDocument, TokenRequestStatusName } from "../store/toke
 import type { UserDocument } from "../store/user-documents.js";
 import { issueApiKey } from "./api-keys.js";
 import { type Caller, holds, requireCaller, requireRight } from "./caller.js";
+import type { EmailQueue } from "../email/email-queue.js";
 import type { LoginService } from "./login.js";
 import type { PasswordHasher, PasswordPolicy } from "./passwords.js";
-import { passwordProblem } from "./passwords.js";
+import { newTemporaryPassword, passwordProblem } from "./passwords.js";
 import { expandRights, rightName, rightsOfUser } from "./rights.js";
 import { newRecordId } from "./token-format.js";
 
 export interface UserAccessDeps {
   store: Store;
+  mail: EmailQueue;
   login: LoginService;
   hasher: PasswordHasher;
   passwordPolicy: PasswordPolicy;
@@ -83,17 +84,6 @@ async function clearTokens(store: Store, user: UserDocument, clear: ClearTokens)
   const login = clear === ClearTokens.NONE ? 0 : await store.tokens.deleteMany({ userRef: user.ref, kind: "login" });
   const api = clear === ClearTokens.ALL ? await store.tokens.deleteMany({ userRef: user.ref, kind: "api_key" }) : 0;
   return { loginTokensRevoked: BigInt(login), apiKeysRevoked: BigInt(api) };
-}
-
-/** A random temporary password: 20 characters from a 56-letter alphabet without look-alikes (~116 bits). */
-function temporaryPassword(): string {
-  const alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-  let out = "";
-  for (const byte of randomBytes(40)) {
-    if (byte < 224) out += alphabet[byte % 56];
-    if (out.length === 20) break;
-  }
-  return out.length === 20 ? out : temporaryPassword();
 }
 
 export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess> {
@@ -157,6 +147,15 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       const key = await issueApiKey(store, user, { name: req.name, rights, expiresAt, createdBy: caller.userId });
       const doc = await store.tokens.get(user.ref, "api_key", key.id);
       if (!doc) throw errApiKeyNotFound({ id: key.id, user_id: user.user_id });
+      if (req.sendEmail !== false) {
+        await deps.mail.enqueue(user.primary_email_address, {
+          kind: "api_key_created",
+          userId: user.user_id,
+          keyName: req.name,
+          keyId: key.id,
+          createdBy: caller.userId,
+        });
+      }
       return { apiKey: apiKeyFromDocument(doc), key: key.secret };
     },
 
@@ -251,6 +250,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
         require_password_update: false,
         updated_at: now,
       }));
+      await deps.mail.enqueue(updated.primary_email_address, { kind: "password_changed", userId: updated.user_id });
       return clearTokens(store, updated, req.clearTokens || ClearTokens.LOGIN_ONLY);
     },
 
@@ -258,12 +258,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       requireCaller(ctx);
       const user = await store.users.getDocument(req.userId);
       if (!user) throw errUserNotFound({ user_id: req.userId });
-      if (req.sendEmail) {
-        throw invalidArgument([
-          { field: "send_email", description: "email delivery is not configured on this server" },
-        ]);
-      }
-      const password = temporaryPassword();
+      const password = newTemporaryPassword();
       const hash = await deps.hasher.hash(password);
       const now = new Date();
       const updated = await store.users.update(user.user_id, (current) => ({
@@ -274,6 +269,14 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
         updated_at: now,
       }));
       const counts = await clearTokens(store, updated, req.clearTokens || ClearTokens.LOGIN_ONLY);
+      if (req.sendEmail) {
+        await deps.mail.enqueue(updated.primary_email_address, {
+          kind: "temporary_password",
+          userId: updated.user_id,
+          password,
+        });
+        return { temporaryPassword: "", ...counts };
+      }
       return { temporaryPassword: password, ...counts };
     },
 

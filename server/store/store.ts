@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { claimsCollection, sweepClaims } from "./claims.js";
 import { type ConnectOptions, connectDatabase, type Database, isDuplicateKeyError, pingDatabase } from "./database.js";
+import { createEmailQueueStore, type EmailQueueStore } from "./email-queue-store.js";
+import { createInvitationsStore, type InvitationsStore } from "./invitations-store.js";
 import { createLoginAttemptsStore, type LoginAttemptsStore } from "./login-attempts-store.js";
 import { createTokenRequestsStore, type TokenRequestsStore } from "./token-requests-store.js";
 import { createTokensStore, type TokensStore } from "./tokens-store.js";
@@ -12,6 +14,8 @@ export interface Store {
   tokens: TokensStore;
   tokenRequests: TokenRequestsStore;
   loginAttempts: LoginAttemptsStore;
+  invitations: InvitationsStore;
+  emails: EmailQueueStore;
   /** Create every index; the server is not ready before this resolves. */
   ensureIndexes(): Promise<void>;
   /** Whether the database answers. */
@@ -32,6 +36,8 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
   const tokens = createTokensStore(database.db);
   const tokenRequests = createTokenRequestsStore(database.db);
   const loginAttempts = createLoginAttemptsStore(database.db);
+  const invitations = createInvitationsStore(database.db);
+  const emails = createEmailQueueStore(database.db);
   const claims = claimsCollection(database.db);
   const secrets = database.db.collection<{ _id: string; key: string }>("secrets");
   return {
@@ -39,11 +45,15 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
     tokens,
     tokenRequests,
     loginAttempts,
+    invitations,
+    emails,
     async ensureIndexes() {
       await users.ensureIndexes();
       await tokens.ensureIndexes();
       await tokenRequests.ensureIndexes();
       await loginAttempts.ensureIndexes();
+      await invitations.ensureIndexes();
+      await emails.ensureIndexes();
     },
     ping: (timeoutMs) => pingDatabase(database, timeoutMs),
     async secret(name) {
@@ -60,6 +70,8 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
       return {
         tokens: await tokens.sweepExpired(now),
         login_failures: await loginAttempts.sweep(new Date(now.getTime() - 7 * 86_400_000)),
+        invitations_expired: await invitations.sweepExpired(now),
+        emails: await emails.sweep(new Date(now.getTime() - 7 * 86_400_000)),
         claims: await sweepClaims(claims),
       };
     },

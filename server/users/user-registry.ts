@@ -7,11 +7,18 @@ import { State, type User, UserSchema } from "../../gen/roster/v1/user_pb.js";
 import type { UserRegistry } from "../../gen/roster/v1/user_registry_pb.js";
 import { type Caller, callerOf, holds, requireCaller } from "../access/caller.js";
 import type { PasswordHasher, PasswordPolicy } from "../access/passwords.js";
-import { passwordProblem } from "../access/passwords.js";
+import { newTemporaryPassword, passwordProblem } from "../access/passwords.js";
+import type { EmailQueue } from "../email/email-queue.js";
+import { invitationOfToken, markAccepted } from "../invitations/acceptance.js";
+import type { InvitationDocument } from "../store/invitations-store.js";
 import { maxTimeMS } from "../deadline.js";
 import {
   errAdminOnlyPaths,
+  errEmailTaken,
+  errInvitationRequired,
+  errInvitationUsed,
   errMissingRight,
+  errRegistrationClosed,
   errRestoreWindowPassed,
   errUserNotDeleted,
   errUserNotFound,
@@ -22,6 +29,7 @@ import type { Paginator } from "../pagination.js";
 import type { Store } from "../store/store.js";
 import {
   documentValue,
+  type StateName,
   stateName,
   type UserDocument,
   type UserField,
@@ -33,6 +41,8 @@ import { attributeKeyPattern, userIdProblem, validateUserFields } from "./user-v
 
 export interface UserRegistryDeps {
   store: Store;
+  mail: EmailQueue;
+  registration: { mode: "open" | "invitation" | "closed"; approval: "auto" | "admin" };
   paginator: Paginator;
   hasher: PasswordHasher;
   passwordPolicy: PasswordPolicy;
@@ -122,6 +132,27 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
     return userFromDocument(picked);
   }
 
+  /** Tell the approved admins that somebody registered and awaits approval. */
+  async function notifyAdminsOfRequest(doc: UserDocument) {
+    const admins = await store.users.list({
+      filter: { deleted: false, admin: true, states: ["APPROVED"] },
+      order: { field: "user_id", descending: false },
+      skip: 0,
+      limit: 100,
+      fields: ["primary_email_address"],
+      count: "none",
+    });
+    for (const a of admins.users) {
+      if (!a.primary_email_address) continue;
+      await deps.mail.enqueue(a.primary_email_address, {
+        kind: "registration_pending",
+        userId: doc.user_id,
+        name: doc.name,
+        email: doc.primary_email_address,
+      });
+    }
+  }
+
   /** Deactivated or deleted users lose every token at once; reactivation does not bring them back. */
   async function revokeIfDeactivated(before: UserDocument, after: UserDocument) {
     const active = (d: UserDocument) => d.state === "APPROVED" && d.deleted_at === null;
@@ -132,13 +163,33 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
     async create(req, ctx) {
       const caller = callerOf(ctx);
       const admin = holds(caller, Right.ADMIN_USERS_WRITE);
-      if (!admin) throw errMissingRight({ right: "RIGHT_ADMIN_USERS_WRITE" });
       const user = req.user ?? create(UserSchema);
+      let invitation: InvitationDocument | undefined;
+      if (req.invitationToken) {
+        if (deps.registration.mode === "closed" && !admin) throw errRegistrationClosed({});
+        invitation = await invitationOfToken(store, req.invitationToken);
+        if (user.primaryEmailAddress && user.primaryEmailAddress.toLowerCase() !== invitation.email) {
+          throw invalidArgument([
+            { field: "user.primary_email_address", description: `the invitation is for ${invitation.email}` },
+          ]);
+        }
+        user.primaryEmailAddress = invitation.email;
+      } else if (!admin) {
+        if (deps.registration.mode === "closed") throw errRegistrationClosed({});
+        if (deps.registration.mode === "invitation") throw errInvitationRequired({});
+        if (!req.password) throw invalidArgument([{ field: "password", description: "is required to register" }]);
+      }
       const given = creatableFields.filter((f) => f === "user_id" || f === "primary_email_address" || isSet(user, f));
       const adminOnly = given.filter((f) => userFieldRules[f].update === "admin");
       if (!admin && adminOnly.length > 0) throw errAdminOnlyPaths({ paths: adminOnly.join(", ") });
       validateUserFields(user, given);
+
+      // A password chosen now wins; else the invitation's initial one; an
+      // invitee with neither gets a temporary one by email. Passwords the
+      // user did not choose must be changed at first login.
       let passwordHash: string | null = null;
+      let temporaryPassword: string | undefined;
+      let requirePasswordUpdate = user.requirePasswordUpdate;
       if (req.password) {
         const problem = passwordProblem(
           req.password,
@@ -148,26 +199,61 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
         );
         if (problem) throw invalidArgument([{ field: "password", description: problem }]);
         passwordHash = await deps.hasher.hash(req.password);
+      } else if (invitation?.password_hash) {
+        passwordHash = invitation.password_hash;
+        requirePasswordUpdate = true;
+      } else if (invitation) {
+        temporaryPassword = newTemporaryPassword();
+        passwordHash = await deps.hasher.hash(temporaryPassword);
+        requirePasswordUpdate = true;
       }
+
+      let state: StateName;
+      if (admin && !invitation) state = user.state === State.UNSPECIFIED ? "APPROVED" : stateName(user.state);
+      else if (invitation) state = invitation.state ?? "APPROVED";
+      else state = deps.registration.approval === "admin" ? "REQUESTED" : "APPROVED";
+
       const now = new Date();
-      const doc = await store.users.insert({
-        user_id: user.userId,
-        name: user.name,
-        description: user.description,
-        primary_email_address: user.primaryEmailAddress,
-        email_key: user.primaryEmailAddress.toLowerCase(),
-        primary_email_address_validated_at: documentValue(user, "primary_email_address_validated_at") as Date | null,
-        attributes: { ...user.attributes },
-        state: user.state === State.UNSPECIFIED ? "APPROVED" : stateName(user.state),
-        state_description: user.stateDescription,
-        admin: user.admin,
-        require_password_update: user.requirePasswordUpdate,
-        password_hash: passwordHash,
-        password_updated_at: passwordHash ? now : null,
-        created_at: now,
-        updated_at: now,
-        deleted_at: null,
-      });
+      let doc: UserDocument;
+      try {
+        doc = await store.users.insert({
+          user_id: user.userId,
+          name: user.name,
+          description: user.description,
+          primary_email_address: user.primaryEmailAddress,
+          email_key: user.primaryEmailAddress.toLowerCase(),
+          primary_email_address_validated_at: invitation
+            ? now
+            : (documentValue(user, "primary_email_address_validated_at") as Date | null),
+          attributes: { ...user.attributes },
+          state,
+          state_description: user.stateDescription,
+          admin: invitation ? invitation.admin : user.admin,
+          require_password_update: requirePasswordUpdate,
+          password_hash: passwordHash,
+          password_updated_at: passwordHash ? now : null,
+          created_at: now,
+          updated_at: now,
+          deleted_at: null,
+        });
+      } catch (err) {
+        // Several registrations with one token race for the invited email;
+        // the losers learn that the invitation was used.
+        if (invitation && errEmailTaken.is(err)) {
+          const holder = await store.users.getDocumentByEmail(invitation.email);
+          if (holder && holder.created_at >= invitation.sent_at) throw errInvitationUsed({});
+        }
+        throw err;
+      }
+      if (invitation) await markAccepted(store, invitation, doc.user_id);
+      if (temporaryPassword) {
+        await deps.mail.enqueue(doc.primary_email_address, {
+          kind: "temporary_password",
+          userId: doc.user_id,
+          password: temporaryPassword,
+        });
+      }
+      if (doc.state === "REQUESTED" && !admin) await notifyAdminsOfRequest(doc);
       return { user: userFromDocument(doc) };
     },
 
@@ -293,7 +379,17 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
         },
         { etag: user.etag || undefined, maxTimeMS: timeout(ctx) },
       );
-      if (before) await revokeIfDeactivated(before, after);
+      if (before) {
+        await revokeIfDeactivated(before, after);
+        if (before.state !== after.state && req.sendEmail !== false) {
+          await deps.mail.enqueue(after.primary_email_address, {
+            kind: "state_changed",
+            userId: after.user_id,
+            state: after.state,
+            description: after.state_description,
+          });
+        }
+      }
       return { user: partialUser(after, paths) };
     },
 

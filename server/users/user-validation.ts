@@ -23,6 +23,13 @@ export const limits = {
 // invitation flow proves an address works by sending to it.
 const emailPattern = /^[^\s@]+@[^\s@]+$/;
 
+/** Why `email` is not a usable address, or undefined. */
+export function emailProblem(email: string): string | undefined {
+  if (!email) return "is required";
+  if (email.length > limits.email || !emailPattern.test(email)) return "must be an email address";
+  return undefined;
+}
+
 export function userIdProblem(userId: string): string | undefined {
   if (!userId) return "is required";
   if (userId.length > userIdMaxLength) return `must be at most ${userIdMaxLength} characters`;
@@ -52,12 +59,11 @@ export function validateUserFields(user: User, fields: readonly UserField[], pre
       case "description":
         tooLong(field, user.description, limits.description);
         break;
-      case "primary_email_address":
-        if (!user.primaryEmailAddress) add(field, "is required");
-        else if (user.primaryEmailAddress.length > limits.email || !emailPattern.test(user.primaryEmailAddress)) {
-          add(field, "must be an email address");
-        }
+      case "primary_email_address": {
+        const problem = emailProblem(user.primaryEmailAddress);
+        if (problem) add(field, problem);
         break;
+      }
       case "attributes": {
         const entries = Object.entries(user.attributes);
         if (entries.length > limits.attributes) add(field, `must have at most ${limits.attributes} entries`);

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { projectRoot } from "../../server/paths.js";
 
@@ -14,6 +15,8 @@ export interface TestServer {
   adminKey: string;
   /** The database URI the server uses. */
   mongodbUri: string;
+  /** Its --data-dir (outbox, secret key). */
+  dataDir: string;
   process: ChildProcess;
   /** Everything the server wrote to stdout (structured log) and stderr. */
   stdout(): string;
@@ -68,12 +71,26 @@ export async function startServer(
     expectBootstrap?: boolean;
     /** Wait for SERVING (default true); otherwise only for the listener. */
     waitUntilServing?: boolean;
+    /** --data-dir; default a fresh temporary folder, removed when the server stops. */
+    dataDir?: string;
   } = {},
 ): Promise<TestServer> {
   const mongodbUri = options.mongodbUri ?? testDatabaseUri();
+  const ownDataDir = !options.dataDir && !options.env?.ROSTER_DATA_DIR;
+  const dataDir = options.dataDir ?? options.env?.ROSTER_DATA_DIR ?? mkdtempSync(join(tmpdir(), "roster-test-data-"));
   const child = spawn(
     process.execPath,
-    [serverMain, "serve", "--listen", "127.0.0.1:0", "--log-level", "debug", ...(options.args ?? [])],
+    [
+      serverMain,
+      "serve",
+      "--listen",
+      "127.0.0.1:0",
+      "--log-level",
+      "debug",
+      "--data-dir",
+      dataDir,
+      ...(options.args ?? []),
+    ],
     {
       cwd: projectRoot,
       env: { ...process.env, MONGODB_URI: mongodbUri, ...options.env },
@@ -113,12 +130,15 @@ export async function startServer(
     address,
     adminKey: /rst_ak_\w+/.exec(err)?.[0] ?? "",
     mongodbUri,
+    dataDir,
     process: child,
     stdout: () => out,
     stderr: () => err,
     async stop() {
       if (child.exitCode === null) child.kill("SIGTERM");
-      return exited;
+      const code = await exited;
+      if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
+      return code;
     },
   };
 }

@@ -1,0 +1,80 @@
+/** A rendered email: subject, plain text and HTML. */
+export interface EmailContent {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** Everything Roster sends, with what each message needs. */
+export type EmailTemplate =
+  | { kind: "invitation"; token: string; expiresAt: Date; registerUrl: string; invitedBy: string }
+  | { kind: "temporary_password"; userId: string; password: string }
+  | { kind: "password_changed"; userId: string }
+  | { kind: "api_key_created"; userId: string; keyName: string; keyId: string; createdBy: string }
+  | { kind: "state_changed"; userId: string; state: string; description: string }
+  | { kind: "registration_pending"; userId: string; name: string; email: string }
+  | { kind: "welcome"; userId: string; loginUrl: string };
+
+const escape = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
+
+/** Render the plain-text paragraphs as the text part and as simple HTML. */
+function render(subject: string, paragraphs: string[]): EmailContent {
+  const text = `${paragraphs.join("\n\n")}\n\n-- \nRoster\n`;
+  const html =
+    `<!doctype html><html><body style="font-family: sans-serif">` +
+    paragraphs.map((p) => `<p>${escape(p).replace(/\n/g, "<br>")}</p>`).join("") +
+    `<p style="color:#777">Roster</p></body></html>`;
+  return { subject, text, html };
+}
+
+const stateWords: Record<string, string> = {
+  APPROVED: "approved: you can now sign in",
+  REJECTED: "rejected",
+  SUSPENDED: "suspended: you cannot sign in until an administrator reactivates it",
+  FLAGGED: "flagged for review: you cannot sign in until an administrator approves it",
+  REQUESTED: "waiting for an administrator's approval",
+};
+
+export function renderEmail(t: EmailTemplate): EmailContent {
+  switch (t.kind) {
+    case "invitation":
+      return render("You are invited to Roster", [
+        `${t.invitedBy} invited you to create an account.`,
+        `Your invitation token:\n${t.token}`,
+        `Register with it at ${t.registerUrl} or with the command line:\n  roster users create <your-user-id> --invitation-token ${t.token}`,
+        `The invitation expires on ${t.expiresAt.toUTCString()}.`,
+      ]);
+    case "temporary_password":
+      return render("Your temporary password", [
+        `A temporary password was set for your account ${t.userId}:`,
+        t.password,
+        "Sign in with it and choose a new password; until you do, you can do nothing else.",
+      ]);
+    case "password_changed":
+      return render("Your password was changed", [
+        `The password of your account ${t.userId} was just changed.`,
+        "If you did not do this, contact your administrator at once.",
+      ]);
+    case "api_key_created":
+      return render("A new API key was created for your account", [
+        `An API key named "${t.keyName}" (${t.keyId}) was created for your account ${t.userId} by ${t.createdBy}.`,
+        "If you did not expect this, contact your administrator.",
+      ]);
+    case "state_changed":
+      return render(`Your account is ${t.state.toLowerCase()}`, [
+        `Your account ${t.userId} was ${stateWords[t.state] ?? t.state.toLowerCase()}.`,
+        ...(t.description ? [`Reason: ${t.description}`] : []),
+      ]);
+    case "registration_pending":
+      return render(`New account awaiting approval: ${t.userId}`, [
+        `${t.name || t.userId} <${t.email}> registered as ${t.userId} and awaits approval.`,
+        `Approve with:\n  roster users update ${t.userId} --state APPROVED`,
+      ]);
+    case "welcome":
+      return render("Your account is ready", [
+        `Your account ${t.userId} is set up and ready to use.`,
+        `Sign in at ${t.loginUrl} or with: roster login`,
+      ]);
+  }
+}

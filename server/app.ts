@@ -18,9 +18,9 @@ import { createEmailQueue } from "./email/email-queue.js";
 import { createMailTransport } from "./email/mailer.js";
 import { invitationRegistry } from "./invitations/invitation-registry.js";
 import type { Logger } from "./log.js";
-import { createSecretBox, loadSecretKey } from "./secret-box.js";
 import { createMetrics } from "./metrics.js";
 import { createPaginator } from "./pagination.js";
+import { createSecretBox, loadSecretKey } from "./secret-box.js";
 import { openStore, type Store } from "./store/store.js";
 import { createHealthStatus, healthService, ServingStatus } from "./transport/health.js";
 import { httpHandler } from "./transport/http-handler.js";
@@ -166,7 +166,11 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     httpHandler({ rpc, corsOrigins: config.corsOrigins, metrics: metrics.registry, health }),
   );
   log.info(
-    { address: listener.address, database: embedded?.kind ?? "mongodb", email: config.email.smtpUrl ? "smtp" : "outbox" },
+    {
+      address: listener.address,
+      database: embedded?.kind ?? "mongodb",
+      email: config.email.smtpUrl ? "smtp" : "outbox",
+    },
     "listening",
   );
 

@@ -3,6 +3,7 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { ClearTokens, TokenKind, TokenRequestStatus, type UserAccess } from "../../gen/roster/v1/user_access_pb.js";
 import { maxTimeMS } from "../deadline.js";
+import type { EmailQueue } from "../email/email-queue.js";
 import {
   errApiKeyNotFound,
   errIncorrectPassword,
@@ -24,7 +25,6 @@ import type { TokenRequestDocument, TokenRequestStatusName } from "../store/toke
 import type { UserDocument } from "../store/user-documents.js";
 import { issueApiKey } from "./api-keys.js";
 import { type Caller, holds, requireCaller, requireRight } from "./caller.js";
-import type { EmailQueue } from "../email/email-queue.js";
 import type { LoginService } from "./login.js";
 import type { PasswordHasher, PasswordPolicy } from "./passwords.js";
 import { newTemporaryPassword, passwordProblem } from "./passwords.js";

@@ -1,5 +1,5 @@
-import type { Logger } from "../log.js";
 import { newRecordId } from "../access/token-format.js";
+import type { Logger } from "../log.js";
 import type { SecretBox } from "../secret-box.js";
 import type { EmailQueueStore } from "../store/email-queue-store.js";
 import type { MailTransport } from "./mailer.js";
@@ -54,7 +54,14 @@ export function createEmailQueue(options: EmailQueueOptions): EmailQueue {
     try {
       const body = JSON.parse(box.open(message.sealed)) as { text: string; html: string };
       await transport.send({ id: message._id, to: message.to, subject: message.subject, ...body });
-      await store.settle(id, { status: "sent", sealed: null, sent_at: new Date(), attempts, lease_until: null, last_error: "" });
+      await store.settle(id, {
+        status: "sent",
+        sealed: null,
+        sent_at: new Date(),
+        attempts,
+        lease_until: null,
+        last_error: "",
+      });
       log.info({ email: id, to: message.to, template: message.template, attempts, via: transport.kind }, "email sent");
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);

@@ -15,15 +15,18 @@ export type EmailTemplate =
   | { kind: "registration_pending"; userId: string; name: string; email: string }
   | { kind: "welcome"; userId: string; loginUrl: string };
 
-const escape = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
+const escapeHtml = (text: string) =>
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string,
+  );
 
 /** Render the plain-text paragraphs as the text part and as simple HTML. */
 function render(subject: string, paragraphs: string[]): EmailContent {
   const text = `${paragraphs.join("\n\n")}\n\n-- \nRoster\n`;
   const html =
     `<!doctype html><html><body style="font-family: sans-serif">` +
-    paragraphs.map((p) => `<p>${escape(p).replace(/\n/g, "<br>")}</p>`).join("") +
+    paragraphs.map((p) => `<p>${escapeHtml(p).replace(/\n/g, "<br>")}</p>`).join("") +
     `<p style="color:#777">Roster</p></body></html>`;
   return { subject, text, html };
 }

@@ -1,5 +1,5 @@
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { Duration } from "@bufbuild/protobuf/wkt";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { type InvitationRegistry, InvitationStatus } from "../../gen/roster/v1/invitation_registry_pb.js";
 import { State } from "../../gen/roster/v1/user_pb.js";
 import { requireCaller } from "../access/caller.js";
@@ -56,7 +56,8 @@ export function invitationRegistry(deps: InvitationRegistryDeps): ServiceImpl<ty
   function expiry(expiresIn: Duration | undefined, field: string): Date {
     if (!expiresIn) return new Date(Date.now() + deps.invitationTtlMs);
     const ms = Number(expiresIn.seconds) * 1000 + Math.floor(expiresIn.nanos / 1e6);
-    if (ms <= 0 || ms > maxTtlMs) throw invalidArgument([{ field, description: "must be positive and at most a year" }]);
+    if (ms <= 0 || ms > maxTtlMs)
+      throw invalidArgument([{ field, description: "must be positive and at most a year" }]);
     return new Date(Date.now() + ms);
   }
 

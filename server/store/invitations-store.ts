@@ -142,7 +142,12 @@ export function createInvitationsStore(db: Db): InvitationsStore {
       const query = statusQuery(options.status, options.now);
       const [list, total] = await Promise.all([
         invitations
-          .find(query, { sort: { created_at: -1, _id: -1 }, skip: options.skip, limit: options.limit, maxTimeMS: options.maxTimeMS })
+          .find(query, {
+            sort: { created_at: -1, _id: -1 },
+            skip: options.skip,
+            limit: options.limit,
+            maxTimeMS: options.maxTimeMS,
+          })
           .toArray(),
         invitations.countDocuments(query, { maxTimeMS: options.maxTimeMS }),
       ]);

@@ -8,10 +8,8 @@ import type { UserRegistry } from "../../gen/roster/v1/user_registry_pb.js";
 import { type Caller, callerOf, holds, requireCaller } from "../access/caller.js";
 import type { PasswordHasher, PasswordPolicy } from "../access/passwords.js";
 import { newTemporaryPassword, passwordProblem } from "../access/passwords.js";
-import type { EmailQueue } from "../email/email-queue.js";
-import { invitationOfToken, markAccepted } from "../invitations/acceptance.js";
-import type { InvitationDocument } from "../store/invitations-store.js";
 import { maxTimeMS } from "../deadline.js";
+import type { EmailQueue } from "../email/email-queue.js";
 import {
   errAdminOnlyPaths,
   errEmailTaken,
@@ -25,7 +23,9 @@ import {
   invalidArgument,
 } from "../errors.js";
 import { resolveReadMask, resolveUpdateMask } from "../fieldmask.js";
+import { invitationOfToken, markAccepted } from "../invitations/acceptance.js";
 import type { Paginator } from "../pagination.js";
+import type { InvitationDocument } from "../store/invitations-store.js";
 import type { Store } from "../store/store.js";
 import {
   documentValue,

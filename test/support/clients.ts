@@ -17,6 +17,7 @@ const definition = protoLoader.loadSync(
   [
     "roster/v1/user_registry.proto",
     "roster/v1/user_access.proto",
+    "roster/v1/invitation_registry.proto",
     "grpc/health/v1/health.proto",
     "grpc/reflection/v1/reflection.proto",
     "grpc/reflection/v1alpha/reflection.proto",

@@ -102,7 +102,9 @@ export async function startServer(
   // The structured log of every test server is kept for the secret scan
   // that `npm test` runs after the suite (scripts/run-tests.ts).
   const logDir = process.env.ROSTER_TEST_LOG_DIR;
-  const logFile = logDir ? createWriteStream(join(logDir, `server-${process.pid}-${randomBytes(4).toString("hex")}.log`)) : undefined;
+  const logFile = logDir
+    ? createWriteStream(join(logDir, `server-${process.pid}-${randomBytes(4).toString("hex")}.log`))
+    : undefined;
   child.stdout?.on("data", (d) => {
     out += d;
     logFile?.write(d);

@@ -188,7 +188,7 @@ function deriveFlags(spec: RpcCommandSpec, shape: MethodShape): CommandFlags {
     fix("field-mask", {
       type: "string",
       requiresArg: true,
-      describe: "field paths to return, separated by commas (`name,state`), besides the field flags",
+      describe: "field paths to return, separated by commas, besides the field flags",
     });
   }
   if (paging(input)) {
@@ -266,9 +266,15 @@ function deriveFlags(spec: RpcCommandSpec, shape: MethodShape): CommandFlags {
 export function rpcCommand(registry: FileRegistry, spec: RpcCommandSpec, parents = ""): CommandModule {
   const method = findMethod(registry, spec.rpc);
   const shape = shapeOf(method, spec.missing);
-  const flags = deriveFlags(spec, shape);
+  // Derived when the command runs or shows its help, not for every command at start-up.
+  let derived: CommandFlags | undefined;
+  const flagsOf = () => {
+    derived ??= deriveFlags(spec, shape);
+    return derived;
+  };
   const [name, ...aliases] = typeof spec.command === "string" ? [spec.command] : spec.command;
-  const positionals = flags.args.map((a, i) => (spec.many && i === flags.args.length - 1 ? `<${a}..>` : `<${a}>`));
+  const args = (spec.args ?? []).map(argName);
+  const positionals = args.map((a, i) => (spec.many && i === args.length - 1 ? `<${a}..>` : `<${a}>`));
   const describe = spec.describe ?? descriptionOf(method);
 
   return {
@@ -276,6 +282,7 @@ export function rpcCommand(registry: FileRegistry, spec: RpcCommandSpec, parents
     aliases,
     describe: spec.describe ?? summaryOf(method),
     builder: (yargs: Argv) => {
+      const flags = flagsOf();
       let y = yargs.usage(`$0 ${parents}${[name, ...positionals].join(" ")}\n\n${describe}`);
       (spec.args ?? []).forEach((path, i) => {
         const field = fieldAt(method.input, path);
@@ -295,7 +302,7 @@ export function rpcCommand(registry: FileRegistry, spec: RpcCommandSpec, parents
         y = y.option(flag, { ...option, group: groups.command });
       return y.epilogue(epilogue(shape, flags));
     },
-    handler: async (argv) => run(registry, spec, shape, flags, argv as Record<string, unknown>),
+    handler: async (argv) => run(registry, spec, shape, flagsOf(), argv as Record<string, unknown>),
   };
 }
 
@@ -325,17 +332,27 @@ function epilogue(shape: MethodShape, flags: CommandFlags): string {
   return notes.join("\n");
 }
 
-async function run(
+/** A request as proto3 JSON, and what its masks hold, before secrets and confirmation. */
+interface DraftRequest {
+  method: DescMethod;
+  json: JsonObject;
+  /** Paths of the set flags given. */
+  setPaths: string[];
+  readPaths?: string[];
+  updatePaths?: string[];
+  shown: ShownPaths;
+}
+
+/** Turn the command line into a request; every usage error is found here, before anything is sent. */
+function draftRequest(
   registry: FileRegistry,
   spec: RpcCommandSpec,
   shape: MethodShape,
   flags: CommandFlags,
   argv: Record<string, unknown>,
-): Promise<void> {
-  const settings = await resolveSettings(argv);
+): DraftRequest {
   let method = shape.method;
   const json: JsonObject = {};
-
   (spec.args ?? []).forEach((path, i) => {
     const value = argv[flags.args[i] as string];
     const values = (Array.isArray(value) ? value : [value]).map(String);
@@ -362,54 +379,63 @@ async function run(
     }
     if (flags.etag && argv[flags.etag.name] !== undefined) resource[flags.etag.path] = String(argv[flags.etag.name]);
   }
-
-  let updatePaths: string[] | undefined;
-  if (shape.updateMask) {
-    const settable = flags.set.map((f) => f.path);
-    const unset = pathList(argv.unset);
-    for (const path of unset) {
-      if (!settable.some((s) => s === path || s.startsWith(`${path}.`))) {
-        throw new UsageError(`--unset ${path}: not a field that can be set (${settable.join(", ")})`);
-      }
-      if (setPaths.includes(path))
-        throw new UsageError(`--unset ${path}: the field is also set by --${flagName(path)}`);
-    }
-    updatePaths = [...setPaths, ...unset];
-    if (updatePaths.length === 0) throw new UsageError("no fields to update: give at least one field flag or --unset");
-  }
-
-  let readPaths: string[] | undefined;
-  let shown: ShownPaths = setPaths;
+  const draft: DraftRequest = { method, json, setPaths, shown: setPaths };
+  if (shape.updateMask) draft.updatePaths = updatePaths(flags, setPaths, pathList(argv.unset));
   if (shape.readMask && shape.resultType) {
     const selected = [
       ...flags.select.filter((f) => argv[f.name] === true).map((f) => f.path),
       ...pathList(argv["field-mask"]),
     ];
     if (argv.all === true) {
-      if (selected.length > 0)
+      if (selected.length > 0) {
         throw new UsageError("--all selects every field; leave out the field flags and --field-mask");
-      shown = "all";
-      readPaths = [];
+      }
+      draft.readPaths = [];
+      draft.shown = "all";
     } else {
       // Like ttn-lw-cli: a read without field flags asks for the id only.
-      readPaths = selected.length > 0 ? [...new Set(selected)] : [shape.resultType.fields[0]?.name as string];
-      shown = readPaths;
+      draft.readPaths = selected.length > 0 ? [...new Set(selected)] : [shape.resultType.fields[0]?.name as string];
+      draft.shown = draft.readPaths;
     }
   }
+  return draft;
+}
+
+/** The update mask: the set flags given and the fields to clear; never empty. */
+function updatePaths(flags: CommandFlags, setPaths: string[], unset: string[]): string[] {
+  const settable = flags.set.map((f) => f.path);
+  for (const path of unset) {
+    if (!settable.some((s) => s === path || s.startsWith(`${path}.`))) {
+      throw new UsageError(`--unset ${path}: not a field that can be set (${settable.join(", ")})`);
+    }
+    if (setPaths.includes(path)) throw new UsageError(`--unset ${path}: the field is also set by --${flagName(path)}`);
+  }
+  const paths = [...setPaths, ...unset];
+  if (paths.length === 0) throw new UsageError("no fields to update: give at least one field flag or --unset");
+  return paths;
+}
+
+async function run(
+  registry: FileRegistry,
+  spec: RpcCommandSpec,
+  shape: MethodShape,
+  flags: CommandFlags,
+  argv: Record<string, unknown>,
+): Promise<void> {
+  const settings = await resolveSettings(argv);
+  const draft = draftRequest(registry, spec, shape, flags, argv);
 
   // Notes for stderr, written once the call succeeded (a failure says enough).
   const notes: string[] = [];
   for (const secret of spec.secrets ?? []) {
     const stdinFlag = flags.secretFlags.get(secret.field) as string;
-    const value = await readSecret(secret, stdinFlag, argv[stdinFlag] === true);
-    if (value !== "") setJsonPath(json, secret.field, value);
-    else if (!canPrompt() && argv[stdinFlag] !== true) {
-      notes.push(`no ${secret.label.toLowerCase()} set (stdin is not a terminal; --${stdinFlag} reads one)`);
-    }
+    const { value, note } = await readSecret(secret, stdinFlag, argv[stdinFlag] === true);
+    if (value !== "") setJsonPath(draft.json, secret.field, value);
+    if (note) notes.push(note);
   }
 
   if (spec.confirm && argv.force !== true) {
-    const question = spec.confirm(json);
+    const question = spec.confirm(draft.json);
     if (!canPrompt()) {
       throw new UsageError(
         `${question.replace(/\?.*$/, "")}: needs confirmation on a terminal; pass --force to skip it`,
@@ -418,8 +444,9 @@ async function run(
     if (!(await confirm(question))) throw new CliError("cancelled", exitCodes.failure);
   }
 
+  const { method } = draft;
   const actual = method === shape.method ? shape : shapeOf(method, spec.missing);
-  const request = buildRequest(actual, json, registry, readPaths, updatePaths);
+  const request = buildRequest(actual, draft, registry);
   const printer = await createPrinter(settings.output);
   const connection = await openConnection(settings, registry);
   try {
@@ -434,11 +461,11 @@ async function run(
         registry,
         printer,
         result: actual.result,
-        shown,
+        shown: draft.shown,
       });
     } else {
       const { message } = await connection.unary(method, request);
-      printResponse(actual, message, registry, printer, shown);
+      printResponse(actual, message, registry, printer, draft.shown);
       reportMissing(spec, method, message);
     }
     for (const note of notes) process.stderr.write(`note: ${note}\n`);
@@ -447,46 +474,42 @@ async function run(
   }
 }
 
-/** A secret from stdin, or typed on the terminal; empty when there is none to read. */
-async function readSecret(secret: SecretSpec, stdinFlag: string, fromStdin: boolean): Promise<string> {
+/** A secret from stdin or typed on the terminal; empty, with a note, when there is none to read. */
+async function readSecret(
+  secret: SecretSpec,
+  stdinFlag: string,
+  fromStdin: boolean,
+): Promise<{ value: string; note?: string }> {
+  const label = secret.label.toLowerCase();
   if (fromStdin) {
     const value = await readStdin();
-    if (value === "" && !secret.optional) throw new UsageError(`no ${secret.label.toLowerCase()} on stdin`);
-    return value;
+    if (value === "" && !secret.optional) throw new UsageError(`no ${label} on stdin`);
+    return { value };
   }
   if (canPrompt()) {
-    if (secret.confirm) return askNewSecret(secret.label, secret.optional === true);
+    if (secret.confirm) return { value: await askNewSecret(secret.label, secret.optional === true) };
     const [value] = await ask([{ text: `${secret.label}: `, hidden: true }]);
-    return value ?? "";
+    return { value: value ?? "" };
   }
   if (!secret.optional) {
-    throw new UsageError(
-      `${secret.label.toLowerCase()} needed: stdin is not a terminal, so pass it with --${stdinFlag}`,
-    );
+    throw new UsageError(`${label} needed: stdin is not a terminal, so pass it with --${stdinFlag}`);
   }
-  return "";
+  return { value: "", note: `no ${label} set (stdin is not a terminal; --${stdinFlag} reads one)` };
 }
 
-function buildRequest(
-  shape: MethodShape,
-  json: JsonObject,
-  registry: FileRegistry,
-  readPaths: string[] | undefined,
-  updatePaths: string[] | undefined,
-): Message {
-  const input = shape.method.input;
+function buildRequest(shape: MethodShape, draft: DraftRequest, registry: FileRegistry): Message {
   let request: Message;
   try {
-    request = fromJson(input, json, { registry });
+    request = fromJson(shape.method.input, draft.json, { registry });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
   const fields = request as unknown as Record<string, unknown>;
-  if (shape.readMask?.fieldKind === "message" && readPaths) {
-    fields[shape.readMask.localName] = create(shape.readMask.message, { paths: readPaths } as never);
+  if (shape.readMask?.fieldKind === "message" && draft.readPaths) {
+    fields[shape.readMask.localName] = create(shape.readMask.message, { paths: draft.readPaths } as never);
   }
-  if (shape.updateMask?.fieldKind === "message" && updatePaths) {
-    fields[shape.updateMask.localName] = create(shape.updateMask.message, { paths: updatePaths } as never);
+  if (shape.updateMask?.fieldKind === "message" && draft.updatePaths) {
+    fields[shape.updateMask.localName] = create(shape.updateMask.message, { paths: draft.updatePaths } as never);
   }
   return request;
 }

@@ -76,8 +76,13 @@ describe("roster configuration", () => {
 
     it("prints one setting as it is, and all of them with the API key hidden", async () => {
       const home = freshHome();
-      await roster(["config", "set", "api-key", server.adminKey], { configHome: home });
-      await roster(["config", "set", "output", "yaml"], { configHome: home });
+      for (const [key, value] of [
+        ["api-key", server.adminKey],
+        ["output", "yaml"],
+      ] as const) {
+        const set = await roster(["config", "set", key, value], { configHome: home });
+        assert.equal(set.code, 0, set.stderr);
+      }
       const one = await roster(["config", "get", "api-key"], { configHome: home });
       assert.equal(one.stdout, `${server.adminKey}\n`);
       const all = await roster(["config", "get", "-o", "json"], { configHome: home });

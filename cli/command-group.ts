@@ -34,7 +34,9 @@ export function commandGroup(registry: FileRegistry, spec: CommandGroupSpec, par
       for (const sub of spec.commands) {
         y = y.command(isGroup(sub) ? commandGroup(registry, sub, `${path} `) : rpcCommand(registry, sub, `${path} `));
       }
-      return y.demandCommand(1, `name a command of ${spec.command}`);
+      // A group with a default command (`$0` among its names) runs it when no subcommand is named.
+      const hasDefault = spec.commands.some((c) => !isGroup(c) && [c.command].flat().includes("$0"));
+      return hasDefault ? y : y.demandCommand(1, `name a command of ${spec.command}`);
     },
     handler: () => {},
   };

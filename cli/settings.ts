@@ -15,7 +15,10 @@ export interface Settings {
   protocol: Protocol;
   caFile: string | undefined;
   insecure: boolean;
+  /** Deadline of unary calls. */
   timeoutMs: number;
+  /** Deadline of streaming calls: only one given explicitly (a watch runs until stopped). */
+  streamTimeoutMs: number | undefined;
   output: OutputFormat;
 }
 
@@ -63,7 +66,11 @@ export const globalOptions: Record<ConfigKey, GlobalOption> = {
   timeout: {
     env: "ROSTER_TIMEOUT",
     fallback: "30s",
-    option: { type: "string", requiresArg: true, describe: "deadline of each call, such as 30s or 2m" },
+    option: {
+      type: "string",
+      requiresArg: true,
+      describe: "deadline of each call, such as 30s or 2m (streams, such as health watch, have none unless set)",
+    },
   },
   output: {
     env: "ROSTER_OUTPUT",
@@ -114,6 +121,7 @@ export async function resolveSettings(
   } catch (err) {
     throw new UsageError(`timeout: ${(err as Error).message}`);
   }
+  const explicitTimeout = argv.timeout !== undefined || !!env[globalOptions.timeout.env] || file.timeout !== undefined;
   return {
     server: server.replace(/\/+$/, ""),
     apiKey: get("api-key") || undefined,
@@ -121,6 +129,7 @@ export async function resolveSettings(
     caFile: get("ca-file") || undefined,
     insecure: /^(true|1|yes)$/i.test(get("insecure") as string),
     timeoutMs,
+    streamTimeoutMs: explicitTimeout ? timeoutMs : undefined,
     output: oneOf("output", get("output") as string, outputFormats),
   };
 }

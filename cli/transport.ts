@@ -51,7 +51,6 @@ export async function openConnection(settings: Settings, registry: FileRegistry)
     baseUrl: settings.server,
     jsonOptions: { registry },
     binaryOptions: {},
-    defaultTimeoutMs: settings.timeoutMs,
   };
   let transport: Transport;
   let close: () => void;
@@ -74,7 +73,7 @@ export async function openConnection(settings: Settings, registry: FileRegistry)
     async unary(method, request) {
       if (method.methodKind !== "unary") throw new Error(`${method.name} is not a unary method`);
       const unary = method as DescMethodUnary<DescMessage, DescMessage>;
-      const response = await transport.unary(unary, undefined, undefined, header(), request as Message);
+      const response = await transport.unary(unary, undefined, settings.timeoutMs, header(), request as Message);
       return { message: response.message as Message, header: response.header };
     },
     async *serverStream(method, request) {
@@ -85,7 +84,7 @@ export async function openConnection(settings: Settings, registry: FileRegistry)
       const response = await transport.stream(
         method as DescMethodServerStreaming<DescMessage, DescMessage>,
         undefined,
-        undefined,
+        settings.streamTimeoutMs,
         header(),
         input,
       );

@@ -543,12 +543,6 @@ describe("roster users", () => {
         assert.equal(res.stderr, "error: NOT_FOUND: user nobody-here not found (reason USER_NOT_FOUND)\n");
       });
     }
-
-    it("checks the health of the server without credentials", async () => {
-      const res = await cli(["health"], { key: null });
-      assert.equal(res.code, 0, res.stderr);
-      assert.deepEqual(res.json(), { status: "SERVING" });
-    });
   });
 
   describe("error exits", () => {

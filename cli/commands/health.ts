@@ -1,8 +1,13 @@
-import type { RpcCommandSpec } from "../rpc-command.js";
+import type { CommandGroupSpec } from "../command-group.js";
 
-/** `roster health`: the standard gRPC health check, which needs no credentials. */
-export const healthCommand: RpcCommandSpec = {
+const health = "grpc.health.v1.Health";
+
+/** `roster health [check|watch]`: the standard gRPC health service, which needs no credentials. */
+export const healthCommands: CommandGroupSpec = {
   command: "health",
-  rpc: "grpc.health.v1.Health.Check",
   describe: "Ask whether the server (or one of its services, with --service) is serving",
+  commands: [
+    { command: ["check", "$0"], rpc: `${health}.Check` },
+    { command: "watch", rpc: `${health}.Watch` },
+  ],
 };

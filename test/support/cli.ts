@@ -28,6 +28,8 @@ export interface CliOptions {
   env?: Record<string, string>;
   /** XDG_CONFIG_HOME; default: a fresh empty folder, so that no config file of the machine leaks in. */
   configHome?: string;
+  /** Called with all of stdout so far whenever more arrives (for commands that stream). */
+  onStdout?: (stdout: string) => void;
 }
 
 /**
@@ -55,7 +57,10 @@ export function roster(args: string[], options: CliOptions = {}): Promise<CliRes
   });
   let stdout = "";
   let stderr = "";
-  child.stdout.on("data", (d) => (stdout += d));
+  child.stdout.on("data", (d) => {
+    stdout += d;
+    options.onStdout?.(stdout);
+  });
   child.stderr.on("data", (d) => (stderr += d));
   child.stdin.end(options.input ?? "");
   return new Promise((resolve, reject) => {

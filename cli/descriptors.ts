@@ -53,12 +53,12 @@ export function findField(message: DescMessage, name: string): DescField {
 }
 
 /**
- * Well-known types that have a JSON string form (a timestamp is RFC 3339,
- * a duration "1.5s", a field mask "a,b"): a flag takes them as one value
- * instead of one flag per inner field.
+ * Well-known types, which have a JSON form of their own (a timestamp is
+ * RFC 3339, a duration "1.5s", a Struct a JSON object): a flag takes them
+ * as one value instead of one flag per inner field.
  */
 export function isScalarLike(message: DescMessage): boolean {
-  return message.typeName.startsWith("google.protobuf.") && message.typeName !== "google.protobuf.Struct";
+  return message.typeName.startsWith("google.protobuf.");
 }
 
 export function isFieldMask(field: DescField): boolean {

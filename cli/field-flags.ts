@@ -1,4 +1,11 @@
-import { type DescEnum, type DescField, type DescMessage, fromJson, ScalarType } from "@bufbuild/protobuf";
+import {
+  type DescEnum,
+  type DescField,
+  type DescMessage,
+  fromJson,
+  type JsonValue,
+  ScalarType,
+} from "@bufbuild/protobuf";
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import type { Options } from "yargs";
 import { isScalarLike, shortEnumName, shortEnumNames } from "./descriptors.js";
@@ -299,19 +306,36 @@ function wktHint(message: DescMessage): string {
       return '(seconds with an "s", such as 3600s)';
     case "google.protobuf.FieldMask":
       return "(comma-separated field paths)";
+    case "google.protobuf.Struct":
+      return '(a JSON object, such as {"theme":"dark"})';
+    case "google.protobuf.Value":
+      return "(JSON, or plain text for a string)";
     default:
       return "";
   }
 }
 
-/** The flag value of a well-known type, checked by parsing it as that type's JSON. */
-function wktJson(message: DescMessage, text: string, name: string): string {
+/**
+ * The flag value of a well-known type as its JSON value: the text parsed as
+ * JSON (`42`, `{"a":1}`, `true`) when the type takes that, otherwise the
+ * text as a JSON string (`2024-05-01T12:00:00Z`, `dark` for a Value).
+ */
+function wktJson(message: DescMessage, text: string, name: string): JsonValue {
+  const candidates: JsonValue[] = [text];
   try {
-    fromJson(message, text);
+    candidates.unshift(JSON.parse(text) as JsonValue);
   } catch {
-    throw new Error(`${name} must be a ${message.name} ${wktHint(message)}, not "${text}"`.replace("  ", " "));
+    // Not JSON: only the text itself is a candidate.
   }
-  return text;
+  for (const candidate of candidates) {
+    try {
+      fromJson(message, candidate);
+      return candidate;
+    } catch {
+      // Try the next reading.
+    }
+  }
+  throw new Error(`${name} must be a ${message.name} ${wktHint(message)}, not "${text}"`.replace("  ", " "));
 }
 
 function mapOption(field: DescField & { fieldKind: "map" }, describe: string, flag: string): Options {

@@ -13,6 +13,7 @@ import {
   FieldDescriptorProtoSchema,
   FieldOptionsSchema,
   FileDescriptorSetSchema,
+  file_google_protobuf_struct,
   SourceCodeInfo_LocationSchema,
 } from "@bufbuild/protobuf/wkt";
 import { descriptorSetPath, projectRoot } from "../server/paths.js";
@@ -79,6 +80,13 @@ function grownDescriptorSet(): string {
   user.field.push(field("profile", 102, FieldDescriptorProto_Type.MESSAGE, ".roster.v1.Profile"));
   comment([4, userIndex, 2, user.field.length - 1], "Console preferences.");
 
+  // A JSON-valued field. user.proto now imports struct.proto, which must come before it in the set.
+  const struct = set.file.find((f) => f.name === "google/protobuf/struct.proto") ?? file_google_protobuf_struct.proto;
+  set.file = [struct, ...set.file.filter((f) => f !== struct)];
+  file.dependency.push("google/protobuf/struct.proto");
+  user.field.push(field("preferences", 103, FieldDescriptorProto_Type.MESSAGE, ".google.protobuf.Struct"));
+  comment([4, userIndex, 2, user.field.length - 1], "Free-form preferences of the user.");
+
   const state = file.enumType.find((e) => e.name === "State");
   state?.value.push(create(EnumValueDescriptorProtoSchema, { name: "STATE_ARCHIVED", number: 6 }));
 
@@ -137,6 +145,20 @@ describe("roster flags and help come from the descriptors", () => {
       res.stderr,
       /^error: INVALID_ARGUMENT: unknown or forbidden field mask paths: nickname, profile\.theme/,
     );
+  });
+
+  it("takes a JSON value for a Struct field, and refuses text that is not a JSON object", async () => {
+    const help = flat((await withGrown(["users", "update", "--help"])).stdout);
+    assert.match(
+      help,
+      /--preferences Free-form preferences of the user\. \(a JSON object, such as \{"theme":"dark"\}\)/,
+    );
+    const sent = await withGrown(["users", "update", "admin", "--preferences", '{"theme":"dark","size":3}']);
+    assert.equal(sent.code, 3, sent.stderr);
+    assert.match(sent.stderr, /field mask paths: preferences/);
+    const refused = await withGrown(["users", "update", "admin", "--preferences", "dark"]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /--preferences must be a Struct/);
   });
 
   it("puts a new select flag into the read mask", async () => {

@@ -65,14 +65,30 @@ export function isFieldMask(field: DescField): boolean {
   return field.fieldKind === "message" && field.message.typeName === "google.protobuf.FieldMask";
 }
 
-/** Enum value names without the shared prefix: `APPROVED` for `STATE_APPROVED`. */
+/** Enum value names without their shared prefix: `APPROVED` for `STATE_APPROVED`. */
 export function shortEnumNames(desc: DescEnum): string[] {
   return desc.values.filter((v) => v.number !== 0).map((v) => shortEnumName(desc, v.name));
 }
 
+/**
+ * The prefix all values of an enum share, up to an underscore: `STATE_`,
+ * `MERGE_API_KEYS_`. Computed from the names themselves, because
+ * protobuf-es derives its own from the enum's name and misses acronyms
+ * (`MergeAPIKeys` gives `merge_a_p_i_keys_`).
+ */
+export function enumPrefix(desc: DescEnum): string {
+  const names = desc.values.map((v) => v.name);
+  if (names.length < 2) return "";
+  let prefix = names[0] as string;
+  for (const name of names) {
+    while (!name.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  }
+  prefix = prefix.slice(0, prefix.lastIndexOf("_") + 1);
+  // A prefix that would leave a name empty or starting with a digit is no prefix.
+  return names.every((n) => /^[A-Za-z]/.test(n.slice(prefix.length))) ? prefix : "";
+}
+
 export function shortEnumName(desc: DescEnum, name: string): string {
-  // sharedPrefix is lower case with its underscore: "state_".
-  return desc.sharedPrefix && name.toLowerCase().startsWith(desc.sharedPrefix)
-    ? name.slice(desc.sharedPrefix.length)
-    : name;
+  const prefix = enumPrefix(desc);
+  return prefix && name.startsWith(prefix) ? name.slice(prefix.length) : name;
 }

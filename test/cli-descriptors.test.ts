@@ -7,6 +7,7 @@ import { create, createFileRegistry, fromBinary, toBinary } from "@bufbuild/prot
 import { WireType } from "@bufbuild/protobuf/wire";
 import {
   DescriptorProtoSchema,
+  EnumDescriptorProtoSchema,
   EnumValueDescriptorProtoSchema,
   FieldDescriptorProto_Label,
   FieldDescriptorProto_Type,
@@ -87,6 +88,18 @@ function grownDescriptorSet(): string {
   user.field.push(field("preferences", 103, FieldDescriptorProto_Type.MESSAGE, ".google.protobuf.Struct"));
   comment([4, userIndex, 2, user.field.length - 1], "Free-form preferences of the user.");
 
+  // An enum whose name has an acronym: its values share the prefix MFA_MODE_, not M_F_A_MODE_.
+  file.enumType.push(
+    create(EnumDescriptorProtoSchema, {
+      name: "MFAMode",
+      value: ["MFA_MODE_UNSPECIFIED", "MFA_MODE_TOTP", "MFA_MODE_WEBAUTHN"].map((name, number) =>
+        create(EnumValueDescriptorProtoSchema, { name, number }),
+      ),
+    }),
+  );
+  user.field.push(field("mfa_mode", 104, FieldDescriptorProto_Type.ENUM, ".roster.v1.MFAMode"));
+  comment([4, userIndex, 2, user.field.length - 1], "Second factor the user signs in with.");
+
   const state = file.enumType.find((e) => e.name === "State");
   state?.value.push(create(EnumValueDescriptorProtoSchema, { name: "STATE_ARCHIVED", number: 6 }));
 
@@ -159,6 +172,14 @@ describe("roster flags and help come from the descriptors", () => {
     const refused = await withGrown(["users", "update", "admin", "--preferences", "dark"]);
     assert.equal(refused.code, 2, refused.stderr);
     assert.match(refused.stderr, /--preferences must be a Struct/);
+  });
+
+  it("takes enum values without their shared prefix, also when the enum's name has an acronym", async () => {
+    const help = flat((await withGrown(["users", "update", "--help"])).stdout);
+    assert.match(help, /--mfa-mode Second factor the user signs in with\. One of TOTP, WEBAUTHN\./);
+    const sent = await withGrown(["users", "update", "admin", "--mfa-mode", "webauthn"]);
+    assert.equal(sent.code, 3, sent.stderr);
+    assert.match(sent.stderr, /field mask paths: mfa_mode/);
   });
 
   it("puts a new select flag into the read mask", async () => {

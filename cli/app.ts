@@ -27,7 +27,7 @@ export async function main(args: string[], version: string): Promise<number> {
     registry = loadRegistry();
     let cli: Argv = yargs(args)
       .scriptName("roster")
-      .usage("$0 <command>\n\nManage a Roster identity registry: users, and soon invitations, API keys and settings.")
+      .usage("$0 <command>\n\nManage a Roster identity registry from the shell. Every command has --help.")
       .parserConfiguration({
         // Flag names are proto paths: keep "a.b" flat and "--x A --x B" repeated, not greedy.
         "dot-notation": false,

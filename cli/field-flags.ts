@@ -15,7 +15,7 @@ import { commentOf } from "./proto-comments.js";
 export interface FieldFlag {
   /** The flag without its dashes: `display-name`, `profile.theme`. */
   name: string;
-  /** The field mask path, relative to the message: `primary_email_address`. */
+  /** The field mask path, relative to the message: `display_name`, `profile.theme`. */
   path: string;
   /** The field at the end of the path. */
   field: DescField;

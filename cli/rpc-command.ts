@@ -77,6 +77,8 @@ export interface SecretSpec {
   confirm?: boolean;
   /** The request is valid without it; an empty answer leaves it unset. */
   optional?: boolean;
+  /** Ask for it on a terminal (default); false: only `--<field>-stdin` gives it. */
+  prompt?: boolean;
 }
 
 /** Flags of every command (see settings.ts); derived flags must not take their names. */
@@ -210,7 +212,10 @@ function deriveFlags(spec: RpcCommandSpec, shape: MethodShape): CommandFlags {
     const name = `${flagName(secret.field)}-stdin`;
     fix(name, {
       type: "boolean",
-      describe: `read the ${secret.label.toLowerCase()} from stdin instead of prompting on the terminal`,
+      describe:
+        secret.prompt === false
+          ? `read the ${secret.label.toLowerCase()} from stdin`
+          : `read the ${secret.label.toLowerCase()} from stdin instead of prompting on the terminal`,
     });
     secretFlags.set(secret.field, name);
   }
@@ -485,6 +490,10 @@ async function readSecret(
     const value = await readStdin();
     if (value === "" && !secret.optional) throw new UsageError(`no ${label} on stdin`);
     return { value };
+  }
+  if (secret.prompt === false) {
+    if (!secret.optional) throw new UsageError(`${label} needed: pass it with --${stdinFlag}`);
+    return { value: "" };
   }
   if (canPrompt()) {
     if (secret.confirm) return { value: await askNewSecret(secret.label, secret.optional === true) };

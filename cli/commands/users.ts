@@ -1,5 +1,6 @@
 import type { CommandGroupSpec } from "../command-group.js";
 import { apiKeysCommands } from "./api-keys.js";
+import { invitationsCommands } from "./invitations.js";
 
 const registry = "roster.v1.UserRegistry";
 
@@ -38,5 +39,6 @@ export const usersCommands: CommandGroupSpec = {
       confirm: (request) => `Purge user ${request.user_id} for good? It cannot be restored and its id becomes free.`,
     },
     apiKeysCommands,
+    invitationsCommands,
   ],
 };

@@ -6,12 +6,15 @@ import * as reflectionV1 from "../gen/grpc/reflection/v1/reflection_pb.js";
 import * as reflectionV1alpha from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { InvitationRegistry } from "../gen/roster/v1/invitation_registry_pb.js";
 import { UserAccess } from "../gen/roster/v1/user_access_pb.js";
+import { UserBulk } from "../gen/roster/v1/user_bulk_pb.js";
 import { UserRegistry } from "../gen/roster/v1/user_registry_pb.js";
+import { UserSettings } from "../gen/roster/v1/user_settings_pb.js";
 import { isCommonPassword } from "./access/common-passwords.js";
 import { createLoginService } from "./access/login.js";
 import { createLoginThrottle } from "./access/login-throttle.js";
 import { createPasswordHasher } from "./access/passwords.js";
 import { userAccess } from "./access/user-access.js";
+import { userBulk } from "./bulk/user-bulk.js";
 import type { Config } from "./config.js";
 import { type EmbeddedDatabase, startEmbeddedDatabase } from "./database/embedded-database.js";
 import { createEmailQueue } from "./email/email-queue.js";
@@ -22,6 +25,7 @@ import { createMetrics } from "./metrics.js";
 import { createPaginator } from "./pagination.js";
 import { createSecretBox, loadSecretKey } from "./secret-box.js";
 import { openStore, type Store } from "./store/store.js";
+import { userSettings } from "./settings/user-settings.js";
 import { createHealthStatus, healthService, ServingStatus } from "./transport/health.js";
 import { httpHandler } from "./transport/http-handler.js";
 import { authInterceptor, deadlineInterceptor, observeInterceptor } from "./transport/interceptors.js";
@@ -46,6 +50,8 @@ const services = [
   InvitationRegistry,
   Health,
   reflectionV1.ServerReflection,
+  UserSettings,
+  UserBulk,
   reflectionV1alpha.ServerReflection,
 ] as const;
 
@@ -150,6 +156,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   };
 
   const rpc = connectNodeAdapter({
+    router.service(UserSettings, userSettings({ store, defaultDeadlineMs: config.defaultDeadlineMs }));
+    router.service(UserBulk, userBulk({ store, defaultDeadlineMs: config.defaultDeadlineMs }));
     routes,
     readMaxBytes: config.maxRequestBytes,
     maxTimeoutMs: config.maxDeadlineMs,

@@ -238,3 +238,20 @@ export const errInvitationBusy = defineError(
   Code.Aborted,
   "the invitation is being changed by another request; retry",
 );
+
+// Settings.
+export const errSettingNotFound = defineError<"user_id" | "key">(
+  "SETTING_NOT_FOUND",
+  Code.NotFound,
+  "user {user_id} has no setting {key}",
+);
+export const errSettingsChanged = defineError<"user_id">(
+  "SETTINGS_ETAG_MISMATCH",
+  Code.Aborted,
+  "the settings of user {user_id} changed since they were read; read them again and retry",
+);
+export const errSettingsBusy = defineError<"user_id">(
+  "SETTINGS_BUSY",
+  Code.Aborted,
+  "the settings of user {user_id} are being changed by other requests; retry",
+);

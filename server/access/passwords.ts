@@ -4,6 +4,7 @@ import { type Algorithm, hash, verify } from "@node-rs/argon2";
 // Algorithm is an ambient const enum, which isolated modules cannot read.
 const argon2id = 2 as Algorithm.Argon2id;
 
+import { isImportedHash, verifyImportedHash } from "./imported-password-hashes.js";
 import { createSemaphore } from "./semaphore.js";
 
 /** Argon2id cost; the defaults are OWASP's (m=19 MiB, t=2, p=1). */
@@ -24,6 +25,8 @@ export interface PasswordHasher {
   /**
    * Whether `password` matches `phc`, and whether the stored hash should be
    * replaced because it was made with other parameters or another algorithm.
+   * Besides Argon2 PHC strings, `phc` may be an imported bcrypt or scrypt
+   * hash (see imported-password-hashes.ts), which always wants replacing.
    */
   verify(phc: string, password: string): Promise<{ ok: boolean; rehash: boolean }>;
 }
@@ -40,6 +43,11 @@ export function createPasswordHasher(params: HashParameters, concurrency: number
   return {
     hash: (password) => slots.run(() => hash(password, options)),
     async verify(phc, password) {
+      // Imported bcrypt and scrypt hashes are verified once more, then replaced by Argon2id.
+      if (isImportedHash(phc)) {
+        const ok = await slots.run(() => verifyImportedHash(phc, password).catch(() => false));
+        return { ok, rehash: ok };
+      }
       if (!phc.startsWith("$argon2")) return { ok: false, rehash: false };
       const ok = await slots.run(() => verify(phc, password).catch(() => false));
       return { ok, rehash: ok && !phc.startsWith(current) };

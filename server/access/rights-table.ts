@@ -29,6 +29,9 @@ function userRule<R>(self: Right, others: Right, target: (request: R) => string)
   return { self, others, target };
 }
 
+/** The user whose settings a UserSettings request is about. */
+const settingsOwner = (request: { userId: string }) => request.userId;
+
 /**
  * The rights table: one line per RPC, checked by the auth interceptor before
  * the handler runs. A method missing here is refused, so a new RPC is closed
@@ -114,4 +117,15 @@ export const accessRules: Record<string, AccessRule> = {
 
 export function accessRuleOf(method: DescMethod): AccessRule | undefined {
   return accessRules[`${method.parent.typeName}/${method.name}`];
+
+  // An empty user_id means the caller's own settings.
+  "roster.v1.UserSettings/List": userRule(Right.USER_INFO, Right.ADMIN_USERS_READ, settingsOwner),
+  "roster.v1.UserSettings/Get": userRule(Right.USER_INFO, Right.ADMIN_USERS_READ, settingsOwner),
+  "roster.v1.UserSettings/Set": userRule(Right.USER_SETTINGS, Right.ADMIN_USERS_WRITE, settingsOwner),
+  "roster.v1.UserSettings/Replace": userRule(Right.USER_SETTINGS, Right.ADMIN_USERS_WRITE, settingsOwner),
+  "roster.v1.UserSettings/Delete": userRule(Right.USER_SETTINGS, Right.ADMIN_USERS_WRITE, settingsOwner),
+
+  // Password hashes in an export also need ADMIN_USERS_WRITE, checked by the handler.
+  "roster.v1.UserBulk/Export": { right: Right.ADMIN_USERS_READ },
+  "roster.v1.UserBulk/Import": { right: Right.ADMIN_USERS_WRITE },
 }

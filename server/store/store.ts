@@ -4,8 +4,10 @@ import { type ConnectOptions, connectDatabase, type Database, isDuplicateKeyErro
 import { createEmailQueueStore, type EmailQueueStore } from "./email-queue-store.js";
 import { createInvitationsStore, type InvitationsStore } from "./invitations-store.js";
 import { createLoginAttemptsStore, type LoginAttemptsStore } from "./login-attempts-store.js";
+import { createSettingsStore, type SettingsStore } from "./settings-store.js";
 import { createTokenRequestsStore, type TokenRequestsStore } from "./token-requests-store.js";
 import { createTokensStore, type TokensStore } from "./tokens-store.js";
+import { createUsersBulkStore, type UsersBulkStore } from "./users-bulk-store.js";
 import { createUsersStore, type UsersStore } from "./users-store.js";
 
 /** Everything the registries need from the database. */
@@ -16,6 +18,10 @@ export interface Store {
   loginAttempts: LoginAttemptsStore;
   invitations: InvitationsStore;
   emails: EmailQueueStore;
+  /** Per-user settings, keyed by the user's ref (no index beyond `_id`). */
+  settings: SettingsStore;
+  /** Export and import of many users (on the users collection and its indexes). */
+  usersBulk: UsersBulkStore;
   /** Create every index; the server is not ready before this resolves. */
   ensureIndexes(): Promise<void>;
   /** Whether the database answers. */
@@ -38,6 +44,8 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
   const loginAttempts = createLoginAttemptsStore(database.db);
   const invitations = createInvitationsStore(database.db);
   const emails = createEmailQueueStore(database.db);
+  const settings = createSettingsStore(database.db);
+  const usersBulk = createUsersBulkStore(database.db);
   const claims = claimsCollection(database.db);
   const secrets = database.db.collection<{ _id: string; key: string }>("secrets");
   return {
@@ -47,6 +55,8 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
     loginAttempts,
     invitations,
     emails,
+    settings,
+    usersBulk,
     async ensureIndexes() {
       await users.ensureIndexes();
       await tokens.ensureIndexes();

@@ -123,7 +123,8 @@ function contains(text: string): Document {
   return { $regex: escapeRegex(text), $options: "i" };
 }
 
-function filterQuery(filter: UserFilter): Filter<UserDocument> {
+/** The query that selects the users `filter` describes (lists, searches and exports). */
+export function filterQuery(filter: UserFilter): Filter<UserDocument> {
   const and: Filter<UserDocument>[] = [filter.deleted ? { deleted_at: { $ne: null } } : { deleted_at: null }];
   if (filter.query) {
     and.push({

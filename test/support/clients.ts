@@ -18,6 +18,8 @@ const definition = protoLoader.loadSync(
     "roster/v1/user_registry.proto",
     "roster/v1/user_access.proto",
     "roster/v1/invitation_registry.proto",
+    "roster/v1/user_settings.proto",
+    "roster/v1/user_bulk.proto",
     "grpc/health/v1/health.proto",
     "grpc/reflection/v1/reflection.proto",
     "grpc/reflection/v1alpha/reflection.proto",

@@ -24,14 +24,15 @@ import type { Logger } from "./log.js";
 import { createMetrics } from "./metrics.js";
 import { createPaginator } from "./pagination.js";
 import { createSecretBox, loadSecretKey } from "./secret-box.js";
-import { openStore, type Store } from "./store/store.js";
 import { userSettings } from "./settings/user-settings.js";
+import { openStore, type Store } from "./store/store.js";
 import { createHealthStatus, healthService, ServingStatus } from "./transport/health.js";
 import { httpHandler } from "./transport/http-handler.js";
 import { authInterceptor, deadlineInterceptor, observeInterceptor } from "./transport/interceptors.js";
 import { listen } from "./transport/listener.js";
 import { loadFileRegistry, reflectionServiceV1, reflectionServiceV1alpha } from "./transport/reflection.js";
 import { bootstrapAdmin } from "./users/bootstrap-admin.js";
+import { ensureSystemUser } from "./users/system-user.js";
 import { userRegistry } from "./users/user-registry.js";
 
 /** A running server. */
@@ -48,10 +49,10 @@ const services = [
   UserRegistry,
   UserAccess,
   InvitationRegistry,
-  Health,
-  reflectionV1.ServerReflection,
   UserSettings,
   UserBulk,
+  Health,
+  reflectionV1.ServerReflection,
   reflectionV1alpha.ServerReflection,
 ] as const;
 
@@ -125,6 +126,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         isCommonPassword,
         restoreWindowMs: config.restoreWindowMs,
         defaultDeadlineMs: config.defaultDeadlineMs,
+        publicUrl: config.publicUrl,
       }),
     );
     router.service(
@@ -153,11 +155,11 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         defaultDeadlineMs: config.defaultDeadlineMs,
       }),
     );
+    router.service(UserSettings, userSettings({ store, defaultDeadlineMs: config.defaultDeadlineMs }));
+    router.service(UserBulk, userBulk({ store, defaultDeadlineMs: config.defaultDeadlineMs }));
   };
 
   const rpc = connectNodeAdapter({
-    router.service(UserSettings, userSettings({ store, defaultDeadlineMs: config.defaultDeadlineMs }));
-    router.service(UserBulk, userBulk({ store, defaultDeadlineMs: config.defaultDeadlineMs }));
     routes,
     readMaxBytes: config.maxRequestBytes,
     maxTimeoutMs: config.maxDeadlineMs,
@@ -190,6 +192,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         if (!(await store.ping(5000))) throw new Error("database does not answer");
         await store.ensureIndexes();
         paginator = createPaginator(await store.secret("page_tokens"));
+        await ensureSystemUser(store);
         if (config.bootstrapAdmin && (await store.users.count()) === 0) {
           const admin = await bootstrapAdmin(store, { userId: "admin", email: "admin@localhost" });
           // Printed for the operator, once, outside the structured log.
@@ -225,7 +228,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     async stop() {
       clearInterval(sweeper);
       ready = false;
-      health.set(ServingStatus.NOT_SERVING);
+      health.shutdown();
       await listener.close(config.shutdownTimeoutMs);
       shutdown.abort(new ConnectError("the server is shutting down", Code.Unavailable));
       await becomeReady;

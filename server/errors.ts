@@ -255,3 +255,20 @@ export const errSettingsBusy = defineError<"user_id">(
   Code.Aborted,
   "the settings of user {user_id} are being changed by other requests; retry",
 );
+
+// The system user and multi-step operations.
+export const errSystemUser = defineError(
+  "SYSTEM_USER",
+  Code.FailedPrecondition,
+  "the system user is built in: it cannot be changed, removed, merged, renamed or given credentials",
+);
+export const errOperationInProgress = defineError<"user_id" | "operation">(
+  "OPERATION_IN_PROGRESS",
+  Code.FailedPrecondition,
+  "user {user_id} is in the middle of {operation}; finish it by calling it again",
+);
+export const errSameUser = defineError(
+  "SAME_USER",
+  Code.InvalidArgument,
+  "the two user ids must differ",
+);

@@ -8,6 +8,7 @@ import { startEmbeddedDatabase } from "./database/embedded-database.js";
 import { createLogger } from "./log.js";
 import { openStore } from "./store/store.js";
 import { bootstrapAdmin } from "./users/bootstrap-admin.js";
+import { ensureSystemUser, systemActor } from "./users/system-user.js";
 import { userIdProblem } from "./users/user-validation.js";
 
 await yargs(hideBin(process.argv))
@@ -55,6 +56,7 @@ await yargs(hideBin(process.argv))
     async (argv) => {
       const problem = userIdProblem(argv["user-id"]);
       if (problem) throw new Error(`--user-id ${problem}`);
+      if (argv["user-id"] === systemActor) throw new Error("--user-id system names the built-in system user");
       const config = configFromOptions(argv);
       const log = createLogger(config.logLevel === "info" ? "warn" : config.logLevel);
       const embedded = config.mongodbUri
@@ -67,6 +69,7 @@ await yargs(hideBin(process.argv))
       const store = await openStore(config.mongodbUri ?? `${embedded?.uri}roster`);
       try {
         await store.ensureIndexes();
+        await ensureSystemUser(store);
         const admin = await bootstrapAdmin(store, { userId: argv["user-id"], email: argv.email });
         process.stdout.write(
           `${JSON.stringify({ user_id: admin.userId, api_key: admin.apiKey, created: admin.created })}\n`,

@@ -56,6 +56,27 @@ describe("server life cycle", () => {
     users.close();
   });
 
+  it("ends health Watch streams with NOT_SERVING on SIGTERM instead of waiting for them", async () => {
+    const server = await startServer();
+    const health = grpcClient(server, "grpc.health.v1.Health");
+    const seen: string[] = [];
+    const ended = new Promise<void>((resolve, reject) => {
+      const stream = (
+        health.raw as unknown as { Watch: (r: unknown) => grpc.ClientReadableStream<{ status: string }> }
+      ).Watch({ service: "" });
+      stream.on("data", (m) => seen.push(m.status));
+      stream.on("end", resolve);
+      stream.on("error", reject);
+    });
+    while (seen.length === 0) await new Promise((r) => setTimeout(r, 20));
+    const started = Date.now();
+    assert.equal(await server.stop(), 0);
+    await ended;
+    assert.deepEqual(seen, ["SERVING", "NOT_SERVING"]);
+    assert.ok(Date.now() - started < 5000, "no wait for the shutdown timeout");
+    health.close();
+  });
+
   it("reports NOT_SERVING and refuses RPCs until its database answers, then serves", async () => {
     const port = await freePort();
     const server = await startServer({

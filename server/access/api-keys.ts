@@ -1,6 +1,7 @@
 import type { Right } from "../../gen/roster/v1/rights_pb.js";
 import type { Store } from "../store/store.js";
-import type { UserDocument } from "../store/user-documents.js";
+import { errSystemUser } from "../errors.js";
+import { systemUserId, type UserDocument } from "../store/user-documents.js";
 import { rightName } from "./rights.js";
 import { hashToken, newRecordId, newToken } from "./token-format.js";
 
@@ -17,6 +18,7 @@ export async function issueApiKey(
   user: Pick<UserDocument, "ref" | "user_id">,
   options: { id?: string; name: string; rights: readonly Right[]; expiresAt: Date | null; createdBy: string },
 ): Promise<IssuedApiKey> {
+  if (user.user_id === systemUserId) throw errSystemUser({});
   const secret = newToken("apiKey");
   const createdAt = new Date();
   const id = options.id ?? newRecordId("ak");

@@ -1,6 +1,7 @@
 import type { Right } from "../../gen/roster/v1/rights_pb.js";
 import { errUnauthenticated } from "../errors.js";
 import type { Store } from "../store/store.js";
+import { systemUserId } from "../store/user-documents.js";
 import type { Caller } from "./caller.js";
 import { expandRights, rightFromName, rightsInState } from "./rights.js";
 import { hashToken, tokenKind } from "./token-format.js";
@@ -19,7 +20,10 @@ export async function authenticate(store: Store, header: string | null, now = ne
   const token = await store.tokens.findBySecretHash(hashToken(secret));
   if (!token || (token.expires_at && token.expires_at <= now)) throw errUnauthenticated({});
   const user = await store.users.getDocument(token.user_id);
-  const held = user?.ref.equals(token.user_ref) ? rightsInState(user.admin, user.state) : new Set<Right>();
+  const held =
+    user?.ref.equals(token.user_ref) && user.user_id !== systemUserId
+      ? rightsInState(user.admin, user.state)
+      : new Set<Right>();
   if (!user || held.size === 0) throw errUnauthenticated({});
   const rights = new Set<Right>();
   for (const right of expandRights(token.rights.map(rightFromName).filter((r): r is Right => r !== undefined))) {

@@ -5,6 +5,7 @@ import { type AuthenticateResponse, AuthenticateResponseSchema } from "../../gen
 import { errUnauthenticated } from "../errors.js";
 import type { Store } from "../store/store.js";
 import type { UserDocument } from "../store/user-documents.js";
+import { systemActor } from "../users/system-user.js";
 import type { LoginThrottle } from "./login-throttle.js";
 import type { PasswordHasher } from "./passwords.js";
 import { expandRights, rightName, rightsInState } from "./rights.js";
@@ -54,8 +55,10 @@ export async function createLoginService(options: LoginOptions): Promise<LoginSe
       const hash = await hasher.hash(password);
       // Only if the hash is still the one verified: never undo a concurrent password change.
       const verifiedHash = user.password_hash;
-      await store.users.update(user.user_id, (current) =>
-        current.password_hash === verifiedHash ? { ...current, password_hash: hash } : undefined,
+      await store.users.update(
+        user.user_id,
+        (current) => (current.password_hash === verifiedHash ? { ...current, password_hash: hash } : undefined),
+        { actor: systemActor, includeDeleted: true },
       );
     }
     return true;
@@ -64,14 +67,18 @@ export async function createLoginService(options: LoginOptions): Promise<LoginSe
   return {
     async authenticate(identifier, password) {
       const key = identifier.trim().toLowerCase();
-      const user =
+      const found =
         key.length === 0 || password.length === 0 || password.length > 4096
           ? null
           : key.includes("@")
-            ? await store.users.getDocumentByEmail(key)
-            : await store.users.getDocument(key);
-      const account = user ? `u:${user.ref.toHexString()}` : `x:${key}`;
-      const ok = await verify(user, account, password);
+            ? await store.users.getDocumentByEmail(key, { includeDeleted: true })
+            : await store.users.getDocument(key, { includeDeleted: true });
+      // A deleted account is unknown, unless it was merged into another one
+      // with redirect: then its own password logs in as that other user.
+      const redirected = !!found?.deleted_at && !!found.merged_into && found.merge_redirect;
+      const account = found && (!found.deleted_at || redirected) ? found : null;
+      const user = redirected && found ? await store.users.getDocument(found.merged_into) : account;
+      const ok = await verify(account, account ? `u:${account.ref.toHexString()}` : `x:${key}`, password);
       const held = user ? rightsInState(user.admin, user.state) : new Set<Right>();
       if (!ok || !user || held.size === 0) throw errUnauthenticated({});
 

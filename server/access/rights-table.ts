@@ -64,6 +64,10 @@ export const accessRules: Record<string, AccessRule> = {
   ),
   "roster.v1.UserRegistry/Restore": { right: Right.ADMIN_USERS_WRITE },
   "roster.v1.UserRegistry/Purge": { right: Right.ADMIN_USERS_WRITE },
+  "roster.v1.UserRegistry/Setup": { right: Right.ADMIN_USERS_WRITE },
+  "roster.v1.UserRegistry/Unsetup": { right: Right.ADMIN_USERS_WRITE },
+  "roster.v1.UserRegistry/Merge": { right: Right.ADMIN_USERS_WRITE },
+  "roster.v1.UserRegistry/Rename": { right: Right.ADMIN_USERS_WRITE },
 
   "roster.v1.UserAccess/Authenticate": { anonymous: true },
   "roster.v1.UserAccess/Logout": { authenticated: true },
@@ -113,10 +117,6 @@ export const accessRules: Record<string, AccessRule> = {
   "roster.v1.InvitationRegistry/List": { right: Right.ADMIN_INVITATIONS },
   "roster.v1.InvitationRegistry/Delete": { right: Right.ADMIN_INVITATIONS },
   "roster.v1.InvitationRegistry/Resend": { right: Right.ADMIN_INVITATIONS },
-};
-
-export function accessRuleOf(method: DescMethod): AccessRule | undefined {
-  return accessRules[`${method.parent.typeName}/${method.name}`];
 
   // An empty user_id means the caller's own settings.
   "roster.v1.UserSettings/List": userRule(Right.USER_INFO, Right.ADMIN_USERS_READ, settingsOwner),
@@ -128,4 +128,8 @@ export function accessRuleOf(method: DescMethod): AccessRule | undefined {
   // Password hashes in an export also need ADMIN_USERS_WRITE, checked by the handler.
   "roster.v1.UserBulk/Export": { right: Right.ADMIN_USERS_READ },
   "roster.v1.UserBulk/Import": { right: Right.ADMIN_USERS_WRITE },
+};
+
+export function accessRuleOf(method: DescMethod): AccessRule | undefined {
+  return accessRules[`${method.parent.typeName}/${method.name}`];
 }

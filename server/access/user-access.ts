@@ -249,13 +249,15 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
         password_updated_at: now,
         require_password_update: false,
         updated_at: now,
-      }));
+      }),
+      { actor: caller.userId },
+      );
       await deps.mail.enqueue(updated.primary_email_address, { kind: "password_changed", userId: updated.user_id });
       return clearTokens(store, updated, req.clearTokens || ClearTokens.LOGIN_ONLY);
     },
 
     async createTemporaryPassword(req, ctx) {
-      requireCaller(ctx);
+      const caller = requireCaller(ctx);
       const user = await store.users.getDocument(req.userId);
       if (!user) throw errUserNotFound({ user_id: req.userId });
       const password = newTemporaryPassword();
@@ -267,7 +269,9 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
         password_updated_at: now,
         require_password_update: true,
         updated_at: now,
-      }));
+      }),
+      { actor: caller.userId },
+      );
       const counts = await clearTokens(store, updated, req.clearTokens || ClearTokens.LOGIN_ONLY);
       if (req.sendEmail) {
         await deps.mail.enqueue(updated.primary_email_address, {

@@ -67,6 +67,8 @@ export interface InvitationsStore {
   ): Promise<InvitationDocument>;
   /** Mark pending invitations past their expiry as expired; returns how many. */
   sweepExpired(now: Date): Promise<number>;
+  /** Point `accepted_by` and `created_by` at a user's new id (Rename). */
+  renameUser(from: string, to: string): Promise<void>;
 }
 
 export function createInvitationsStore(db: Db): InvitationsStore {
@@ -166,6 +168,11 @@ export function createInvitationsStore(db: Db): InvitationsStore {
         writeError: errors.writeError,
       });
       return after;
+    },
+
+    async renameUser(from, to) {
+      await invitations.updateMany({ accepted_by: from }, { $set: { accepted_by: to } });
+      await invitations.updateMany({ created_by: from }, { $set: { created_by: to } });
     },
 
     async sweepExpired(now) {

@@ -41,6 +41,8 @@ export interface TokenRequestsStore {
     errors: { missing: () => Error; busy: () => Error },
   ): Promise<TokenRequestDocument>;
   deleteForUser(userRef: ObjectId): Promise<number>;
+  /** Point requests at a user's new id (Rename). */
+  renameUser(from: string, to: string): Promise<void>;
 }
 
 export function createTokenRequestsStore(db: Db): TokenRequestsStore {
@@ -87,6 +89,10 @@ export function createTokenRequestsStore(db: Db): TokenRequestsStore {
         busy: errors.busy,
       });
       return after;
+    },
+    async renameUser(from, to) {
+      await requests.updateMany({ user_id: from }, { $set: { user_id: to } });
+      await requests.updateMany({ decided_by: from }, { $set: { decided_by: to } });
     },
     async deleteForUser(userRef) {
       return (await requests.deleteMany({ user_ref: userRef })).deletedCount;

@@ -69,6 +69,10 @@ export interface TokensStore {
   delete(userRef: ObjectId, kind: TokenDocument["kind"], id: string): Promise<boolean>;
   /** Delete expired tokens; returns how many. */
   sweepExpired(now: Date): Promise<number>;
+  /** Hand a user's tokens of one kind to another user (Merge); returns how many. */
+  reassign(fromRef: ObjectId, kind: TokenDocument["kind"], to: { userId: string; userRef: ObjectId }): Promise<number>;
+  /** Point tokens at a user's new id (Rename). */
+  renameUser(from: string, to: string): Promise<void>;
 }
 
 const touchIntervalMs = 60_000;
@@ -145,6 +149,19 @@ export function createTokensStore(db: Db): TokensStore {
 
     async delete(userRef, kind, id) {
       return (await tokens.deleteOne({ key_id: id, user_ref: userRef, kind })).deletedCount === 1;
+    },
+
+    async reassign(fromRef, kind, to) {
+      const result = await tokens.updateMany(
+        { user_ref: fromRef, kind },
+        { $set: { user_id: to.userId, user_ref: to.userRef } },
+      );
+      return result.modifiedCount;
+    },
+
+    async renameUser(from, to) {
+      await tokens.updateMany({ user_id: from }, { $set: { user_id: to } });
+      await tokens.updateMany({ created_by: from }, { $set: { created_by: to } });
     },
 
     async sweepExpired(now) {

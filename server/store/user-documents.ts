@@ -2,6 +2,9 @@ import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ObjectId } from "mongodb";
 
+/** Id of the built-in system user; see users/system-user.ts. */
+export const systemUserId = "system";
+
 /** Internal id of a user document; references survive renames and die with a purge. */
 export type UserRef = ObjectId;
 
@@ -46,7 +49,26 @@ export interface UserDocument {
   etag: string;
   /** Incremented by every write; see claims.ts. */
   revision: number;
+  /** Who created the user (a user id, or `system`). */
+  created_by: string;
+  /** Who changed the user last. */
+  updated_by: string;
+  /** The user this account was merged into, or "". */
+  merged_into: string;
+  /** Whether logins as this merged account yield tokens for `merged_into`. */
+  merge_redirect: boolean;
+  /**
+   * A multi-step operation under way (a journal: Merge and Rename write it
+   * first, so that a retry after a crash knows what to finish), or null.
+   */
+  operation: UserOperation | null;
 }
+
+/** A merge or rename in progress; see users/merge-users.ts and users/rename-user.ts. */
+export type UserOperation =
+  | { kind: "merge"; into: string; api_keys: "MOVE" | "REVOKE"; redirect: boolean }
+  | { kind: "rename"; to: string }
+  | { kind: "renamed_from"; from: string };
 
 export type StateName = "REQUESTED" | "APPROVED" | "REJECTED" | "FLAGGED" | "SUSPENDED";
 
@@ -82,6 +104,9 @@ export const userDocumentFields = [
   "updated_at",
   "deleted_at",
   "etag",
+  "created_by",
+  "updated_by",
+  "merged_into",
 ] as const;
 
 export type UserField = (typeof userDocumentFields)[number];
@@ -108,6 +133,9 @@ export function userFromDocument(doc: Partial<UserDocument>): User {
   user.updatedAt = toTimestamp(doc.updated_at);
   user.deletedAt = toTimestamp(doc.deleted_at);
   if (doc.etag !== undefined) user.etag = doc.etag;
+  if (doc.created_by !== undefined) user.createdBy = doc.created_by;
+  if (doc.updated_by !== undefined) user.updatedBy = doc.updated_by;
+  if (doc.merged_into !== undefined) user.mergedInto = doc.merged_into;
   return user;
 }
 
@@ -144,5 +172,11 @@ export function documentValue(user: User, field: UserField): unknown {
       return user.deletedAt ? timestampDate(user.deletedAt) : null;
     case "etag":
       return user.etag;
+    case "created_by":
+      return user.createdBy;
+    case "updated_by":
+      return user.updatedBy;
+    case "merged_into":
+      return user.mergedInto;
   }
 }

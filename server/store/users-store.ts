@@ -7,12 +7,19 @@ import {
   errEmailTaken,
   errEtagMismatch,
   errLastAdmin,
+  errSystemUser,
   errUserIdTaken,
   errUserNotFound,
 } from "../errors.js";
 import { backoff, breakStaleClaim, type ClaimDocument, claimsCollection, tryClaim, versionedUpdate } from "./claims.js";
 import { duplicateKeyField, ensureIndexes, isDuplicateKeyError } from "./database.js";
-import { isActiveAdmin, type StateName, type UserDocument, type UserField } from "./user-documents.js";
+import {
+  isActiveAdmin,
+  type StateName,
+  systemUserId,
+  type UserDocument,
+  type UserField,
+} from "./user-documents.js";
 
 /** Fields users can be ordered by, with the stored field that sorts them. */
 export const userOrderFields = {
@@ -70,6 +77,8 @@ export interface UserPage {
 export type UserChange = (current: UserDocument) => UserDocument | undefined;
 
 export interface UpdateOptions {
+  /** Who makes the change (recorded as `updated_by`): a user id or `system`. */
+  actor: string;
   /** Apply only if the user's etag is still this. */
   etag?: string;
   /** Apply to a soft-deleted user too (restore). */
@@ -83,7 +92,12 @@ export const alwaysReturnedFields = ["user_id", "created_at", "updated_at"] as c
 export interface UsersStore {
   ensureIndexes(): Promise<void>;
   /** Insert a new user; fails with USER_ID_TAKEN or EMAIL_TAKEN. */
-  insert(doc: Omit<UserDocument, "_id" | "ref" | "etag" | "revision">): Promise<UserDocument>;
+  insert(
+    doc: Omit<
+      UserDocument,
+      "_id" | "ref" | "etag" | "revision" | "updated_by" | "merged_into" | "merge_redirect" | "operation"
+    >,
+  ): Promise<UserDocument>;
   /** One user by id, with only `fields` (plus the always-returned ones), or null. */
   get(
     userId: string,
@@ -92,8 +106,8 @@ export interface UsersStore {
   ): Promise<Partial<UserDocument> | null>;
   /** The whole stored document, for code that needs hashes and revisions. */
   getDocument(userId: string, options?: { includeDeleted?: boolean }): Promise<UserDocument | null>;
-  /** The whole stored document of an active user by email (case-insensitive). */
-  getDocumentByEmail(email: string): Promise<UserDocument | null>;
+  /** The whole stored document of an active (or, asked so, deleted) user by email (case-insensitive). */
+  getDocumentByEmail(email: string, options?: { includeDeleted?: boolean }): Promise<UserDocument | null>;
   /** Active users by ids and by emails, with only `fields` (and `email_key`). */
   getMany(
     userIds: readonly string[],
@@ -103,11 +117,21 @@ export interface UsersStore {
   ): Promise<Partial<UserDocument>[]>;
   list(options: ListUsersOptions): Promise<UserPage>;
   /** Apply `change` without losing concurrent changes; see claims.ts. */
-  update(userId: string, change: UserChange, options?: UpdateOptions): Promise<UserDocument>;
+  update(userId: string, change: UserChange, options: UpdateOptions): Promise<UserDocument>;
   /** Remove a user for good. Returns the removed document. */
   purge(userId: string): Promise<UserDocument>;
-  /** Number of users, for the first-start bootstrap. */
+  /** Number of users other than the system user, for the first-start bootstrap. */
   count(): Promise<number>;
+  /**
+   * Insert the copy of a user under its new id (Rename). Returns false if
+   * that copy is already there (a retry), and fails with USER_ID_TAKEN when
+   * another user holds the id.
+   */
+  insertRenamed(doc: UserDocument): Promise<boolean>;
+  /** Remove the old document of a renamed user (only that incarnation). */
+  removeRenamed(userId: string, ref: UserDocument["ref"]): Promise<void>;
+  /** Point audit fields (`created_by`, `updated_by`, `merged_into`) at a new id. */
+  renameAuditReferences(from: string, to: string): Promise<void>;
 }
 
 export function newEtag(): string {
@@ -249,7 +273,17 @@ export function createUsersStore(db: Db): UsersStore {
     },
 
     async insert(init) {
-      const doc: UserDocument = { _id: init.user_id, ref: new ObjectId(), ...init, etag: newEtag(), revision: 1 };
+      const doc: UserDocument = {
+        _id: init.user_id,
+        ref: new ObjectId(),
+        ...init,
+        updated_by: init.created_by,
+        merged_into: "",
+        merge_redirect: false,
+        operation: null,
+        etag: newEtag(),
+        revision: 1,
+      };
       try {
         await users.insertOne(doc);
       } catch (err) {
@@ -266,8 +300,10 @@ export function createUsersStore(db: Db): UsersStore {
       return byId(userId, options);
     },
 
-    async getDocumentByEmail(email) {
-      return users.findOne({ email_key: email.toLowerCase(), deleted_at: null });
+    async getDocumentByEmail(email, options = {}) {
+      const query: Filter<UserDocument> = { email_key: email.toLowerCase() };
+      if (!options.includeDeleted) query.deleted_at = null;
+      return users.findOne(query);
     },
 
     async getMany(userIds, emails, fields, maxTimeMS) {
@@ -328,7 +364,8 @@ export function createUsersStore(db: Db): UsersStore {
       return { users: page, sortValues, total, more };
     },
 
-    async update(userId, change, options = {}) {
+    async update(userId, change, options) {
+      if (userId === systemUserId && options.actor !== systemUserId) throw errSystemUser({});
       const { after } = await versionedUpdate<UserDocument>({
         collection: users,
         claims,
@@ -338,7 +375,7 @@ export function createUsersStore(db: Db): UsersStore {
         change(current) {
           if (options.etag && options.etag !== current.etag) throw errEtagMismatch({ user_id: userId });
           const next = change(current);
-          return next && { ...next, user_id: current.user_id, ref: current.ref, etag: newEtag() };
+          return next && { ...next, user_id: current.user_id, ref: current.ref, etag: newEtag(), updated_by: options.actor };
         },
         missing: () => errUserNotFound({ user_id: userId }),
         conflict: options.etag ? () => errEtagMismatch({ user_id: userId }) : undefined,
@@ -351,6 +388,7 @@ export function createUsersStore(db: Db): UsersStore {
     },
 
     async purge(userId) {
+      if (userId === systemUserId) throw errSystemUser({});
       for (let attempt = 0; attempt < 30; attempt++) {
         const current = await byId(userId, { includeDeleted: true });
         if (!current) throw errUserNotFound({ user_id: userId });
@@ -364,7 +402,29 @@ export function createUsersStore(db: Db): UsersStore {
     },
 
     async count() {
-      return users.countDocuments({});
+      return users.countDocuments({ _id: { $ne: systemUserId } });
+    },
+
+    async insertRenamed(doc) {
+      try {
+        await users.insertOne(doc);
+        return true;
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+        const holder = await users.findOne({ _id: doc._id });
+        if (holder?.ref.equals(doc.ref)) return false;
+        throw errUserIdTaken({ user_id: doc._id }, err);
+      }
+    },
+
+    async removeRenamed(userId, ref) {
+      await users.deleteOne({ _id: userId, ref });
+    },
+
+    async renameAuditReferences(from, to) {
+      for (const field of ["created_by", "updated_by", "merged_into"] as const) {
+        await users.updateMany({ [field]: from }, { $set: { [field]: to } });
+      }
     },
   };
 }

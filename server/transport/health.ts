@@ -16,6 +16,9 @@ export { ServingStatus };
  */
 export interface HealthStatus {
   set(status: ServingStatus): void;
+  /** NOT_SERVING for good: Watch streams send it and end, so they do not hold up shutdown. */
+  shutdown(): void;
+  readonly closing: boolean;
   get(service: string): ServingStatus | undefined;
   readonly services: readonly string[];
   readonly events: EventEmitter;
@@ -26,9 +29,17 @@ export function createHealthStatus(serviceNames: readonly string[]): HealthStatu
   const statuses = new Map<string, ServingStatus>(services.map((s) => [s, ServingStatus.NOT_SERVING]));
   const events = new EventEmitter();
   events.setMaxListeners(0);
+  let closing = false;
   return {
     services,
     events,
+    get closing() {
+      return closing;
+    },
+    shutdown() {
+      closing = true;
+      this.set(ServingStatus.NOT_SERVING);
+    },
     get: (service) => statuses.get(service),
     set(status) {
       for (const s of services) statuses.set(s, status);
@@ -52,13 +63,17 @@ export function healthService(health: HealthStatus): ServiceImpl<typeof Health> 
       // as the health protocol asks of Watch.
       const current = health.get(req.service);
       yield create(HealthCheckResponseSchema, { status: current ?? ServingStatus.SERVICE_UNKNOWN });
-      if (current === undefined) return;
+      if (current === undefined || health.closing) return;
       let last = current;
       try {
         for await (const [status] of on(health.events, "change", { signal: ctx.signal })) {
-          if (status === last) continue;
+          if (status === last) {
+            if (health.closing) return;
+            continue;
+          }
           last = status as ServingStatus;
           yield create(HealthCheckResponseSchema, { status: last });
+          if (health.closing) return;
         }
       } catch (err) {
         // The client went away or the server is shutting down: end the stream.

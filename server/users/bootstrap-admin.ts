@@ -2,9 +2,7 @@ import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { issueApiKey } from "../access/api-keys.js";
 import { errUserIdTaken } from "../errors.js";
 import type { Store } from "../store/store.js";
-
-/** The id under which the server acts on its own (bootstrap, sweeps). */
-export const systemActor = "system";
+import { systemActor } from "./system-user.js";
 
 /**
  * Make sure `userId` is an approved admin (creating it with `email` if it
@@ -38,6 +36,7 @@ export async function bootstrapAdmin(
         created_at: now,
         updated_at: now,
         deleted_at: null,
+        created_by: systemActor,
       });
       created = true;
     } catch (err) {
@@ -48,12 +47,11 @@ export async function bootstrapAdmin(
     }
   }
   if (!user.admin || user.state !== "APPROVED") {
-    user = await store.users.update(options.userId, (current) => ({
-      ...current,
-      admin: true,
-      state: "APPROVED",
-      updated_at: new Date(),
-    }));
+    user = await store.users.update(
+      options.userId,
+      (current) => ({ ...current, admin: true, state: "APPROVED", updated_at: new Date() }),
+      { actor: systemActor },
+    );
   }
   const key = await issueApiKey(store, user, {
     name: "bootstrap",

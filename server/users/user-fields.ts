@@ -22,4 +22,7 @@ export const userFieldRules: FieldRules<UserField> = {
   updated_at: { read: "public", update: "never" },
   deleted_at: { read: "private", update: "never" },
   etag: { read: "public", update: "never" },
+  created_by: { read: "private", update: "never" },
+  updated_by: { read: "private", update: "never" },
+  merged_into: { read: "private", update: "never" },
 };

@@ -4,7 +4,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { State, type User, UserSchema } from "../../gen/roster/v1/user_pb.js";
-import type { UserRegistry } from "../../gen/roster/v1/user_registry_pb.js";
+import { MergeAPIKeys, type UserRegistry } from "../../gen/roster/v1/user_registry_pb.js";
 import { type Caller, callerOf, holds, requireCaller } from "../access/caller.js";
 import type { PasswordHasher, PasswordPolicy } from "../access/passwords.js";
 import { newTemporaryPassword, passwordProblem } from "../access/passwords.js";
@@ -36,6 +36,8 @@ import {
   userFromDocument,
 } from "../store/user-documents.js";
 import { alwaysReturnedFields, type UserFilter, type UserOrderField, userOrderFields } from "../store/users-store.js";
+import { mergeUsers } from "./merge-users.js";
+import { renameUser } from "./rename-user.js";
 import { userFieldRules } from "./user-fields.js";
 import { attributeKeyPattern, userIdProblem, validateUserFields } from "./user-validation.js";
 
@@ -49,6 +51,8 @@ export interface UserRegistryDeps {
   isCommonPassword: (password: string) => boolean;
   restoreWindowMs: number;
   defaultDeadlineMs: number;
+  /** Base URL for links in emails. */
+  publicUrl: string;
 }
 
 /** Fields a caller sets when creating a user (the rest are the server's). */
@@ -235,6 +239,8 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
           created_at: now,
           updated_at: now,
           deleted_at: null,
+          // Self-registered users created themselves.
+          created_by: caller?.userId ?? user.userId,
         });
       } catch (err) {
         // Several registrations with one token race for the invited email;
@@ -377,7 +383,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
           }
           return next;
         },
-        { etag: user.etag || undefined, maxTimeMS: timeout(ctx) },
+        { etag: user.etag || undefined, maxTimeMS: timeout(ctx), actor: caller.userId },
       );
       if (before) {
         await revokeIfDeactivated(before, after);
@@ -403,7 +409,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
           before = current;
           return { ...current, deleted_at: now, updated_at: now };
         },
-        { etag: req.etag || undefined, maxTimeMS: timeout(ctx) },
+        { etag: req.etag || undefined, maxTimeMS: timeout(ctx), actor: requireCaller(ctx).userId },
       );
       if (before) await revokeIfDeactivated(before, after);
       return { restorableUntil: timestampFromDate(new Date(now.getTime() + deps.restoreWindowMs)) };
@@ -423,7 +429,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
           restorable(current);
           return { ...current, deleted_at: null, updated_at: new Date() };
         },
-        { includeDeleted: true, maxTimeMS: timeout(ctx) },
+        { includeDeleted: true, maxTimeMS: timeout(ctx), actor: requireCaller(ctx).userId },
       );
       return { user: userFromDocument(after) };
     },
@@ -432,7 +438,71 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       requireUserId(req.userId);
       const removed = await store.users.purge(req.userId);
       await store.tokens.deleteMany({ userRef: removed.ref });
+      await store.tokenRequests.deleteForUser(removed.ref);
+      await store.settings.purge(removed.ref);
       return {};
+    },
+
+    async setup(req, ctx) {
+      const caller = requireCaller(ctx);
+      requireUserId(req.userId);
+      const after = await store.users.update(
+        req.userId,
+        (current) => ({ ...current, state: "APPROVED", state_description: "", updated_at: new Date() }),
+        { actor: caller.userId, maxTimeMS: timeout(ctx) },
+      );
+      if (req.sendEmail) {
+        await deps.mail.enqueue(after.primary_email_address, {
+          kind: "welcome",
+          userId: after.user_id,
+          loginUrl: deps.publicUrl,
+        });
+      }
+      return { user: userFromDocument(after) };
+    },
+
+    async unsetup(req, ctx) {
+      const caller = requireCaller(ctx);
+      requireUserId(req.userId);
+      const after = await store.users.update(
+        req.userId,
+        (current) => ({
+          ...current,
+          state: "SUSPENDED",
+          state_description: req.reason || "deactivated",
+          updated_at: new Date(),
+        }),
+        { actor: caller.userId, maxTimeMS: timeout(ctx) },
+      );
+      // Every token goes, also when the user was not approved before.
+      const revoked = await store.tokens.deleteMany({ userRef: after.ref });
+      return { user: userFromDocument(after), tokensRevoked: BigInt(revoked) };
+    },
+
+    async merge(req, ctx) {
+      const caller = requireCaller(ctx);
+      requireUserId(req.oldUserId, "old_user_id");
+      requireUserId(req.newUserId, "new_user_id");
+      const result = await mergeUsers(store, {
+        oldUserId: req.oldUserId,
+        newUserId: req.newUserId,
+        apiKeys: req.apiKeys === MergeAPIKeys.MERGE_API_KEYS_REVOKE ? "REVOKE" : "MOVE",
+        redirect: req.redirect,
+        actor: caller.userId,
+      });
+      return {
+        user: userFromDocument(result.user),
+        apiKeysMoved: BigInt(result.apiKeysMoved),
+        tokensRevoked: BigInt(result.tokensRevoked),
+        settingsMoved: BigInt(result.settingsMoved),
+      };
+    },
+
+    async rename(req, ctx) {
+      const caller = requireCaller(ctx);
+      requireUserId(req.userId);
+      requireUserId(req.newUserId, "new_user_id");
+      return { user: userFromDocument(await renameUser(store, req.userId, req.newUserId, caller.userId)) };
     },
   };
 }

@@ -56,6 +56,15 @@ export async function logLines(
   }
 }
 
+/**
+ * Servers still running when the test process ends are killed, so that a
+ * failed test never leaves one behind (or keeps the test process alive).
+ */
+const running = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
 export const serverMain = join(projectRoot, "dist", "server", "main.js");
 
 /**
@@ -97,6 +106,12 @@ export async function startServer(
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+  // Unreferenced: a server a failed test did not stop must not keep the test
+  // process alive; the exit handler above kills it.
+  child.unref();
+  for (const stream of [child.stdout, child.stderr]) (stream as unknown as { unref?: () => void })?.unref?.();
   let out = "";
   let err = "";
   // The structured log of every test server is kept for the secret scan
@@ -137,6 +152,8 @@ export async function startServer(
     stdout: () => out,
     stderr: () => err,
     async stop() {
+      // Waiting for the exit must keep this process alive.
+      child.ref();
       if (child.exitCode === null) child.kill("SIGTERM");
       const code = await exited;
       if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });

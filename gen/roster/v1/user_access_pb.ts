@@ -195,14 +195,14 @@ export const ListRightsResponseSchema: GenMessage<ListRightsResponse> = /*@__PUR
  */
 export type APIKey = Message<"roster.v1.APIKey"> & {
   /**
-   * Public id of the key (`ak...`); not secret.
+   * Public id of the key (`ak...`); not secret. Names the key in requests.
    *
    * @generated from field: string id = 1;
    */
   id: string;
 
   /**
-   * User the key acts as.
+   * User the key acts as. Names the key's user in requests.
    *
    * @generated from field: string user_id = 2;
    */
@@ -223,7 +223,7 @@ export type APIKey = Message<"roster.v1.APIKey"> & {
   rights: Right[];
 
   /**
-   * When the key was created.
+   * When the key was created. Read-only.
    *
    * @generated from field: google.protobuf.Timestamp created_at = 5;
    */
@@ -237,7 +237,7 @@ export type APIKey = Message<"roster.v1.APIKey"> & {
   expiresAt?: Timestamp | undefined;
 
   /**
-   * When the key was last used (updated at most once a minute).
+   * When the key was last used (updated at most once a minute). Read-only.
    *
    * @generated from field: google.protobuf.Timestamp last_used_at = 7;
    */
@@ -245,6 +245,7 @@ export type APIKey = Message<"roster.v1.APIKey"> & {
 
   /**
    * User id of whoever created the key (an admin, for granted keys).
+   * Read-only.
    *
    * @generated from field: string created_by = 8;
    */

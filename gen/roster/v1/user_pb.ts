@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file roster/v1/user.proto.
  */
 export const file_roster_v1_user: GenFile = /*@__PURE__*/
-  fileDesc("ChRyb3N0ZXIvdjEvdXNlci5wcm90bxIJcm9zdGVyLnYxIswECgRVc2VyEg8KB3VzZXJfaWQYASABKAkSDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIdChVwcmltYXJ5X2VtYWlsX2FkZHJlc3MYBCABKAkSRgoicHJpbWFyeV9lbWFpbF9hZGRyZXNzX3ZhbGlkYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoKYXR0cmlidXRlcxgGIAMoCzIfLnJvc3Rlci52MS5Vc2VyLkF0dHJpYnV0ZXNFbnRyeRIfCgVzdGF0ZRgHIAEoDjIQLnJvc3Rlci52MS5TdGF0ZRIZChFzdGF0ZV9kZXNjcmlwdGlvbhgIIAEoCRINCgVhZG1pbhgJIAEoCBIfChdyZXF1aXJlX3Bhc3N3b3JkX3VwZGF0ZRgKIAEoCBI3ChNwYXNzd29yZF91cGRhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpjcmVhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpkZWxldGVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGA8gASgJGjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBKoMBCgVTdGF0ZRIVChFTVEFURV9VTlNQRUNJRklFRBAAEhMKD1NUQVRFX1JFUVVFU1RFRBABEhIKDlNUQVRFX0FQUFJPVkVEEAISEgoOU1RBVEVfUkVKRUNURUQQAxIRCg1TVEFURV9GTEFHR0VEEAQSEwoPU1RBVEVfU1VTUEVOREVEEAViBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChRyb3N0ZXIvdjEvdXNlci5wcm90bxIJcm9zdGVyLnYxIokFCgRVc2VyEg8KB3VzZXJfaWQYASABKAkSDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIdChVwcmltYXJ5X2VtYWlsX2FkZHJlc3MYBCABKAkSRgoicHJpbWFyeV9lbWFpbF9hZGRyZXNzX3ZhbGlkYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoKYXR0cmlidXRlcxgGIAMoCzIfLnJvc3Rlci52MS5Vc2VyLkF0dHJpYnV0ZXNFbnRyeRIfCgVzdGF0ZRgHIAEoDjIQLnJvc3Rlci52MS5TdGF0ZRIZChFzdGF0ZV9kZXNjcmlwdGlvbhgIIAEoCRINCgVhZG1pbhgJIAEoCBIfChdyZXF1aXJlX3Bhc3N3b3JkX3VwZGF0ZRgKIAEoCBI3ChNwYXNzd29yZF91cGRhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpjcmVhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpkZWxldGVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGA8gASgJEhIKCmNyZWF0ZWRfYnkYECABKAkSEgoKdXBkYXRlZF9ieRgRIAEoCRITCgttZXJnZWRfaW50bxgSIAEoCRoxCg9BdHRyaWJ1dGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASqDAQoFU3RhdGUSFQoRU1RBVEVfVU5TUEVDSUZJRUQQABITCg9TVEFURV9SRVFVRVNURUQQARISCg5TVEFURV9BUFBST1ZFRBACEhIKDlNUQVRFX1JFSkVDVEVEEAMSEQoNU1RBVEVfRkxBR0dFRBAEEhMKD1NUQVRFX1NVU1BFTkRFRBAFYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * A user account.
@@ -128,6 +128,29 @@ export type User = Message<"roster.v1.User"> & {
    * @generated from field: string etag = 15;
    */
   etag: string;
+
+  /**
+   * Who created the user: an admin's id, the user's own id when they
+   * registered, or `system` for the server itself. Read-only.
+   *
+   * @generated from field: string created_by = 16;
+   */
+  createdBy: string;
+
+  /**
+   * Who changed the user last (same convention). Read-only.
+   *
+   * @generated from field: string updated_by = 17;
+   */
+  updatedBy: string;
+
+  /**
+   * Id of the user this account was merged into (UserRegistry.Merge); set
+   * on the old, soft-deleted account. Read-only.
+   *
+   * @generated from field: string merged_into = 18;
+   */
+  mergedInto: string;
 };
 
 /**

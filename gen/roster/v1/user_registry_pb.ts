@@ -2,8 +2,8 @@
 // @generated from file roster/v1/user_registry.proto (package roster.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_field_mask, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { State, User } from "./user_pb.js";
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file roster/v1/user_registry.proto.
  */
 export const file_roster_v1_user_registry: GenFile = /*@__PURE__*/
-  fileDesc("Ch1yb3N0ZXIvdjEvdXNlcl9yZWdpc3RyeS5wcm90bxIJcm9zdGVyLnYxIl4KEUNyZWF0ZVVzZXJSZXF1ZXN0Eh0KBHVzZXIYASABKAsyDy5yb3N0ZXIudjEuVXNlchIQCghwYXNzd29yZBgCIAEoCRIYChBpbnZpdGF0aW9uX3Rva2VuGAMgASgJIjMKEkNyZWF0ZVVzZXJSZXNwb25zZRIdCgR1c2VyGAEgASgLMg8ucm9zdGVyLnYxLlVzZXIiUQoOR2V0VXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIuCgpmaWVsZF9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayIwCg9HZXRVc2VyUmVzcG9uc2USHQoEdXNlchgBIAEoCzIPLnJvc3Rlci52MS5Vc2VyIkcKFUdldEN1cnJlbnRVc2VyUmVxdWVzdBIuCgpmaWVsZF9tYXNrGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayI3ChZHZXRDdXJyZW50VXNlclJlc3BvbnNlEh0KBHVzZXIYASABKAsyDy5yb3N0ZXIudjEuVXNlciJxChRCYXRjaEdldFVzZXJzUmVxdWVzdBIQCgh1c2VyX2lkcxgBIAMoCRIXCg9lbWFpbF9hZGRyZXNzZXMYAiADKAkSLgoKZmllbGRfbWFzaxgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2sicgoVQmF0Y2hHZXRVc2Vyc1Jlc3BvbnNlEh4KBXVzZXJzGAEgAygLMg8ucm9zdGVyLnYxLlVzZXISGAoQbWlzc2luZ191c2VyX2lkcxgCIAMoCRIfChdtaXNzaW5nX2VtYWlsX2FkZHJlc3NlcxgDIAMoCSKoAQoQTGlzdFVzZXJzUmVxdWVzdBIuCgpmaWVsZF9tYXNrGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzaxINCgVvcmRlchgCIAEoCRINCgVsaW1pdBgDIAEoBRIMCgRwYWdlGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkSDwoHZGVsZXRlZBgGIAEoCBITCgtleGFjdF90b3RhbBgHIAEoCCJgChFMaXN0VXNlcnNSZXNwb25zZRIeCgV1c2VycxgBIAMoCzIPLnJvc3Rlci52MS5Vc2VyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRISCgp0b3RhbF9zaXplGAMgASgDIuYDChJTZWFyY2hVc2Vyc1JlcXVlc3QSDQoFcXVlcnkYASABKAkSEwoLaWRfY29udGFpbnMYAiABKAkSFQoNbmFtZV9jb250YWlucxgDIAEoCRIcChRkZXNjcmlwdGlvbl9jb250YWlucxgEIAEoCRIWCg5lbWFpbF9jb250YWlucxgFIAEoCRIfCgVzdGF0ZRgGIAMoDjIQLnJvc3Rlci52MS5TdGF0ZRISCgVhZG1pbhgHIAEoCEgAiAEBElAKEmF0dHJpYnV0ZXNfY29udGFpbhgIIAMoCzI0LnJvc3Rlci52MS5TZWFyY2hVc2Vyc1JlcXVlc3QuQXR0cmlidXRlc0NvbnRhaW5FbnRyeRIuCgpmaWVsZF9tYXNrGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzaxINCgVvcmRlchgKIAEoCRINCgVsaW1pdBgLIAEoBRIMCgRwYWdlGAwgASgFEhIKCnBhZ2VfdG9rZW4YDSABKAkSDwoHZGVsZXRlZBgOIAEoCBITCgtleGFjdF90b3RhbBgPIAEoCBo4ChZBdHRyaWJ1dGVzQ29udGFpbkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCCAoGX2FkbWluImIKE1NlYXJjaFVzZXJzUmVzcG9uc2USHgoFdXNlcnMYASADKAsyDy5yb3N0ZXIudjEuVXNlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSEgoKdG90YWxfc2l6ZRgDIAEoAyKLAQoRVXBkYXRlVXNlclJlcXVlc3QSHQoEdXNlchgBIAEoCzIPLnJvc3Rlci52MS5Vc2VyEi8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzaxIXCgpzZW5kX2VtYWlsGAMgASgISACIAQFCDQoLX3NlbmRfZW1haWwiMwoSVXBkYXRlVXNlclJlc3BvbnNlEh0KBHVzZXIYASABKAsyDy5yb3N0ZXIudjEuVXNlciIyChFEZWxldGVVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEgwKBGV0YWcYAiABKAkiSgoSRGVsZXRlVXNlclJlc3BvbnNlEjQKEHJlc3RvcmFibGVfdW50aWwYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIiUKElJlc3RvcmVVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIjQKE1Jlc3RvcmVVc2VyUmVzcG9uc2USHQoEdXNlchgBIAEoCzIPLnJvc3Rlci52MS5Vc2VyIiMKEFB1cmdlVXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSITChFQdXJnZVVzZXJSZXNwb25zZTLdBQoMVXNlclJlZ2lzdHJ5EkUKBkNyZWF0ZRIcLnJvc3Rlci52MS5DcmVhdGVVc2VyUmVxdWVzdBodLnJvc3Rlci52MS5DcmVhdGVVc2VyUmVzcG9uc2USPAoDR2V0Ehkucm9zdGVyLnYxLkdldFVzZXJSZXF1ZXN0Ghoucm9zdGVyLnYxLkdldFVzZXJSZXNwb25zZRJRCgpHZXRDdXJyZW50EiAucm9zdGVyLnYxLkdldEN1cnJlbnRVc2VyUmVxdWVzdBohLnJvc3Rlci52MS5HZXRDdXJyZW50VXNlclJlc3BvbnNlEk0KCEJhdGNoR2V0Eh8ucm9zdGVyLnYxLkJhdGNoR2V0VXNlcnNSZXF1ZXN0GiAucm9zdGVyLnYxLkJhdGNoR2V0VXNlcnNSZXNwb25zZRJBCgRMaXN0Ehsucm9zdGVyLnYxLkxpc3RVc2Vyc1JlcXVlc3QaHC5yb3N0ZXIudjEuTGlzdFVzZXJzUmVzcG9uc2USRwoGU2VhcmNoEh0ucm9zdGVyLnYxLlNlYXJjaFVzZXJzUmVxdWVzdBoeLnJvc3Rlci52MS5TZWFyY2hVc2Vyc1Jlc3BvbnNlEkUKBlVwZGF0ZRIcLnJvc3Rlci52MS5VcGRhdGVVc2VyUmVxdWVzdBodLnJvc3Rlci52MS5VcGRhdGVVc2VyUmVzcG9uc2USRQoGRGVsZXRlEhwucm9zdGVyLnYxLkRlbGV0ZVVzZXJSZXF1ZXN0Gh0ucm9zdGVyLnYxLkRlbGV0ZVVzZXJSZXNwb25zZRJICgdSZXN0b3JlEh0ucm9zdGVyLnYxLlJlc3RvcmVVc2VyUmVxdWVzdBoeLnJvc3Rlci52MS5SZXN0b3JlVXNlclJlc3BvbnNlEkIKBVB1cmdlEhsucm9zdGVyLnYxLlB1cmdlVXNlclJlcXVlc3QaHC5yb3N0ZXIudjEuUHVyZ2VVc2VyUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_roster_v1_user]);
+  fileDesc("Ch1yb3N0ZXIvdjEvdXNlcl9yZWdpc3RyeS5wcm90bxIJcm9zdGVyLnYxIl4KEUNyZWF0ZVVzZXJSZXF1ZXN0Eh0KBHVzZXIYASABKAsyDy5yb3N0ZXIudjEuVXNlchIQCghwYXNzd29yZBgCIAEoCRIYChBpbnZpdGF0aW9uX3Rva2VuGAMgASgJIjMKEkNyZWF0ZVVzZXJSZXNwb25zZRIdCgR1c2VyGAEgASgLMg8ucm9zdGVyLnYxLlVzZXIiUQoOR2V0VXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIuCgpmaWVsZF9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayIwCg9HZXRVc2VyUmVzcG9uc2USHQoEdXNlchgBIAEoCzIPLnJvc3Rlci52MS5Vc2VyIkcKFUdldEN1cnJlbnRVc2VyUmVxdWVzdBIuCgpmaWVsZF9tYXNrGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayI3ChZHZXRDdXJyZW50VXNlclJlc3BvbnNlEh0KBHVzZXIYASABKAsyDy5yb3N0ZXIudjEuVXNlciJxChRCYXRjaEdldFVzZXJzUmVxdWVzdBIQCgh1c2VyX2lkcxgBIAMoCRIXCg9lbWFpbF9hZGRyZXNzZXMYAiADKAkSLgoKZmllbGRfbWFzaxgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2sicgoVQmF0Y2hHZXRVc2Vyc1Jlc3BvbnNlEh4KBXVzZXJzGAEgAygLMg8ucm9zdGVyLnYxLlVzZXISGAoQbWlzc2luZ191c2VyX2lkcxgCIAMoCRIfChdtaXNzaW5nX2VtYWlsX2FkZHJlc3NlcxgDIAMoCSKoAQoQTGlzdFVzZXJzUmVxdWVzdBIuCgpmaWVsZF9tYXNrGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzaxINCgVvcmRlchgCIAEoCRINCgVsaW1pdBgDIAEoBRIMCgRwYWdlGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkSDwoHZGVsZXRlZBgGIAEoCBITCgtleGFjdF90b3RhbBgHIAEoCCJgChFMaXN0VXNlcnNSZXNwb25zZRIeCgV1c2VycxgBIAMoCzIPLnJvc3Rlci52MS5Vc2VyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRISCgp0b3RhbF9zaXplGAMgASgDIuYDChJTZWFyY2hVc2Vyc1JlcXVlc3QSDQoFcXVlcnkYASABKAkSEwoLaWRfY29udGFpbnMYAiABKAkSFQoNbmFtZV9jb250YWlucxgDIAEoCRIcChRkZXNjcmlwdGlvbl9jb250YWlucxgEIAEoCRIWCg5lbWFpbF9jb250YWlucxgFIAEoCRIfCgVzdGF0ZRgGIAMoDjIQLnJvc3Rlci52MS5TdGF0ZRISCgVhZG1pbhgHIAEoCEgAiAEBElAKEmF0dHJpYnV0ZXNfY29udGFpbhgIIAMoCzI0LnJvc3Rlci52MS5TZWFyY2hVc2Vyc1JlcXVlc3QuQXR0cmlidXRlc0NvbnRhaW5FbnRyeRIuCgpmaWVsZF9tYXNrGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzaxINCgVvcmRlchgKIAEoCRINCgVsaW1pdBgLIAEoBRIMCgRwYWdlGAwgASgFEhIKCnBhZ2VfdG9rZW4YDSABKAkSDwoHZGVsZXRlZBgOIAEoCBITCgtleGFjdF90b3RhbBgPIAEoCBo4ChZBdHRyaWJ1dGVzQ29udGFpbkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCCAoGX2FkbWluImIKE1NlYXJjaFVzZXJzUmVzcG9uc2USHgoFdXNlcnMYASADKAsyDy5yb3N0ZXIudjEuVXNlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSEgoKdG90YWxfc2l6ZRgDIAEoAyKLAQoRVXBkYXRlVXNlclJlcXVlc3QSHQoEdXNlchgBIAEoCzIPLnJvc3Rlci52MS5Vc2VyEi8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzaxIXCgpzZW5kX2VtYWlsGAMgASgISACIAQFCDQoLX3NlbmRfZW1haWwiMwoSVXBkYXRlVXNlclJlc3BvbnNlEh0KBHVzZXIYASABKAsyDy5yb3N0ZXIudjEuVXNlciIyChFEZWxldGVVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEgwKBGV0YWcYAiABKAkiSgoSRGVsZXRlVXNlclJlc3BvbnNlEjQKEHJlc3RvcmFibGVfdW50aWwYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIiUKElJlc3RvcmVVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIjQKE1Jlc3RvcmVVc2VyUmVzcG9uc2USHQoEdXNlchgBIAEoCzIPLnJvc3Rlci52MS5Vc2VyIiMKEFB1cmdlVXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSITChFQdXJnZVVzZXJSZXNwb25zZSI3ChBTZXR1cFVzZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEgoKc2VuZF9lbWFpbBgCIAEoCCIyChFTZXR1cFVzZXJSZXNwb25zZRIdCgR1c2VyGAEgASgLMg8ucm9zdGVyLnYxLlVzZXIiNQoSVW5zZXR1cFVzZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIkwKE1Vuc2V0dXBVc2VyUmVzcG9uc2USHQoEdXNlchgBIAEoCzIPLnJvc3Rlci52MS5Vc2VyEhYKDnRva2Vuc19yZXZva2VkGAIgASgDInoKEU1lcmdlVXNlcnNSZXF1ZXN0EhMKC29sZF91c2VyX2lkGAEgASgJEhMKC25ld191c2VyX2lkGAIgASgJEikKCGFwaV9rZXlzGAMgASgOMhcucm9zdGVyLnYxLk1lcmdlQVBJS2V5cxIQCghyZWRpcmVjdBgEIAEoCCJ7ChJNZXJnZVVzZXJzUmVzcG9uc2USHQoEdXNlchgBIAEoCzIPLnJvc3Rlci52MS5Vc2VyEhYKDmFwaV9rZXlzX21vdmVkGAIgASgDEhYKDnRva2Vuc19yZXZva2VkGAMgASgDEhYKDnNldHRpbmdzX21vdmVkGAQgASgDIjkKEVJlbmFtZVVzZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEwoLbmV3X3VzZXJfaWQYAiABKAkiMwoSUmVuYW1lVXNlclJlc3BvbnNlEh0KBHVzZXIYASABKAsyDy5yb3N0ZXIudjEuVXNlcipiCgxNZXJnZUFQSUtleXMSHgoaTUVSR0VfQVBJX0tFWVNfVU5TUEVDSUZJRUQQABIXChNNRVJHRV9BUElfS0VZU19NT1ZFEAESGQoVTUVSR0VfQVBJX0tFWVNfUkVWT0tFEAIy+AcKDFVzZXJSZWdpc3RyeRJFCgZDcmVhdGUSHC5yb3N0ZXIudjEuQ3JlYXRlVXNlclJlcXVlc3QaHS5yb3N0ZXIudjEuQ3JlYXRlVXNlclJlc3BvbnNlEjwKA0dldBIZLnJvc3Rlci52MS5HZXRVc2VyUmVxdWVzdBoaLnJvc3Rlci52MS5HZXRVc2VyUmVzcG9uc2USUQoKR2V0Q3VycmVudBIgLnJvc3Rlci52MS5HZXRDdXJyZW50VXNlclJlcXVlc3QaIS5yb3N0ZXIudjEuR2V0Q3VycmVudFVzZXJSZXNwb25zZRJNCghCYXRjaEdldBIfLnJvc3Rlci52MS5CYXRjaEdldFVzZXJzUmVxdWVzdBogLnJvc3Rlci52MS5CYXRjaEdldFVzZXJzUmVzcG9uc2USQQoETGlzdBIbLnJvc3Rlci52MS5MaXN0VXNlcnNSZXF1ZXN0Ghwucm9zdGVyLnYxLkxpc3RVc2Vyc1Jlc3BvbnNlEkcKBlNlYXJjaBIdLnJvc3Rlci52MS5TZWFyY2hVc2Vyc1JlcXVlc3QaHi5yb3N0ZXIudjEuU2VhcmNoVXNlcnNSZXNwb25zZRJFCgZVcGRhdGUSHC5yb3N0ZXIudjEuVXBkYXRlVXNlclJlcXVlc3QaHS5yb3N0ZXIudjEuVXBkYXRlVXNlclJlc3BvbnNlEkUKBkRlbGV0ZRIcLnJvc3Rlci52MS5EZWxldGVVc2VyUmVxdWVzdBodLnJvc3Rlci52MS5EZWxldGVVc2VyUmVzcG9uc2USSAoHUmVzdG9yZRIdLnJvc3Rlci52MS5SZXN0b3JlVXNlclJlcXVlc3QaHi5yb3N0ZXIudjEuUmVzdG9yZVVzZXJSZXNwb25zZRJCCgVQdXJnZRIbLnJvc3Rlci52MS5QdXJnZVVzZXJSZXF1ZXN0Ghwucm9zdGVyLnYxLlB1cmdlVXNlclJlc3BvbnNlEkIKBVNldHVwEhsucm9zdGVyLnYxLlNldHVwVXNlclJlcXVlc3QaHC5yb3N0ZXIudjEuU2V0dXBVc2VyUmVzcG9uc2USSAoHVW5zZXR1cBIdLnJvc3Rlci52MS5VbnNldHVwVXNlclJlcXVlc3QaHi5yb3N0ZXIudjEuVW5zZXR1cFVzZXJSZXNwb25zZRJECgVNZXJnZRIcLnJvc3Rlci52MS5NZXJnZVVzZXJzUmVxdWVzdBodLnJvc3Rlci52MS5NZXJnZVVzZXJzUmVzcG9uc2USRQoGUmVuYW1lEhwucm9zdGVyLnYxLlJlbmFtZVVzZXJSZXF1ZXN0Gh0ucm9zdGVyLnYxLlJlbmFtZVVzZXJSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_roster_v1_user]);
 
 /**
  * Request of UserRegistry.Create.
@@ -680,6 +680,279 @@ export const PurgeUserResponseSchema: GenMessage<PurgeUserResponse> = /*@__PURE_
   messageDesc(file_roster_v1_user_registry, 19);
 
 /**
+ * Request of UserRegistry.Setup.
+ *
+ * @generated from message roster.v1.SetupUserRequest
+ */
+export type SetupUserRequest = Message<"roster.v1.SetupUserRequest"> & {
+  /**
+   * Id of the user.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * Email the user a welcome message.
+   *
+   * @generated from field: bool send_email = 2;
+   */
+  sendEmail: boolean;
+};
+
+/**
+ * Describes the message roster.v1.SetupUserRequest.
+ * Use `create(SetupUserRequestSchema)` to create a new message.
+ */
+export const SetupUserRequestSchema: GenMessage<SetupUserRequest> = /*@__PURE__*/
+  messageDesc(file_roster_v1_user_registry, 20);
+
+/**
+ * Response of UserRegistry.Setup.
+ *
+ * @generated from message roster.v1.SetupUserResponse
+ */
+export type SetupUserResponse = Message<"roster.v1.SetupUserResponse"> & {
+  /**
+   * The user after setup.
+   *
+   * @generated from field: roster.v1.User user = 1;
+   */
+  user?: User | undefined;
+};
+
+/**
+ * Describes the message roster.v1.SetupUserResponse.
+ * Use `create(SetupUserResponseSchema)` to create a new message.
+ */
+export const SetupUserResponseSchema: GenMessage<SetupUserResponse> = /*@__PURE__*/
+  messageDesc(file_roster_v1_user_registry, 21);
+
+/**
+ * Request of UserRegistry.Unsetup.
+ *
+ * @generated from message roster.v1.UnsetupUserRequest
+ */
+export type UnsetupUserRequest = Message<"roster.v1.UnsetupUserRequest"> & {
+  /**
+   * Id of the user.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * Why (shown as the state description); default "deactivated".
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message roster.v1.UnsetupUserRequest.
+ * Use `create(UnsetupUserRequestSchema)` to create a new message.
+ */
+export const UnsetupUserRequestSchema: GenMessage<UnsetupUserRequest> = /*@__PURE__*/
+  messageDesc(file_roster_v1_user_registry, 22);
+
+/**
+ * Response of UserRegistry.Unsetup.
+ *
+ * @generated from message roster.v1.UnsetupUserResponse
+ */
+export type UnsetupUserResponse = Message<"roster.v1.UnsetupUserResponse"> & {
+  /**
+   * The user after unsetup.
+   *
+   * @generated from field: roster.v1.User user = 1;
+   */
+  user?: User | undefined;
+
+  /**
+   * Login tokens and API keys revoked.
+   *
+   * @generated from field: int64 tokens_revoked = 2;
+   */
+  tokensRevoked: bigint;
+};
+
+/**
+ * Describes the message roster.v1.UnsetupUserResponse.
+ * Use `create(UnsetupUserResponseSchema)` to create a new message.
+ */
+export const UnsetupUserResponseSchema: GenMessage<UnsetupUserResponse> = /*@__PURE__*/
+  messageDesc(file_roster_v1_user_registry, 23);
+
+/**
+ * Request of UserRegistry.Merge.
+ *
+ * @generated from message roster.v1.MergeUsersRequest
+ */
+export type MergeUsersRequest = Message<"roster.v1.MergeUsersRequest"> & {
+  /**
+   * The account that goes away.
+   *
+   * @generated from field: string old_user_id = 1;
+   */
+  oldUserId: string;
+
+  /**
+   * The account that stays and receives the old one's data.
+   *
+   * @generated from field: string new_user_id = 2;
+   */
+  newUserId: string;
+
+  /**
+   * What happens to the old account's API keys; default MOVE.
+   *
+   * @generated from field: roster.v1.MergeAPIKeys api_keys = 3;
+   */
+  apiKeys: MergeAPIKeys;
+
+  /**
+   * Logging in as the old user (old id or email and its password) yields a
+   * token for the new user.
+   *
+   * @generated from field: bool redirect = 4;
+   */
+  redirect: boolean;
+};
+
+/**
+ * Describes the message roster.v1.MergeUsersRequest.
+ * Use `create(MergeUsersRequestSchema)` to create a new message.
+ */
+export const MergeUsersRequestSchema: GenMessage<MergeUsersRequest> = /*@__PURE__*/
+  messageDesc(file_roster_v1_user_registry, 24);
+
+/**
+ * Response of UserRegistry.Merge.
+ *
+ * @generated from message roster.v1.MergeUsersResponse
+ */
+export type MergeUsersResponse = Message<"roster.v1.MergeUsersResponse"> & {
+  /**
+   * The new user after the merge.
+   *
+   * @generated from field: roster.v1.User user = 1;
+   */
+  user?: User | undefined;
+
+  /**
+   * API keys moved to the new user.
+   *
+   * @generated from field: int64 api_keys_moved = 2;
+   */
+  apiKeysMoved: bigint;
+
+  /**
+   * API keys and login tokens of the old user revoked.
+   *
+   * @generated from field: int64 tokens_revoked = 3;
+   */
+  tokensRevoked: bigint;
+
+  /**
+   * Settings moved (settings the new user had already kept their value).
+   *
+   * @generated from field: int64 settings_moved = 4;
+   */
+  settingsMoved: bigint;
+};
+
+/**
+ * Describes the message roster.v1.MergeUsersResponse.
+ * Use `create(MergeUsersResponseSchema)` to create a new message.
+ */
+export const MergeUsersResponseSchema: GenMessage<MergeUsersResponse> = /*@__PURE__*/
+  messageDesc(file_roster_v1_user_registry, 25);
+
+/**
+ * Request of UserRegistry.Rename.
+ *
+ * @generated from message roster.v1.RenameUserRequest
+ */
+export type RenameUserRequest = Message<"roster.v1.RenameUserRequest"> & {
+  /**
+   * Current id.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * New id; must be free.
+   *
+   * @generated from field: string new_user_id = 2;
+   */
+  newUserId: string;
+};
+
+/**
+ * Describes the message roster.v1.RenameUserRequest.
+ * Use `create(RenameUserRequestSchema)` to create a new message.
+ */
+export const RenameUserRequestSchema: GenMessage<RenameUserRequest> = /*@__PURE__*/
+  messageDesc(file_roster_v1_user_registry, 26);
+
+/**
+ * Response of UserRegistry.Rename.
+ *
+ * @generated from message roster.v1.RenameUserResponse
+ */
+export type RenameUserResponse = Message<"roster.v1.RenameUserResponse"> & {
+  /**
+   * The user under the new id.
+   *
+   * @generated from field: roster.v1.User user = 1;
+   */
+  user?: User | undefined;
+};
+
+/**
+ * Describes the message roster.v1.RenameUserResponse.
+ * Use `create(RenameUserResponseSchema)` to create a new message.
+ */
+export const RenameUserResponseSchema: GenMessage<RenameUserResponse> = /*@__PURE__*/
+  messageDesc(file_roster_v1_user_registry, 27);
+
+/**
+ * What a merge does with the old account's API keys.
+ *
+ * @generated from enum roster.v1.MergeAPIKeys
+ */
+export enum MergeAPIKeys {
+  /**
+   * Not set: MOVE.
+   *
+   * @generated from enum value: MERGE_API_KEYS_UNSPECIFIED = 0;
+   */
+  MERGE_API_KEYS_UNSPECIFIED = 0,
+
+  /**
+   * Keys keep working, now acting as the new user.
+   *
+   * @generated from enum value: MERGE_API_KEYS_MOVE = 1;
+   */
+  MERGE_API_KEYS_MOVE = 1,
+
+  /**
+   * Keys are revoked.
+   *
+   * @generated from enum value: MERGE_API_KEYS_REVOKE = 2;
+   */
+  MERGE_API_KEYS_REVOKE = 2,
+}
+
+/**
+ * Describes the enum roster.v1.MergeAPIKeys.
+ */
+export const MergeAPIKeysSchema: GenEnum<MergeAPIKeys> = /*@__PURE__*/
+  enumDesc(file_roster_v1_user_registry, 0);
+
+/**
  * UserRegistry manages user accounts: create, read, search, change,
  * soft-delete, restore and purge them.
  *
@@ -796,6 +1069,54 @@ export const UserRegistry: GenService<{
     methodKind: "unary";
     input: typeof PurgeUserRequestSchema;
     output: typeof PurgeUserResponseSchema;
+  },
+  /**
+   * Make a user usable (Arvados `setup`, Wallaroo `activate`): state
+   * APPROVED, optionally with a welcome email. Admins only.
+   *
+   * @generated from rpc roster.v1.UserRegistry.Setup
+   */
+  setup: {
+    methodKind: "unary";
+    input: typeof SetupUserRequestSchema;
+    output: typeof SetupUserResponseSchema;
+  },
+  /**
+   * Deactivate a user but keep the record (Arvados `unsetup`, Wallaroo
+   * `deactivate`): state SUSPENDED and every token revoked. Admins only.
+   *
+   * @generated from rpc roster.v1.UserRegistry.Unsetup
+   */
+  unsetup: {
+    methodKind: "unary";
+    input: typeof UnsetupUserRequestSchema;
+    output: typeof UnsetupUserResponseSchema;
+  },
+  /**
+   * Merge an old account into a new one (Arvados `merge`): attributes,
+   * settings and API keys move to the new user; the old one is soft-deleted
+   * with `merged_into` set. Safe to call again after a failure: it finishes
+   * what was started. Admins only.
+   *
+   * @generated from rpc roster.v1.UserRegistry.Merge
+   */
+  merge: {
+    methodKind: "unary";
+    input: typeof MergeUsersRequestSchema;
+    output: typeof MergeUsersResponseSchema;
+  },
+  /**
+   * Change a user's id (Arvados `update_uuid`). The new id must be free,
+   * including ids reserved by soft-deleted users; every reference (tokens,
+   * API keys, settings, token requests, invitations, audit fields) follows.
+   * Safe to call again after a failure. Admins only.
+   *
+   * @generated from rpc roster.v1.UserRegistry.Rename
+   */
+  rename: {
+    methodKind: "unary";
+    input: typeof RenameUserRequestSchema;
+    output: typeof RenameUserResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_roster_v1_user_registry, 0);

@@ -1,0 +1,15 @@
+/**
+ * Failpoints for crash tests of multi-step operations: when
+ * `ROSTER_FAILPOINTS` names a point (comma-separated), reaching it fails the
+ * operation there, as a crash between two steps would. Unset in production.
+ */
+const enabled = new Set(
+  (process.env.ROSTER_FAILPOINTS ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+export function failpoint(name: string): void {
+  if (enabled.has(name)) throw new Error(`failpoint ${name} reached`);
+}

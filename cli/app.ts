@@ -3,10 +3,12 @@ import yargs, { type Argv } from "yargs";
 import { commandGroup } from "./command-group.js";
 import { configCommand } from "./commands/config.js";
 import { healthCommands } from "./commands/health.js";
+import { loginCommand, logoutCommand } from "./commands/login.js";
 import { usersCommands } from "./commands/users.js";
 import type { ConfigKey } from "./config-file.js";
 import { loadRegistry } from "./descriptors.js";
 import { errorLine, exitCodeOf, exitCodes, exitCodeTable, UsageError } from "./errors.js";
+import { rpcCommand } from "./rpc-command.js";
 import { globalOptionHelp, globalOptions } from "./settings.js";
 
 const shells = { bash: "/bin/bash", zsh: "/bin/zsh" } as const;
@@ -52,6 +54,8 @@ export async function main(args: string[], version: string): Promise<number> {
     }
     await cli
       .command(commandGroup(registry, usersCommands))
+      .command(rpcCommand(registry, loginCommand))
+      .command(rpcCommand(registry, logoutCommand))
       .command(commandGroup(registry, healthCommands))
       .command(configCommand)
       .command(

@@ -90,7 +90,7 @@ const exitCodeByName: Partial<Record<(typeof codeNames)[number], number>> = {
 };
 
 /** An error from an RPC. Connect is loaded lazily, so the class is recognised by its name. */
-function isConnectError(err: unknown): err is ConnectError {
+export function isConnectError(err: unknown): err is ConnectError {
   return err instanceof Error && err.name === "ConnectError" && typeof (err as ConnectError).code === "number";
 }
 

@@ -225,7 +225,7 @@ function isInteger32(scalar: ScalarType): boolean {
 }
 
 /** A flag value as the proto3 JSON value of a scalar field; throws a message for the user. */
-function scalarJson(scalar: ScalarType, value: unknown, name: string): string | number | boolean {
+export function scalarJson(scalar: ScalarType, value: unknown, name: string): string | number | boolean {
   if (scalar === ScalarType.BOOL) return typeof value === "boolean" ? value : parseBool(last(value), name);
   const text = last(value);
   if (scalar === ScalarType.STRING || scalar === ScalarType.BYTES) return text;
@@ -266,9 +266,10 @@ function listOption(scalar: ScalarType, describe: string, name: string): Options
   };
 }
 
-/** The full name of an enum value given with or without its prefix, in any case. */
+/** The full name of an enum value given with or without its prefix, in any case, with dashes or underscores. */
 export function enumValueName(desc: DescEnum, text: string, name: string): string {
-  const wanted = text.trim().toUpperCase();
+  // Dashes for underscores, as in flag names: --clear-tokens login-only.
+  const wanted = text.trim().toUpperCase().replaceAll("-", "_");
   const value = desc.values.find(
     (v) => v.number !== 0 && (v.name === wanted || shortEnumName(desc, v.name).toUpperCase() === wanted),
   );
@@ -320,7 +321,7 @@ function wktHint(message: DescMessage): string {
  * JSON (`42`, `{"a":1}`, `true`) when the type takes that, otherwise the
  * text as a JSON string (`2024-05-01T12:00:00Z`, `dark` for a Value).
  */
-function wktJson(message: DescMessage, text: string, name: string): JsonValue {
+export function wktJson(message: DescMessage, text: string, name: string): JsonValue {
   const candidates: JsonValue[] = [text];
   try {
     candidates.unshift(JSON.parse(text) as JsonValue);

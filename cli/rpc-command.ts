@@ -6,13 +6,15 @@ import {
   type FileRegistry,
   fromJson,
   type JsonObject,
+  type JsonValue,
   type Message,
 } from "@bufbuild/protobuf";
 import type { Argv, CommandModule, Options } from "yargs";
-import { findField, findMethod, isFieldMask, isScalarLike } from "./descriptors.js";
-import { CliError, exitCodes, UsageError } from "./errors.js";
+import { findField, findMethod, isFieldMask, isScalarLike, shortEnumName } from "./descriptors.js";
+import { CliError, codeName, exitCodes, isConnectError, UsageError } from "./errors.js";
 import {
   claimName,
+  enumValueName,
   type FieldFlag,
   flagName,
   isEtag,
@@ -20,12 +22,13 @@ import {
   selectFlags,
   setFlags,
   setJsonPath,
+  valueOption,
 } from "./field-flags.js";
 import { createPrinter, messageJson, type Printer, type ShownPaths } from "./output.js";
 import { pageThrough, paging } from "./paging.js";
 import { ask, askNewSecret, canPrompt, confirm, readStdin } from "./prompt.js";
 import { descriptionOf, summaryOf } from "./proto-comments.js";
-import { resolveSettings } from "./settings.js";
+import { type CredentialChoice, resolveSettings, type Settings } from "./settings.js";
 import { type Connection, openConnection } from "./transport.js";
 
 /**
@@ -49,8 +52,22 @@ export interface RpcCommandSpec {
   command: string | readonly string[];
   /** The method, as `package.Service.Method`. */
   rpc: string;
-  /** Request field paths taken from positional arguments, in order (`user.user_id`). */
+  /**
+   * Request field paths taken from positional arguments, in order
+   * (`user.user_id`). A trailing `?` makes one optional (`user_id?`: the
+   * field stays empty when it is not given). An argument takes its field's
+   * type, as a flag would (a google.protobuf.Value is JSON, or plain text
+   * for a string).
+   */
   args?: readonly string[];
+  /**
+   * Optional arguments asked for on a terminal when they are not given,
+   * with their prompt (`{ user_id_or_email: "User id or email" }`);
+   * without a terminal they must be given.
+   */
+  ask?: Readonly<Record<string, string>>;
+  /** When the optional arguments are all left out, call this method instead (`settings get <user-id>` lists). */
+  without?: { rpc: string };
   /**
    * When the last argument is given more than once, call this method
    * instead, with the values in its repeated field `field` (Get → BatchGet).
@@ -67,6 +84,52 @@ export interface RpcCommandSpec {
   missing?: readonly string[];
   /** Help text instead of the method's comment. */
   describe?: string;
+  /**
+   * Boolean flags that set a request field to one value, named after what
+   * they mean (Conch's `--login-only` for `kind` LOGIN); the help of an
+   * enum value's flag is the value's comment.
+   */
+  presets?: Readonly<Record<string, { field: string; value: string }>>;
+  /** More names for derived flags: `{ before: "issued-before" }`. */
+  flagAliases?: Readonly<Record<string, string>>;
+  /** Which credential the call carries: the usual one, none (logging in), or the stored login token (logging out). */
+  credential?: CredentialChoice;
+  /** Error codes (`UNAUTHENTICATED`) that end the command as a success: `after` runs without a response. */
+  tolerate?: readonly string[];
+  /** Runs after the call: may print something else than the response, and add notes for stderr. */
+  after?: (outcome: CallOutcome) => AfterResult | Promise<AfterResult>;
+  /**
+   * The results are data to keep rather than to read (users export): they
+   * are written as CSV, NDJSON or JSON (`--format`) to stdout or a file
+   * (`--output`), with a progress bar on stderr. Without select flags
+   * every field is asked for. `select` is the field of a result whose
+   * fields the select flags and the read mask name (`user` of a UserRecord).
+   */
+  records?: { select?: string };
+  /**
+   * The request's repeated message field `field` is filled from a file of
+   * records (`--file`, CSV or NDJSON, as `records` writes them) and sent in
+   * batches (users import); each response's list is written as NDJSON
+   * lines and its counts are summed on stderr. `rowNumber`: the request
+   * field that numbers the batch's first row. `failures`: counts of the
+   * summary that make the exit code (`{ invalid: 3 }`).
+   */
+  batches?: { field: string; rowNumber?: string; failures?: Readonly<Record<string, number>> };
+}
+
+/** What `after` is told: the request and response as proto JSON, or the tolerated error. */
+export interface CallOutcome {
+  request: JsonObject;
+  response?: JsonObject;
+  error?: unknown;
+  settings: Settings;
+}
+
+export interface AfterResult {
+  /** Print this instead of the response; null: print nothing. */
+  show?: JsonObject | null;
+  /** Lines for stderr. */
+  notes?: string[];
 }
 
 export interface SecretSpec {
@@ -119,12 +182,15 @@ interface MethodShape {
    * response with more (a new secret next to its record) prints whole.
    */
   resultSaysAll: boolean;
+  /** The message whose fields the select flags and the read mask name: the result's type, or a field of it (`records.select`). */
+  selectType?: DescMessage;
 }
 
 /** Response fields the paging code reports on stderr. */
 const pagingResponseFields = ["next_page_token", "total_size"];
 
-function shapeOf(method: DescMethod, reported: readonly string[] = []): MethodShape {
+function shapeOf(method: DescMethod, spec: RpcCommandSpec): MethodShape {
+  const reported = spec.missing ?? [];
   const shape: MethodShape = { method, resultSaysAll: false };
   for (const field of method.input.fields) {
     if (isFieldMask(field)) {
@@ -145,13 +211,25 @@ function shapeOf(method: DescMethod, reported: readonly string[] = []): MethodSh
     shape.resultSaysAll = method.output.fields.every(
       (f) => f === result || pagingResponseFields.includes(f.name) || reported.includes(f.name),
     );
+    const select = spec.records?.select;
+    const selected = select ? fieldAt(result.message as DescMessage, select) : undefined;
+    shape.selectType = !selected ? result.message : selected.fieldKind === "message" ? selected.message : undefined;
   }
   return shape;
 }
 
+/** The request field path of a positional argument (`user_id?` → `user_id`). */
+function argPath(arg: string): string {
+  return arg.replace(/\?$/, "");
+}
+
+function isOptional(arg: string): boolean {
+  return arg.endsWith("?");
+}
+
 /** The name of a positional argument: the last part of its path, with dashes (`a.b_c` → `b-c`). */
-function argName(path: string): string {
-  return flagName(path.split(".").at(-1) as string);
+function argName(arg: string): string {
+  return flagName(argPath(arg).split(".").at(-1) as string);
 }
 
 /** Paths from flags and `--field-mask`/`--unset` values: dashes are never part of a proto name. */
@@ -160,6 +238,14 @@ function pathList(value: unknown): string[] {
     .flatMap((v) => String(v).split(","))
     .map((p) => p.trim().replaceAll("-", "_"))
     .filter(Boolean);
+}
+
+/** A boolean flag that sets a request field to one value. */
+interface PresetFlag {
+  name: string;
+  field: DescField;
+  /** The value as proto3 JSON. */
+  value: string;
 }
 
 /** The flags of one command, by role, as derived from the descriptors. */
@@ -171,9 +257,15 @@ interface CommandFlags {
   select: FieldFlag[];
   /** Select flags renamed because a request flag holds the field's name. */
   renamedSelect: FieldFlag[];
+  presets: PresetFlag[];
+  /** Extra names, by the flag they stand for. */
+  aliases: Map<string, string[]>;
   fixed: Record<string, Options>;
   secretFlags: Map<string, string>;
 }
+
+/** The formats `records` commands write and `batches` commands read. */
+export const recordFormats = ["csv", "ndjson", "json"] as const;
 
 function deriveFlags(spec: RpcCommandSpec, shape: MethodShape): CommandFlags {
   const input = shape.method.input;
@@ -185,8 +277,9 @@ function deriveFlags(spec: RpcCommandSpec, shape: MethodShape): CommandFlags {
     fixed[claimName(name, "cli", taken)] = option;
   };
 
-  if (shape.readMask && shape.resultType) {
-    fix("all", { type: "boolean", describe: "return every field the caller may read" });
+  if (shape.readMask && shape.selectType) {
+    // A records command asks for every field unless told otherwise: --all would say nothing.
+    if (!spec.records) fix("all", { type: "boolean", describe: "return every field the caller may read" });
     fix("field-mask", {
       type: "string",
       requiresArg: true,
@@ -210,23 +303,53 @@ function deriveFlags(spec: RpcCommandSpec, shape: MethodShape): CommandFlags {
   }
   for (const secret of spec.secrets ?? []) {
     const name = `${flagName(secret.field)}-stdin`;
+    const several = (spec.secrets?.length ?? 0) > 1 ? "; with several -stdin flags, one line each, in this order" : "";
     fix(name, {
       type: "boolean",
       describe:
         secret.prompt === false
-          ? `read the ${secret.label.toLowerCase()} from stdin`
-          : `read the ${secret.label.toLowerCase()} from stdin instead of prompting on the terminal`,
+          ? `read the ${secret.label.toLowerCase()} from stdin${several}`
+          : `read the ${secret.label.toLowerCase()} from stdin instead of prompting on the terminal${several}`,
     });
     secretFlags.set(secret.field, name);
   }
   if (spec.confirm) fix("force", { type: "boolean", alias: "f", describe: "do not ask for confirmation" });
+  if (spec.records) {
+    fix("format", {
+      type: "string",
+      requiresArg: true,
+      choices: recordFormats,
+      describe:
+        "csv (one column per field), ndjson (one JSON object per line) or json (one array); default: the extension of --output, else csv",
+    });
+  }
+  if (spec.batches) {
+    fix("file", {
+      type: "string",
+      requiresArg: true,
+      describe: "the CSV or NDJSON file to read (as users export writes it); default: stdin",
+    });
+    fix("format", {
+      type: "string",
+      requiresArg: true,
+      choices: ["csv", "ndjson"],
+      describe: "csv or ndjson; default: the extension of --file, else guessed from the content",
+    });
+    fix("batch-size", { type: "number", requiresArg: true, default: 100, describe: "rows per call (at most 1000)" });
+    fix("report", {
+      type: "string",
+      requiresArg: true,
+      describe: "write the report (one JSON object per row) to this file instead of stdout",
+    });
+  }
 
   // Request fields keep their names; the resource's fields, then the
   // selected ones, give way to them.
   const consumed = [
-    ...(spec.args ?? []).filter((a) => !a.includes(".")),
+    ...(spec.args ?? []).map(argPath).filter((a) => !a.includes(".")),
     ...(spec.secrets ?? []).map((s) => s.field),
     ...[shape.resource, shape.updateMask, shape.readMask].filter((f) => f !== undefined).map((f) => f.name),
+    ...(spec.batches ? [spec.batches.field, spec.batches.rowNumber ?? ""] : []),
   ];
   const request = requestFlags(input, taken, consumed);
 
@@ -234,7 +357,10 @@ function deriveFlags(spec: RpcCommandSpec, shape: MethodShape): CommandFlags {
   let etag: FieldFlag | undefined;
   if (shape.resource) {
     const prefix = `${shape.resource.name}.`;
-    const exclude = (spec.args ?? []).filter((a) => a.startsWith(prefix)).map((a) => a.slice(prefix.length));
+    const exclude = (spec.args ?? [])
+      .map(argPath)
+      .filter((a) => a.startsWith(prefix))
+      .map((a) => a.slice(prefix.length));
     const etagFields = shape.resource.message.fields.filter(isEtag).map((f) => f.name);
     set = setFlags(shape.resource.message, taken, {
       exclude: [...exclude, ...etagFields],
@@ -258,19 +384,44 @@ function deriveFlags(spec: RpcCommandSpec, shape: MethodShape): CommandFlags {
 
   let select: FieldFlag[] = [];
   const renamedSelect: FieldFlag[] = [];
-  if (shape.readMask && shape.resultType) {
+  if (shape.readMask && shape.selectType) {
     const requestNames = new Set(request.map((f) => f.name));
-    select = selectFlags(shape.resultType, taken);
+    select = selectFlags(shape.selectType, taken);
     for (const flag of select)
       if (flag.name !== flagName(flag.path) && requestNames.has(flagName(flag.path))) renamedSelect.push(flag);
   }
-  return { args, request, set, etag, select, renamedSelect, fixed, secretFlags };
+
+  const presets: PresetFlag[] = [];
+  for (const [name, preset] of Object.entries(spec.presets ?? {})) {
+    const field = fieldAt(input, preset.field);
+    const target = request.find((f) => f.path === preset.field);
+    let value = preset.value;
+    let describe = `sets ${target ? `--${target.name}` : preset.field} to ${preset.value}`;
+    if (field.fieldKind === "enum") {
+      value = enumValueName(field.enum, preset.value, `--${name}`);
+      const enumValue = field.enum.values.find((v) => v.name === value);
+      describe =
+        `${enumValue ? summaryOf(enumValue) : ""} Same as --${target?.name ?? flagName(preset.field)} ${shortEnumName(field.enum, value)}.`.trim();
+    }
+    fix(name, { type: "boolean", describe });
+    presets.push({ name, field, value });
+  }
+
+  const aliases = new Map<string, string[]>();
+  const named = [...request, ...set, ...select, ...(etag ? [etag] : [])].map((f) => f.name);
+  for (const [alias, target] of Object.entries(spec.flagAliases ?? {})) {
+    if (!named.includes(target) && !(target in fixed)) throw new Error(`flag alias ${alias}: no flag --${target}`);
+    if (taken.has(alias)) throw new Error(`flag alias ${alias}: the name is taken`);
+    taken.add(alias);
+    aliases.set(target, [...(aliases.get(target) ?? []), alias]);
+  }
+  return { args, request, set, etag, select, renamedSelect, presets, aliases, fixed, secretFlags };
 }
 
 /** Turn a declared command into a yargs command module; `parents` prefix its usage line (`users `). */
 export function rpcCommand(registry: FileRegistry, spec: RpcCommandSpec, parents = ""): CommandModule {
   const method = findMethod(registry, spec.rpc);
-  const shape = shapeOf(method, spec.missing);
+  const shape = shapeOf(method, spec);
   // Derived when the command runs or shows its help, not for every command at start-up.
   let derived: CommandFlags | undefined;
   const flagsOf = () => {
@@ -279,7 +430,10 @@ export function rpcCommand(registry: FileRegistry, spec: RpcCommandSpec, parents
   };
   const [name, ...aliases] = typeof spec.command === "string" ? [spec.command] : spec.command;
   const args = (spec.args ?? []).map(argName);
-  const positionals = args.map((a, i) => (spec.many && i === args.length - 1 ? `<${a}..>` : `<${a}>`));
+  const positionals = args.map((a, i) => {
+    if (spec.many && i === args.length - 1) return `<${a}..>`;
+    return isOptional((spec.args ?? [])[i] as string) ? `[${a}]` : `<${a}>`;
+  });
   const describe = spec.describe ?? descriptionOf(method);
 
   return {
@@ -289,23 +443,28 @@ export function rpcCommand(registry: FileRegistry, spec: RpcCommandSpec, parents
     builder: (yargs: Argv) => {
       const flags = flagsOf();
       let y = yargs.usage(`$0 ${parents}${[name, ...positionals].join(" ")}\n\n${describe}`);
-      (spec.args ?? []).forEach((path, i) => {
-        const field = fieldAt(method.input, path);
+      (spec.args ?? []).forEach((arg, i) => {
+        const field = fieldAt(method.input, argPath(arg));
         y = y.positional(flags.args[i] as string, {
           type: "string",
           describe: descriptionOf(field).replace(/\s+/g, " "),
         });
       });
       const add = (list: FieldFlag[], group: string) => {
-        for (const flag of list) y = y.option(flag.name, { ...flag.option, group });
+        for (const flag of list)
+          y = y.option(flag.name, { ...flag.option, group, ...aliasOption(flags.aliases.get(flag.name)) });
       };
       add(flags.request, groups.request);
       add(flags.set, groups.set);
       if (flags.etag) add([flags.etag], groups.request);
       add(flags.select, groups.select);
       for (const [flag, option] of Object.entries(flags.fixed))
-        y = y.option(flag, { ...option, group: groups.command });
-      return y.epilogue(epilogue(shape, flags));
+        y = y.option(flag, { ...option, group: groups.command, ...aliasOption(flags.aliases.get(flag)) });
+      if (spec.records) {
+        // Here --output names the file; the format is --format (see settings.ts).
+        y = y.option("output", { type: "string", requiresArg: true, describe: "file to write; default: stdout" });
+      }
+      return y.epilogue(epilogue(spec, shape, flags));
     },
     handler: async (argv) => run(registry, spec, shape, flagsOf(), argv as Record<string, unknown>),
   };
@@ -319,10 +478,18 @@ function fieldAt(message: DescMessage, path: string): DescField {
   return fieldAt(field.message, rest.join("."));
 }
 
-function epilogue(shape: MethodShape, flags: CommandFlags): string {
+function aliasOption(aliases: string[] | undefined): Options {
+  return aliases ? { alias: aliases } : {};
+}
+
+function epilogue(spec: RpcCommandSpec, shape: MethodShape, flags: CommandFlags): string {
   const notes: string[] = [];
-  if (shape.readMask && shape.resultType) {
-    const first = shape.resultType.fields[0]?.name;
+  if (shape.readMask && shape.selectType && spec.records) {
+    notes.push(
+      "Without field flags or --field-mask, every field is asked for; with them, a CSV has a column for each field asked for.",
+    );
+  } else if (shape.readMask && shape.selectType) {
+    const first = shape.selectType.fields[0]?.name;
     notes.push(
       `Without field flags, --all or --field-mask, only ${first} is asked for (the server adds the fields it always returns).`,
     );
@@ -330,7 +497,8 @@ function epilogue(shape: MethodShape, flags: CommandFlags): string {
   if (flags.renamedSelect.length > 0) {
     const filters = flags.renamedSelect.map((f) => `--${flagName(f.path)}`).join(", ");
     const renamed = flags.renamedSelect.map((f) => `--${f.name}`).join(", ");
-    notes.push(`Here ${filters} filter the request; to return those fields, use ${renamed} (or --all, --field-mask).`);
+    const others = spec.records ? "--field-mask" : "--all, --field-mask";
+    notes.push(`Here ${filters} filter the request; to return those fields, use ${renamed} (or ${others}).`);
   }
   if (shape.updateMask)
     notes.push("Only the fields given by flags (and --unset) are changed: they form the update mask.");
@@ -346,6 +514,8 @@ interface DraftRequest {
   readPaths?: string[];
   updatePaths?: string[];
   shown: ShownPaths;
+  /** Paths of arguments left out that are to be asked for on the terminal. */
+  toAsk: string[];
 }
 
 /** Turn the command line into a request; every usage error is found here, before anything is sent. */
@@ -358,18 +528,43 @@ function draftRequest(
 ): DraftRequest {
   let method = shape.method;
   const json: JsonObject = {};
-  (spec.args ?? []).forEach((path, i) => {
-    const value = argv[flags.args[i] as string];
+  const toAsk: string[] = [];
+  let omitted = 0;
+  (spec.args ?? []).forEach((arg, i) => {
+    const path = argPath(arg);
+    const name = flags.args[i] as string;
+    const value = argv[name];
+    if (value === undefined) {
+      omitted++;
+      if (spec.ask?.[path]) toAsk.push(path);
+      return;
+    }
     const values = (Array.isArray(value) ? value : [value]).map(String);
     if (spec.many && i === flags.args.length - 1 && values.length > 1) {
       method = findMethod(registry, spec.many.rpc);
       json[spec.many.field] = values;
     } else {
-      setJsonPath(json, path, values[0]);
+      setJsonPath(json, path, argValue(fieldAt(shape.method.input, path), values[0] as string, name));
     }
   });
+  if (spec.without && omitted > 0 && omitted === (spec.args ?? []).filter(isOptional).length) {
+    method = findMethod(registry, spec.without.rpc);
+  }
   for (const flag of flags.request) {
     if (argv[flag.name] !== undefined) setJsonPath(json, flag.path, argv[flag.name] as never);
+  }
+  for (const preset of flags.presets) {
+    if (argv[preset.name] !== true) continue;
+    const path = preset.field.name;
+    if (json[path] !== undefined) {
+      const others = [
+        ...flags.presets.filter((p) => p.field === preset.field && argv[p.name] === true).map((p) => p.name),
+      ];
+      const flag = flags.request.find((f) => f.field === preset.field);
+      if (flag && argv[flag.name] !== undefined) others.push(flag.name);
+      throw new UsageError(`${others.map((o) => `--${o}`).join(", ")}: give only one of them`);
+    }
+    json[path] = preset.value;
   }
 
   const setPaths: string[] = [];
@@ -384,14 +579,21 @@ function draftRequest(
     }
     if (flags.etag && argv[flags.etag.name] !== undefined) resource[flags.etag.path] = String(argv[flags.etag.name]);
   }
-  const draft: DraftRequest = { method, json, setPaths, shown: setPaths };
+  const draft: DraftRequest = { method, json, setPaths, shown: setPaths, toAsk };
   if (shape.updateMask) draft.updatePaths = updatePaths(flags, setPaths, pathList(argv.unset));
-  if (shape.readMask && shape.resultType) {
+  if (shape.readMask && shape.selectType) {
     const selected = [
       ...flags.select.filter((f) => argv[f.name] === true).map((f) => f.path),
       ...pathList(argv["field-mask"]),
     ];
-    if (argv.all === true) {
+    if (spec.records && selected.length === 0) {
+      // An export without field flags exports every field: an empty mask.
+      draft.readPaths = [];
+      draft.shown = "all";
+    } else if (spec.records) {
+      draft.readPaths = [...new Set(selected)];
+      draft.shown = "all";
+    } else if (argv.all === true) {
       if (selected.length > 0) {
         throw new UsageError("--all selects every field; leave out the field flags and --field-mask");
       }
@@ -399,11 +601,22 @@ function draftRequest(
       draft.shown = "all";
     } else {
       // Like ttn-lw-cli: a read without field flags asks for the id only.
-      draft.readPaths = selected.length > 0 ? [...new Set(selected)] : [shape.resultType.fields[0]?.name as string];
+      draft.readPaths = selected.length > 0 ? [...new Set(selected)] : [shape.selectType.fields[0]?.name as string];
       draft.shown = draft.readPaths;
     }
   }
   return draft;
+}
+
+/** A positional argument as the proto3 JSON value of its field, typed as a flag would be. */
+function argValue(field: DescField, text: string, name: string): JsonValue {
+  const coerce = valueOption(field, `<${name}>`).coerce;
+  if (!coerce) return text;
+  try {
+    return coerce(text) as JsonValue;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 /** The update mask: the set flags given and the fields to clear; never empty. */
@@ -427,14 +640,36 @@ async function run(
   flags: CommandFlags,
   argv: Record<string, unknown>,
 ): Promise<void> {
-  const settings = await resolveSettings(argv);
+  const settings = await resolveSettings(argv, process.env, {
+    credential: spec.credential,
+    outputIsFile: spec.records !== undefined,
+  });
   const draft = draftRequest(registry, spec, shape, flags, argv);
+  if (settings.expiredLogin && !settings.apiKey && spec.credential === undefined) {
+    const { user_id: user, expires_at: expiry } = settings.expiredLogin;
+    process.stderr.write(`note: the login as ${user} expired at ${expiry}; roster login logs in again\n`);
+  }
+
+  for (const path of draft.toAsk) {
+    const label = spec.ask?.[path] as string;
+    if (!canPrompt()) {
+      throw new UsageError(`${argName(path)} needed: stdin is not a terminal, so give it as an argument`);
+    }
+    const [answer] = await ask([{ text: `${label}: ` }]);
+    if (!answer?.trim()) throw new UsageError(`no ${label.toLowerCase()} given`);
+    setJsonPath(draft.json, path, argValue(fieldAt(shape.method.input, path), answer.trim(), argName(path)));
+  }
 
   // Notes for stderr, written once the call succeeded (a failure says enough).
   const notes: string[] = [];
-  for (const secret of spec.secrets ?? []) {
-    const stdinFlag = flags.secretFlags.get(secret.field) as string;
-    const { value, note } = await readSecret(secret, stdinFlag, argv[stdinFlag] === true);
+  const secrets = spec.secrets ?? [];
+  const stdinFlag = (secret: SecretSpec) => flags.secretFlags.get(secret.field) as string;
+  const fromStdin = secrets.filter((secret) => argv[stdinFlag(secret)] === true);
+  // Several secrets from stdin (old and new password) come one per line.
+  const lines = fromStdin.length > 1 ? (await readStdin()).split(/\r?\n/) : undefined;
+  for (const secret of secrets) {
+    const line = lines ? (lines[fromStdin.indexOf(secret)] ?? "") : undefined;
+    const { value, note } = await readSecret(secret, stdinFlag(secret), argv[stdinFlag(secret)] === true, line);
     if (value !== "") setJsonPath(draft.json, secret.field, value);
     if (note) notes.push(note);
   }
@@ -450,8 +685,28 @@ async function run(
   }
 
   const { method } = draft;
-  const actual = method === shape.method ? shape : shapeOf(method, spec.missing);
+  const actual = method === shape.method ? shape : shapeOf(method, spec);
   const request = buildRequest(actual, draft, registry);
+  if (spec.batches) {
+    const { importBatches } = await import("./record-import.js");
+    await importBatches({ settings, registry, method, request, argv, ...spec.batches });
+    return;
+  }
+  if (spec.records && actual.result) {
+    const { exportRecords } = await import("./record-export.js");
+    await exportRecords({
+      settings,
+      registry,
+      method,
+      request,
+      result: actual.result,
+      select: spec.records.select,
+      readPaths: draft.readPaths ?? [],
+      format: argv.format as string | undefined,
+      file: argv.output as string | undefined,
+    });
+    return;
+  }
   const printer = await createPrinter(settings.output);
   const connection = await openConnection(settings, registry);
   try {
@@ -469,9 +724,29 @@ async function run(
         shown: draft.shown,
       });
     } else {
-      const { message } = await connection.unary(method, request);
-      printResponse(actual, message, registry, printer, draft.shown);
-      reportMissing(spec, method, message);
+      let message: Message | undefined;
+      let error: unknown;
+      try {
+        ({ message } = await connection.unary(method, request));
+      } catch (err) {
+        if (!isConnectError(err) || !spec.tolerate?.includes(codeName(err.code))) throw err;
+        error = err;
+      }
+      const after = spec.after
+        ? await spec.after({
+            request: withoutSecrets(draft.json, secrets),
+            response: message ? messageJson(method.output, message, registry, "all") : undefined,
+            error,
+            settings,
+          })
+        : {};
+      if (after.show !== undefined) {
+        if (after.show !== null) printer.value(after.show);
+      } else if (message) {
+        printResponse(actual, message, registry, printer, draft.shown);
+      }
+      notes.push(...(after.notes ?? []));
+      if (message) reportMissing(spec, method, message);
     }
     for (const note of notes) process.stderr.write(`note: ${note}\n`);
   } finally {
@@ -479,15 +754,23 @@ async function run(
   }
 }
 
+function withoutSecrets(json: JsonObject, secrets: readonly SecretSpec[]): JsonObject {
+  const copy = { ...json };
+  for (const secret of secrets) delete copy[secret.field];
+  return copy;
+}
+
 /** A secret from stdin or typed on the terminal; empty, with a note, when there is none to read. */
 async function readSecret(
   secret: SecretSpec,
   stdinFlag: string,
   fromStdin: boolean,
+  /** Its line of stdin, when several secrets are read from there. */
+  line?: string,
 ): Promise<{ value: string; note?: string }> {
   const label = secret.label.toLowerCase();
   if (fromStdin) {
-    const value = await readStdin();
+    const value = line ?? (await readStdin());
     if (value === "" && !secret.optional) throw new UsageError(`no ${label} on stdin`);
     return { value };
   }

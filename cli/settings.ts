@@ -2,6 +2,7 @@ import type { Options } from "yargs";
 import { parseDuration } from "../server/duration.js";
 import { type ConfigKey, type ConfigValues, configFilePath, readConfigFile } from "./config-file.js";
 import { UsageError } from "./errors.js";
+import { isExpired, loginFilePath, type StoredLogin, storedLogin } from "./login-store.js";
 
 export const protocols = ["connect", "grpc", "grpc-web"] as const;
 export type Protocol = (typeof protocols)[number];
@@ -11,7 +12,12 @@ export type OutputFormat = (typeof outputFormats)[number];
 /** How to reach the server and print results, resolved from flags, environment and config file. */
 export interface Settings {
   server: string;
+  /** The bearer token sent: an API key, or the login token of `roster login`. */
   apiKey: string | undefined;
+  /** Where `apiKey` came from. */
+  credential: "flag" | "env" | "login" | "config" | undefined;
+  /** The stored login of this server, when it had expired and was not sent. */
+  expiredLogin?: StoredLogin;
   protocol: Protocol;
   caFile: string | undefined;
   insecure: boolean;
@@ -75,7 +81,9 @@ export const globalOptions: Record<ConfigKey, GlobalOption> = {
   output: {
     env: "ROSTER_OUTPUT",
     fallback: "json",
-    option: { type: "string", requiresArg: true, alias: "o", choices: outputFormats, describe: "output format" },
+    // Checked by resolveSettings rather than by yargs' `choices`, so that a
+    // command that writes files (users export) can take --output for its file.
+    option: { type: "string", requiresArg: true, alias: "o", describe: `output format: ${outputFormats.join(", ")}` },
   },
 };
 
@@ -105,13 +113,55 @@ function oneOf<T extends string>(key: string, value: string, allowed: readonly T
   return value as T;
 }
 
+/**
+ * Which credential a command sends: the usual one (`default`), none at all
+ * (`none`: logging in must not send a stale token), or only the stored
+ * login token of the server (`login`: logging out).
+ */
+export type CredentialChoice = "default" | "none" | "login";
+
+/**
+ * The credential: `--api-key`, then ROSTER_API_KEY, then the login token
+ * `roster login` stored for this server (unless it has expired), then the
+ * config file's api-key.
+ */
+function pickCredential(
+  server: string,
+  argv: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  file: ConfigValues,
+  choice: CredentialChoice,
+): Pick<Settings, "apiKey" | "credential" | "expiredLogin"> {
+  if (choice === "none") return { apiKey: undefined, credential: undefined };
+  const login = storedLogin(server, loginFilePath(env));
+  const live = login && !isExpired(login) ? login : undefined;
+  const expiredLogin = login && !live ? login : undefined;
+  if (choice === "login") return { apiKey: live?.token, credential: live ? "login" : undefined, expiredLogin };
+  // An empty --api-key "" sends no credential at all.
+  if (argv["api-key"] !== undefined)
+    return argv["api-key"]
+      ? { apiKey: String(argv["api-key"]), credential: "flag" }
+      : { apiKey: undefined, credential: undefined };
+  const fromEnv = env[globalOptions["api-key"].env];
+  if (fromEnv) return { apiKey: fromEnv, credential: "env" };
+  if (live) return { apiKey: live.token, credential: "login" };
+  if (file["api-key"]) return { apiKey: file["api-key"], credential: "config", expiredLogin };
+  return { apiKey: undefined, credential: undefined, expiredLogin };
+}
+
 /** Flags win over ROSTER_* variables, variables over the config file, the file over defaults. */
 export async function resolveSettings(
   argv: Record<string, unknown>,
   env: NodeJS.ProcessEnv = process.env,
+  options: {
+    credential?: CredentialChoice;
+    /** The command's --output names a file, not the output format. */
+    outputIsFile?: boolean;
+  } = {},
 ): Promise<Settings> {
   const file = await readConfigFile(configFilePath(env));
-  const get = (key: ConfigKey) => pick(key, argv, env, file);
+  const flags = options.outputIsFile ? { ...argv, output: undefined } : argv;
+  const get = (key: ConfigKey) => pick(key, flags, env, file);
   const server = get("server") as string;
   if (!/^https?:\/\/[^/]+/.test(server))
     throw new UsageError(`server must be an http:// or https:// URL, not "${server}"`);
@@ -122,9 +172,10 @@ export async function resolveSettings(
     throw new UsageError(`timeout: ${(err as Error).message}`);
   }
   const explicitTimeout = argv.timeout !== undefined || !!env[globalOptions.timeout.env] || file.timeout !== undefined;
+  const url = server.replace(/\/+$/, "");
   return {
-    server: server.replace(/\/+$/, ""),
-    apiKey: get("api-key") || undefined,
+    server: url,
+    ...pickCredential(url, flags, env, file, options.credential ?? "default"),
     protocol: oneOf("protocol", get("protocol") as string, protocols),
     caFile: get("ca-file") || undefined,
     insecure: /^(true|1|yes)$/i.test(get("insecure") as string),

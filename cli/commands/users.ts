@@ -1,12 +1,19 @@
 import type { CommandGroupSpec } from "../command-group.js";
+import { exitCodes } from "../errors.js";
 import { apiKeysCommands } from "./api-keys.js";
 import { invitationsCommands } from "./invitations.js";
+import { dropRevokedLogin } from "./login.js";
+import { settingsCommands } from "./settings.js";
+import { tokenRequestsCommands } from "./token-requests.js";
 
 const registry = "roster.v1.UserRegistry";
+const access = "roster.v1.UserAccess";
+const bulk = "roster.v1.UserBulk";
 
 /**
- * `roster users ...`: one line per method of the UserRegistry. Flags, help
- * and output come from the descriptors (see rpc-command.ts).
+ * `roster users ...`: one line per method of the UserRegistry, and the
+ * methods of UserAccess, UserSettings and UserBulk about one user or many.
+ * Flags, help and output come from the descriptors (see rpc-command.ts).
  */
 export const usersCommands: CommandGroupSpec = {
   command: "users",
@@ -38,7 +45,57 @@ export const usersCommands: CommandGroupSpec = {
       args: ["user_id"],
       confirm: (request) => `Purge user ${request.user_id} for good? It cannot be restored and its id becomes free.`,
     },
+    { command: ["setup", "activate"], rpc: `${registry}.Setup`, args: ["user_id"] },
+    { command: ["unsetup", "deactivate"], rpc: `${registry}.Unsetup`, args: ["user_id"] },
+    {
+      command: "merge",
+      rpc: `${registry}.Merge`,
+      args: ["old_user_id", "new_user_id"],
+      confirm: (request) =>
+        `Merge user ${request.old_user_id} into ${request.new_user_id}? ${request.old_user_id} is deleted afterwards.`,
+    },
+    { command: "rename", rpc: `${registry}.Rename`, args: ["user_id", "new_user_id"] },
+    { command: "rights", rpc: `${access}.ListRights` },
+    {
+      command: "update-password",
+      rpc: `${access}.UpdatePassword`,
+      secrets: [
+        { field: "old_password", label: "Current password" },
+        { field: "new_password", label: "New password", confirm: true },
+      ],
+      after: dropRevokedLogin,
+    },
+    { command: "reset-password", rpc: `${access}.CreateTemporaryPassword`, args: ["user_id"] },
+    {
+      command: "tokens",
+      aliases: ["token"],
+      describe: "Revoke a user's login tokens and API keys (Conch's login_only and api_only)",
+      commands: [
+        {
+          command: "revoke",
+          rpc: `${access}.RevokeTokens`,
+          args: ["user_id?"],
+          presets: {
+            "login-only": { field: "kind", value: "LOGIN" },
+            "api-only": { field: "kind", value: "API_KEY" },
+          },
+          flagAliases: { before: "issued-before" },
+        },
+      ],
+    },
+    { command: "export", rpc: `${bulk}.Export`, records: { select: "user" } },
+    {
+      command: "import",
+      rpc: `${bulk}.Import`,
+      batches: {
+        field: "users",
+        rowNumber: "first_row_number",
+        failures: { invalid: exitCodes.invalid, failed: exitCodes.conflict },
+      },
+    },
     apiKeysCommands,
+    tokenRequestsCommands,
+    settingsCommands,
     invitationsCommands,
   ],
 };

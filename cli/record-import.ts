@@ -219,7 +219,7 @@ export async function importBatches(options: ImportOptions): Promise<void> {
     );
   for (const [name, code] of Object.entries(options.failures ?? {})) {
     const count = totals.get(name) ?? 0n;
-    if (count > 0n) throw new CliError(`${count} rows ${name}: see the report`, code);
+    if (count > 0n) throw new CliError(`${count} ${count === 1n ? "row" : "rows"} ${name}: see the report`, code);
   }
 }
 

@@ -13,7 +13,9 @@ function testPasswords(testDir: string): string[] {
       if (e.isDirectory()) visit(path);
       else if (e.name.endsWith(".js")) {
         const text = readFileSync(path, "utf8");
-        for (const m of text.matchAll(/(?:password|new_password|old_password|newPassword|oldPassword)\s*:\s*"([^"]{8,})"/g)) {
+        for (const m of text.matchAll(
+          /(?:password|new_password|old_password|newPassword|oldPassword)\s*:\s*"([^"]{8,})"/g,
+        )) {
           found.add(m[1] as string);
         }
       }

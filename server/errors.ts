@@ -267,8 +267,4 @@ export const errOperationInProgress = defineError<"user_id" | "operation">(
   Code.FailedPrecondition,
   "user {user_id} is in the middle of {operation}; finish it by calling it again",
 );
-export const errSameUser = defineError(
-  "SAME_USER",
-  Code.InvalidArgument,
-  "the two user ids must differ",
-);
+export const errSameUser = defineError("SAME_USER", Code.InvalidArgument, "the two user ids must differ");

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { MongoClient } from "mongodb";
-import { connectJson, grpc, grpcClient, type GrpcClient, type Message, rejectsWith } from "./support/clients.js";
+import { connectJson, type GrpcClient, grpc, grpcClient, type Message, rejectsWith } from "./support/clients.js";
 import { createUser } from "./support/fixtures.js";
 import { startServer, type TestServer, testDatabaseUri } from "./support/server.js";
-import { startSmtp, type TestSmtp, recipients } from "./support/smtp.js";
+import { recipients, startSmtp, type TestSmtp } from "./support/smtp.js";
 
 const { FAILED_PRECONDITION, UNAUTHENTICATED, ALREADY_EXISTS, NOT_FOUND } = grpc.status;
 
@@ -44,13 +44,23 @@ describe("account operations (Arvados)", () => {
 
   describe("current and system users", () => {
     it("has a built-in system user that made the bootstrap admin and cannot log in or be changed", async () => {
-      const { user } = await users().call("Get", { user_id: "system", field_mask: { paths: ["name", "state", "created_by"] } });
+      const { user } = await users().call("Get", {
+        user_id: "system",
+        field_mask: { paths: ["name", "state", "created_by"] },
+      });
       assert.equal(user.name, "System");
       const admin = await users().call("GetCurrent", { field_mask: { paths: ["created_by", "admin"] } });
       assert.equal(admin.user.user_id, "admin");
       assert.equal(admin.user.created_by, "system");
-      await rejectsWith(access("").call("Authenticate", { user_id_or_email: "system", password: "anything at all" }), UNAUTHENTICATED);
-      await rejectsWith(access().call("CreateAPIKey", { user_id: "system", name: "x" }), FAILED_PRECONDITION, "SYSTEM_USER");
+      await rejectsWith(
+        access("").call("Authenticate", { user_id_or_email: "system", password: "anything at all" }),
+        UNAUTHENTICATED,
+      );
+      await rejectsWith(
+        access().call("CreateAPIKey", { user_id: "system", name: "x" }),
+        FAILED_PRECONDITION,
+        "SYSTEM_USER",
+      );
       await rejectsWith(
         users().call("Update", { user: { user_id: "system", name: "x" }, update_mask: { paths: ["name"] } }),
         FAILED_PRECONDITION,
@@ -58,15 +68,28 @@ describe("account operations (Arvados)", () => {
       );
       await rejectsWith(users().call("Delete", { user_id: "system" }), FAILED_PRECONDITION, "SYSTEM_USER");
       await rejectsWith(users().call("Purge", { user_id: "system" }), FAILED_PRECONDITION, "SYSTEM_USER");
-      await rejectsWith(access().call("CreateTemporaryPassword", { user_id: "system" }), FAILED_PRECONDITION, "SYSTEM_USER");
+      await rejectsWith(
+        access().call("CreateTemporaryPassword", { user_id: "system" }),
+        FAILED_PRECONDITION,
+        "SYSTEM_USER",
+      );
     });
 
     it("records who changed a user in updated_by", async () => {
       const u = await createUser(server, { userId: "audited" });
-      await users(u.key).call("Update", { user: { user_id: "audited", name: "Self" }, update_mask: { paths: ["name"] } });
-      let { user } = await users().call("Get", { user_id: "audited", field_mask: { paths: ["created_by", "updated_by"] } });
+      await users(u.key).call("Update", {
+        user: { user_id: "audited", name: "Self" },
+        update_mask: { paths: ["name"] },
+      });
+      let { user } = await users().call("Get", {
+        user_id: "audited",
+        field_mask: { paths: ["created_by", "updated_by"] },
+      });
       assert.deepEqual([user.created_by, user.updated_by], ["admin", "audited"]);
-      await users().call("Update", { user: { user_id: "audited", description: "by admin" }, update_mask: { paths: ["description"] } });
+      await users().call("Update", {
+        user: { user_id: "audited", description: "by admin" },
+        update_mask: { paths: ["description"] },
+      });
       ({ user } = await users().call("Get", { user_id: "audited", field_mask: { paths: ["updated_by"] } }));
       assert.equal(user.updated_by, "admin");
     });
@@ -75,22 +98,35 @@ describe("account operations (Arvados)", () => {
   describe("setup and unsetup", () => {
     it("unsetup deactivates and revokes every token but keeps the record; setup makes the user usable again with a welcome email", async () => {
       const u = await createUser(server, { userId: "contractor", password: "a fine passphrase" });
-      const { token } = await access("").call("Authenticate", { user_id_or_email: "contractor", password: "a fine passphrase" });
+      const { token } = await access("").call("Authenticate", {
+        user_id_or_email: "contractor",
+        password: "a fine passphrase",
+      });
       const res = await users().call("Unsetup", { user_id: "contractor", reason: "contract ended" });
       assert.equal(res.user.state, "STATE_SUSPENDED");
       assert.equal(res.user.state_description, "contract ended");
       assert.equal(res.tokens_revoked, "2");
       assert.equal(await works(u.key), undefined);
       assert.equal(await works(token), undefined);
-      assert.equal((await users().call("Get", { user_id: "contractor" })).user.user_id, "contractor", "the record stays");
-      await rejectsWith(access("").call("Authenticate", { user_id_or_email: "contractor", password: "a fine passphrase" }), UNAUTHENTICATED);
+      assert.equal(
+        (await users().call("Get", { user_id: "contractor" })).user.user_id,
+        "contractor",
+        "the record stays",
+      );
+      await rejectsWith(
+        access("").call("Authenticate", { user_id_or_email: "contractor", password: "a fine passphrase" }),
+        UNAUTHENTICATED,
+      );
 
       const setup = await users().call("Setup", { user_id: "contractor", send_email: true });
       assert.equal(setup.user.state, "STATE_APPROVED");
       assert.equal(setup.user.state_description, "");
       await smtp.waitFor((m) => recipients(m).includes(u.email) && m.subject === "Your account is ready");
       assert.equal(await works(u.key), undefined, "revoked keys stay revoked");
-      const again = await access("").call("Authenticate", { user_id_or_email: "contractor", password: "a fine passphrase" });
+      const again = await access("").call("Authenticate", {
+        user_id_or_email: "contractor",
+        password: "a fine passphrase",
+      });
       assert.equal(await works(again.token), "contractor");
       const plain = await createUser(server, { userId: "not-admin-ops" });
       await rejectsWith(users(plain.key).call("Unsetup", { user_id: "contractor" }), grpc.status.PERMISSION_DENIED);
@@ -105,13 +141,20 @@ describe("account operations (Arvados)", () => {
         user: { user_id: "old-account", attributes: { team: "red", desk: "12" } },
         update_mask: { paths: ["attributes"] },
       });
-      await users().call("Update", { user: { user_id: "new-account", attributes: { team: "blue" } }, update_mask: { paths: ["attributes"] } });
+      await users().call("Update", {
+        user: { user_id: "new-account", attributes: { team: "blue" } },
+        update_mask: { paths: ["attributes"] },
+      });
       assert.equal((await setSetting(server, old.key, "old-account", "theme", "dark")).status, 200);
       await setSetting(server, old.key, "old-account", "lang", "fr");
       await setSetting(server, server.adminKey, "new-account", "lang", "en");
       const { key: extra } = await access(old.key).call("CreateAPIKey", { name: "ci", rights: ["RIGHT_USER_INFO"] });
 
-      const res = await users().call("Merge", { old_user_id: "old-account", new_user_id: "new-account", redirect: true });
+      const res = await users().call("Merge", {
+        old_user_id: "old-account",
+        new_user_id: "new-account",
+        redirect: true,
+      });
       assert.equal(res.api_keys_moved, "2");
       assert.equal(res.settings_moved, "1");
       assert.deepEqual(res.user.attributes, { team: "blue", desk: "12" });
@@ -121,10 +164,18 @@ describe("account operations (Arvados)", () => {
       await rejectsWith(users().call("Get", { user_id: "old-account" }), NOT_FOUND);
       const deleted = await users().call("List", { deleted: true, field_mask: { paths: ["merged_into"] } });
       assert.equal(deleted.users.find((u: Message) => u.user_id === "old-account")?.merged_into, "new-account");
-      const redirected = await access("").call("Authenticate", { user_id_or_email: "old-account", password: "old passphrase" });
+      const redirected = await access("").call("Authenticate", {
+        user_id_or_email: "old-account",
+        password: "old passphrase",
+      });
       assert.equal(redirected.user_id, "new-account");
       assert.equal(
-        (await access("").call("Authenticate", { user_id_or_email: "old-account@example.com", password: "old passphrase" })).user_id,
+        (
+          await access("").call("Authenticate", {
+            user_id_or_email: "old-account@example.com",
+            password: "old passphrase",
+          })
+        ).user_id,
         "new-account",
       );
       // Calling it again changes nothing and succeeds.
@@ -135,29 +186,49 @@ describe("account operations (Arvados)", () => {
     it("revokes the old account's keys when asked, and does not redirect without being asked", async () => {
       const old = await createUser(server, { userId: "old-2", password: "old passphrase" });
       await createUser(server, { userId: "new-2" });
-      const res = await users().call("Merge", { old_user_id: "old-2", new_user_id: "new-2", api_keys: "MERGE_API_KEYS_REVOKE" });
+      const res = await users().call("Merge", {
+        old_user_id: "old-2",
+        new_user_id: "new-2",
+        api_keys: "MERGE_API_KEYS_REVOKE",
+      });
       assert.equal(res.api_keys_moved, "0");
       assert.equal(res.tokens_revoked, "1");
       assert.equal(await works(old.key), undefined);
-      await rejectsWith(access("").call("Authenticate", { user_id_or_email: "old-2", password: "old passphrase" }), UNAUTHENTICATED);
+      await rejectsWith(
+        access("").call("Authenticate", { user_id_or_email: "old-2", password: "old passphrase" }),
+        UNAUTHENTICATED,
+      );
     });
 
     it("refuses to merge a user into itself, into a missing user, or the system user", async () => {
       await createUser(server, { userId: "lonely" });
-      await rejectsWith(users().call("Merge", { old_user_id: "lonely", new_user_id: "lonely" }), grpc.status.INVALID_ARGUMENT);
+      await rejectsWith(
+        users().call("Merge", { old_user_id: "lonely", new_user_id: "lonely" }),
+        grpc.status.INVALID_ARGUMENT,
+      );
       await rejectsWith(users().call("Merge", { old_user_id: "lonely", new_user_id: "nobody-here" }), NOT_FOUND);
-      await rejectsWith(users().call("Merge", { old_user_id: "system", new_user_id: "lonely" }), FAILED_PRECONDITION, "SYSTEM_USER");
+      await rejectsWith(
+        users().call("Merge", { old_user_id: "system", new_user_id: "lonely" }),
+        FAILED_PRECONDITION,
+        "SYSTEM_USER",
+      );
     });
   });
 
   describe("rename", () => {
     it("changes the id and every reference follows: tokens, API keys, settings, token requests, invitations, audit fields", async () => {
       const u = await createUser(server, { userId: "old-name", password: "a fine passphrase" });
-      const { token } = await access("").call("Authenticate", { user_id_or_email: "old-name", password: "a fine passphrase" });
+      const { token } = await access("").call("Authenticate", {
+        user_id_or_email: "old-name",
+        password: "a fine passphrase",
+      });
       await setSetting(server, u.key, "old-name", "theme", "light");
       const { token_request: request } = await access(u.key).call("CreateTokenRequest", { name: "x", reason: "r" });
       // old-name creates a user as an admin would not; instead check audit fields via its own update.
-      await users(u.key).call("Update", { user: { user_id: "old-name", name: "Renamee" }, update_mask: { paths: ["name"] } });
+      await users(u.key).call("Update", {
+        user: { user_id: "old-name", name: "Renamee" },
+        update_mask: { paths: ["name"] },
+      });
 
       const { user } = await users().call("Rename", { user_id: "old-name", new_user_id: "new-name" });
       assert.equal(user.user_id, "new-name");
@@ -170,9 +241,15 @@ describe("account operations (Arvados)", () => {
       assert.deepEqual(await settingsOf(server, "new-name"), { theme: "light" });
       const req = await access().call("GetTokenRequest", { id: request.id });
       assert.equal(req.token_request.user_id, "new-name");
-      const login = await access("").call("Authenticate", { user_id_or_email: "old-name@example.com", password: "a fine passphrase" });
+      const login = await access("").call("Authenticate", {
+        user_id_or_email: "old-name@example.com",
+        password: "a fine passphrase",
+      });
       assert.equal(login.user_id, "new-name", "the email moved with the user");
-      const { user: audited } = await users().call("Get", { user_id: "new-name", field_mask: { paths: ["updated_by"] } });
+      const { user: audited } = await users().call("Get", {
+        user_id: "new-name",
+        field_mask: { paths: ["updated_by"] },
+      });
       assert.equal(audited.updated_by, "admin");
     });
 
@@ -189,7 +266,9 @@ describe("account operations (Arvados)", () => {
       });
       await users().call("Rename", { user_id: "invitee", new_user_id: "invitee-renamed" });
       await users().call("Rename", { user_id: "inviting-admin", new_user_id: "admin-renamed" });
-      const inv = await client("roster.v1.InvitationRegistry", server.adminKey).call("Get", { email: "invitee@example.com" });
+      const inv = await client("roster.v1.InvitationRegistry", server.adminKey).call("Get", {
+        email: "invitee@example.com",
+      });
       assert.equal(inv.invitation.accepted_by, "invitee-renamed");
       assert.equal(inv.invitation.created_by, "admin-renamed");
     });
@@ -199,9 +278,20 @@ describe("account operations (Arvados)", () => {
       await createUser(server, { userId: "taken-id" });
       await createUser(server, { userId: "reserved-id" });
       await users().call("Delete", { user_id: "reserved-id" });
-      await rejectsWith(users().call("Rename", { user_id: "renamer", new_user_id: "taken-id" }), ALREADY_EXISTS, "USER_ID_TAKEN");
-      await rejectsWith(users().call("Rename", { user_id: "renamer", new_user_id: "reserved-id" }), ALREADY_EXISTS, "USER_ID_TAKEN");
-      await rejectsWith(users().call("Rename", { user_id: "renamer", new_user_id: "Bad_Id" }), grpc.status.INVALID_ARGUMENT);
+      await rejectsWith(
+        users().call("Rename", { user_id: "renamer", new_user_id: "taken-id" }),
+        ALREADY_EXISTS,
+        "USER_ID_TAKEN",
+      );
+      await rejectsWith(
+        users().call("Rename", { user_id: "renamer", new_user_id: "reserved-id" }),
+        ALREADY_EXISTS,
+        "USER_ID_TAKEN",
+      );
+      await rejectsWith(
+        users().call("Rename", { user_id: "renamer", new_user_id: "Bad_Id" }),
+        grpc.status.INVALID_ARGUMENT,
+      );
       assert.equal((await users().call("Get", { user_id: "renamer" })).user.user_id, "renamer", "unchanged");
     });
   });
@@ -234,16 +324,28 @@ describe("account operations (Arvados)", () => {
           healthy.adminKey = crashing.adminKey;
           await call(healthy);
           const db = new MongoClient(mongodbUri);
-          const docs = await db.db().collection("users").find({ _id: { $in: ["first", "second", "renamed"] as never[] } }).toArray();
+          const docs = await db
+            .db()
+            .collection("users")
+            .find({ _id: { $in: ["first", "second", "renamed"] as never[] } })
+            .toArray();
           await db.close();
-          assert.ok(docs.every((d) => d.operation === null), "no journal left behind");
+          assert.ok(
+            docs.every((d) => d.operation === null),
+            "no journal left behind",
+          );
           if (operation === "merge") {
             assert.equal(await works(a.key, healthy), "second");
             assert.deepEqual(await settingsOf(healthy, "second"), { theme: "dark" });
             const { user } = await users(healthy.adminKey, healthy).call("Get", { user_id: "second" });
             assert.deepEqual(user.attributes, { team: "red" });
             assert.equal(
-              (await access("", healthy).call("Authenticate", { user_id_or_email: "first", password: "first passphrase" })).user_id,
+              (
+                await access("", healthy).call("Authenticate", {
+                  user_id_or_email: "first",
+                  password: "first passphrase",
+                })
+              ).user_id,
               "second",
             );
           } else {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
 import { ensureGrpcurl } from "./support/grpcurl.js";
 import { startServer, type TestServer } from "./support/server.js";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { MongoClient } from "mongodb";
-import { grpc, grpcClient, type GrpcClient, type Message, rejectsWith } from "./support/clients.js";
+import { type GrpcClient, grpc, grpcClient, type Message, rejectsWith } from "./support/clients.js";
 import { createUser } from "./support/fixtures.js";
 import { startServer, type TestServer } from "./support/server.js";
 
@@ -45,7 +45,10 @@ describe("UserAccess", () => {
       await createUser(server, { userId: "hashed", password });
       const { token } = await login("hashed", password);
       const { key } = await access(token).call("CreateAPIKey", { name: "for the dump" });
-      const doc = await db.db().collection("users").findOne({ _id: "hashed" as never });
+      const doc = await db
+        .db()
+        .collection("users")
+        .findOne({ _id: "hashed" as never });
       assert.match(doc?.password_hash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
       const dump = JSON.stringify(
         await Promise.all(
@@ -121,7 +124,10 @@ describe("UserAccess", () => {
         "INCORRECT_PASSWORD",
       );
       for (const weak of ["short", "changer", "qwertyuiop", "changer@example.com"]) {
-        await rejectsWith(me.call("UpdatePassword", { old_password: "first passphrase", new_password: weak }), INVALID_ARGUMENT);
+        await rejectsWith(
+          me.call("UpdatePassword", { old_password: "first passphrase", new_password: weak }),
+          INVALID_ARGUMENT,
+        );
       }
       await me.call("UpdatePassword", { old_password: "first passphrase", new_password: "second passphrase" });
       await login("changer", "second passphrase");
@@ -194,13 +200,23 @@ describe("UserAccess", () => {
       await createUser(server, { userId: "granted" });
       const { key, api_key } = await adminAccess.call("CreateAPIKey", { user_id: "granted", name: "granted by admin" });
       assert.equal(api_key.created_by, "admin");
-      assert.deepEqual([...api_key.rights].sort(), ["RIGHT_USER_API_KEYS", "RIGHT_USER_DELETE", "RIGHT_USER_INFO", "RIGHT_USER_PASSWORD", "RIGHT_USER_SETTINGS"]);
+      assert.deepEqual([...api_key.rights].sort(), [
+        "RIGHT_USER_API_KEYS",
+        "RIGHT_USER_DELETE",
+        "RIGHT_USER_INFO",
+        "RIGHT_USER_PASSWORD",
+        "RIGHT_USER_SETTINGS",
+      ]);
       assert.equal((await users(key).call("GetCurrent", {})).user.user_id, "granted");
       const listed = await adminAccess.call("ListAPIKeys", { user_id: "granted" });
       assert.ok(listed.api_keys.some((k: Message) => k.id === api_key.id));
       await adminAccess.call("DeleteAPIKey", { user_id: "granted", id: api_key.id });
       await rejectsWith(users(key).call("GetCurrent", {}), UNAUTHENTICATED);
-      await rejectsWith(adminAccess.call("DeleteAPIKey", { user_id: "granted", id: api_key.id }), NOT_FOUND, "API_KEY_NOT_FOUND");
+      await rejectsWith(
+        adminAccess.call("DeleteAPIKey", { user_id: "granted", id: api_key.id }),
+        NOT_FOUND,
+        "API_KEY_NOT_FOUND",
+      );
     });
 
     it("refuses other users' keys to non-admins", async () => {
@@ -215,7 +231,12 @@ describe("UserAccess", () => {
       const { api_key, key } = await me.call("CreateAPIKey", { name: "old name", rights: ["RIGHT_USER_INFO"] });
       const soon = { seconds: Math.floor(Date.now() / 1000) + 2, nanos: 0 };
       const updated = await me.call("UpdateAPIKey", {
-        api_key: { id: api_key.id, name: "new name", rights: ["RIGHT_USER_INFO", "RIGHT_USER_SETTINGS"], expires_at: soon },
+        api_key: {
+          id: api_key.id,
+          name: "new name",
+          rights: ["RIGHT_USER_INFO", "RIGHT_USER_SETTINGS"],
+          expires_at: soon,
+        },
         update_mask: { paths: ["name", "expires_at"] },
       });
       assert.equal(updated.api_key.name, "new name");
@@ -309,7 +330,10 @@ describe("UserAccess", () => {
     it("resets a password (Conch's admin reset): a temporary one, a forced change, tokens cleared", async () => {
       await createUser(server, { userId: "reset-me", password: "a fine passphrase" });
       const t = await tokensOf("reset-me", "a fine passphrase");
-      const res = await adminAccess.call("CreateTemporaryPassword", { user_id: "reset-me", clear_tokens: "CLEAR_TOKENS_ALL" });
+      const res = await adminAccess.call("CreateTemporaryPassword", {
+        user_id: "reset-me",
+        clear_tokens: "CLEAR_TOKENS_ALL",
+      });
       assert.deepEqual(await state(t), { login1: false, login2: false, key1: false, key2: false });
       await rejectsWith(login("reset-me", "a fine passphrase"), UNAUTHENTICATED);
       assert.equal((await login("reset-me", res.temporary_password)).password_update_required, true);
@@ -328,9 +352,16 @@ describe("UserAccess", () => {
         reason: "to run my workflows",
       });
       assert.equal(request.status, "TOKEN_REQUEST_STATUS_PENDING");
-      const pending = await adminAccess.call("ListTokenRequests", { all_users: true, status: "TOKEN_REQUEST_STATUS_PENDING" });
+      const pending = await adminAccess.call("ListTokenRequests", {
+        all_users: true,
+        status: "TOKEN_REQUEST_STATUS_PENDING",
+      });
       assert.ok(pending.token_requests.some((r: Message) => r.id === request.id && r.reason === "to run my workflows"));
-      await rejectsWith(me.call("RetrieveTokenRequestKey", { id: request.id }), FAILED_PRECONDITION, "TOKEN_REQUEST_STATE");
+      await rejectsWith(
+        me.call("RetrieveTokenRequestKey", { id: request.id }),
+        FAILED_PRECONDITION,
+        "TOKEN_REQUEST_STATE",
+      );
       const granted = await adminAccess.call("GrantTokenRequest", { id: request.id, note: "ok" });
       assert.equal(granted.token_request.status, "TOKEN_REQUEST_STATUS_GRANTED");
       assert.equal(granted.token_request.decided_by, "admin");
@@ -348,7 +379,10 @@ describe("UserAccess", () => {
 
     it("lets admins deny a request with a note, once", async () => {
       const u = await createUser(server, { userId: "denied" });
-      const { token_request: request } = await access(u.key).call("CreateTokenRequest", { name: "x", reason: "please" });
+      const { token_request: request } = await access(u.key).call("CreateTokenRequest", {
+        name: "x",
+        reason: "please",
+      });
       const denied = await adminAccess.call("DenyTokenRequest", { id: request.id, note: "not now" });
       assert.equal(denied.token_request.status, "TOKEN_REQUEST_STATUS_DENIED");
       assert.equal(denied.token_request.decision_note, "not now");

@@ -1,6 +1,6 @@
 import type { Right } from "../../gen/roster/v1/rights_pb.js";
-import type { Store } from "../store/store.js";
 import { errSystemUser } from "../errors.js";
+import type { Store } from "../store/store.js";
 import { systemUserId, type UserDocument } from "../store/user-documents.js";
 import { rightName } from "./rights.js";
 import { hashToken, newRecordId, newToken } from "./token-format.js";

@@ -243,14 +243,16 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       }
       const hash = await deps.hasher.hash(req.newPassword);
       const now = new Date();
-      const updated = await store.users.update(user.user_id, (current) => ({
-        ...current,
-        password_hash: hash,
-        password_updated_at: now,
-        require_password_update: false,
-        updated_at: now,
-      }),
-      { actor: caller.userId },
+      const updated = await store.users.update(
+        user.user_id,
+        (current) => ({
+          ...current,
+          password_hash: hash,
+          password_updated_at: now,
+          require_password_update: false,
+          updated_at: now,
+        }),
+        { actor: caller.userId },
       );
       await deps.mail.enqueue(updated.primary_email_address, { kind: "password_changed", userId: updated.user_id });
       return clearTokens(store, updated, req.clearTokens || ClearTokens.LOGIN_ONLY);
@@ -263,14 +265,16 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       const password = newTemporaryPassword();
       const hash = await deps.hasher.hash(password);
       const now = new Date();
-      const updated = await store.users.update(user.user_id, (current) => ({
-        ...current,
-        password_hash: hash,
-        password_updated_at: now,
-        require_password_update: true,
-        updated_at: now,
-      }),
-      { actor: caller.userId },
+      const updated = await store.users.update(
+        user.user_id,
+        (current) => ({
+          ...current,
+          password_hash: hash,
+          password_updated_at: now,
+          require_password_update: true,
+          updated_at: now,
+        }),
+        { actor: caller.userId },
       );
       const counts = await clearTokens(store, updated, req.clearTokens || ClearTokens.LOGIN_ONLY);
       if (req.sendEmail) {

@@ -14,7 +14,7 @@ import { resolveReadMask } from "../fieldmask.js";
 import type { Store } from "../store/store.js";
 import { type UserDocument, userFromDocument } from "../store/user-documents.js";
 import { userFieldRules } from "../users/user-fields.js";
-import { userFilterFrom } from "./export-filter.js";
+import { userFilterFrom } from "../users/user-filter.js";
 import { importUsers, maxImportRows } from "./user-import.js";
 
 export interface UserBulkDeps {

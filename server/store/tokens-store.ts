@@ -9,7 +9,8 @@ import { ensureIndexes } from "./database.js";
 export interface TokenDocument {
   /**
    * Hex SHA-256 of the secret. Keying by it makes the lookup on every
-   * authenticated call an `_id` lookup (the one FerretDB 1.x indexes).
+   * authenticated call an `_id` lookup: indexed on MongoDB, and the one
+   * filter FerretDB 1.x evaluates in SQL rather than in Go.
    */
   _id: string;
   /** Public id of the token (API keys show it; it is not secret). */

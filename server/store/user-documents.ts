@@ -19,8 +19,9 @@ import { State, type User, UserSchema } from "../../gen/roster/v1/user_pb.js";
 export interface UserDocument {
   /**
    * The user id. Keying documents by it makes every lookup by id an `_id`
-   * lookup, the one query FerretDB 1.x's SQLite backend answers from an
-   * index; it also keeps the id reserved until the document is purged.
+   * lookup (indexed on MongoDB, and pushed down to SQL by FerretDB 1.x, which
+   * filters every other field in Go); it also keeps the id reserved until
+   * the document is purged.
    */
   _id: string;
   user_id: string;

@@ -1,4 +1,11 @@
-import { errConcurrentUpdate, errLastAdmin, errOperationInProgress, errSameUser, errSystemUser, errUserNotFound } from "../errors.js";
+import {
+  errConcurrentUpdate,
+  errLastAdmin,
+  errOperationInProgress,
+  errSameUser,
+  errSystemUser,
+  errUserNotFound,
+} from "../errors.js";
 import { failpoint } from "../failpoints.js";
 import type { Store } from "../store/store.js";
 import { isActiveAdmin, systemUserId, type UserDocument } from "../store/user-documents.js";

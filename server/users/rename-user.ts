@@ -58,11 +58,10 @@ export async function renameUser(store: Store, from: string, to: string, actor: 
     } catch (err) {
       if (errUserIdTaken.is(err)) {
         // Somebody took the id meanwhile: undo step 1.
-        await store.users.update(
-          from,
-          (current) => ({ ...current, operation: null, email_key: emailKey }),
-          { actor, includeDeleted: true },
-        );
+        await store.users.update(from, (current) => ({ ...current, operation: null, email_key: emailKey }), {
+          actor,
+          includeDeleted: true,
+        });
       }
       throw err;
     }

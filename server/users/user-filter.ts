@@ -2,12 +2,12 @@ import { State } from "../../gen/roster/v1/user_pb.js";
 import { type FieldViolation, invalidArgument } from "../errors.js";
 import { stateName } from "../store/user-documents.js";
 import type { UserFilter } from "../store/users-store.js";
-import { attributeKeyPattern } from "../users/user-validation.js";
+import { attributeKeyPattern } from "./user-validation.js";
 
-/** Longest text accepted by a filter, as in Search. */
+/** Longest text accepted by a filter. */
 const maxFilterText = 200;
 
-/** The filter fields an export shares with SearchUsersRequest. */
+/** The filter fields SearchUsersRequest and ExportUsersRequest share. */
 export interface FilterFields {
   query: string;
   idContains: string;
@@ -21,9 +21,9 @@ export interface FilterFields {
 }
 
 /**
- * The store filter of an export request, checked the way Search checks its
- * own: text bounded, attribute keys that cannot become operators or paths,
- * valid states. INVALID_ARGUMENT names every bad field.
+ * The store filter of a Search or Export request, checked: text bounded,
+ * attribute keys that cannot become operators or paths, valid states.
+ * INVALID_ARGUMENT names every bad field.
  */
 export function userFilterFrom(req: FilterFields): UserFilter {
   const problems: FieldViolation[] = [];

@@ -39,7 +39,8 @@ import { alwaysReturnedFields, type UserFilter, type UserOrderField, userOrderFi
 import { mergeUsers } from "./merge-users.js";
 import { renameUser } from "./rename-user.js";
 import { userFieldRules } from "./user-fields.js";
-import { attributeKeyPattern, userIdProblem, validateUserFields } from "./user-validation.js";
+import { userFilterFrom } from "./user-filter.js";
+import { userIdProblem, validateUserFields } from "./user-validation.js";
 
 export interface UserRegistryDeps {
   store: Store;
@@ -70,9 +71,6 @@ const creatableFields: readonly UserField[] = [
 ];
 
 const orders = Object.keys(userOrderFields) as UserOrderField[];
-
-/** Longest text accepted by the search filters. */
-const maxSearchText = 200;
 
 /** Most ids plus emails one BatchGet may ask for. */
 const maxBatch = 1000;
@@ -323,38 +321,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
     },
 
     async search(req, ctx) {
-      const problems: { field: string; description: string }[] = [];
-      const text = (field: string, value: string) => {
-        if (value.length > maxSearchText)
-          problems.push({ field, description: `must be at most ${maxSearchText} characters` });
-        return value || undefined;
-      };
-      for (const key of Object.keys(req.attributesContain)) {
-        if (!attributeKeyPattern.test(key)) {
-          problems.push({
-            field: `attributes_contain.${key}`,
-            description: `key must match ${attributeKeyPattern.source}`,
-          });
-        }
-      }
-      const states = req.state.map((s, i) => {
-        if (!(s in State) || s === State.UNSPECIFIED)
-          problems.push({ field: `state[${i}]`, description: "must be a valid state" });
-        return s;
-      });
-      const filter: UserFilter = {
-        deleted: req.deleted,
-        query: text("query", req.query),
-        idContains: text("id_contains", req.idContains),
-        nameContains: text("name_contains", req.nameContains),
-        descriptionContains: text("description_contains", req.descriptionContains),
-        emailContains: text("email_contains", req.emailContains),
-        admin: req.admin,
-        attributesContain: { ...req.attributesContain },
-      };
-      if (problems.length > 0) throw invalidArgument(problems);
-      filter.states = states.map(stateName);
-      return page(filter, req, ctx);
+      return page(userFilterFrom(req), req, ctx);
     },
 
     async update(req, ctx) {

@@ -16,7 +16,7 @@ import { type RecordColumn, recordColumns, recordJson } from "./csv-records.js";
 import { CliError, UsageError } from "./errors.js";
 import { messageJson } from "./output.js";
 import { canShowProgress, startProgress } from "./progress.js";
-import { readStdin } from "./prompt.js";
+import { canPrompt, readStdin } from "./prompt.js";
 import { formatOfFile } from "./record-export.js";
 import type { Settings } from "./settings.js";
 import { openConnection } from "./transport.js";
@@ -138,6 +138,7 @@ export async function importBatches(options: ImportOptions): Promise<void> {
     throw new UsageError(`--batch-size must be an integer from 1 to ${maxBatchSize}`);
   }
   const file = typeof argv.file === "string" ? argv.file : undefined;
+  if (!file && canPrompt()) throw new UsageError("give the file with --file, or pipe the rows into stdin");
   let text: string;
   try {
     text = file ? readFileSync(file, "utf8") : await readStdin();

@@ -84,6 +84,8 @@ export interface RpcCommandSpec {
   missing?: readonly string[];
   /** Help text instead of the method's comment. */
   describe?: string;
+  /** A paragraph added to the method's comment in --help: what the command does besides the call. */
+  extraHelp?: string;
   /**
    * Boolean flags that set a request field to one value, named after what
    * they mean (Conch's `--login-only` for `kind` LOGIN); the help of an
@@ -434,7 +436,7 @@ export function rpcCommand(registry: FileRegistry, spec: RpcCommandSpec, parents
     if (spec.many && i === args.length - 1) return `<${a}..>`;
     return isOptional((spec.args ?? [])[i] as string) ? `[${a}]` : `<${a}>`;
   });
-  const describe = spec.describe ?? descriptionOf(method);
+  const describe = [spec.describe ?? descriptionOf(method), spec.extraHelp].filter(Boolean).join("\n\n");
 
   return {
     command: [name, ...positionals].join(" "),

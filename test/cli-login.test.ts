@@ -239,6 +239,19 @@ describe("roster login, logout and passwords", () => {
     assert.equal((await asUser(fresh, ["users", "current"])).code, 0);
   });
 
+  it("takes the help of login and logout from the comments of their RPCs, plus what the CLI keeps", async () => {
+    const top = await roster(["--help"]);
+    assert.match(
+      top.stdout,
+      /^ +roster login \[user-id-or-email\] +Exchange a user id or email address and a password/m,
+    );
+    assert.match(top.stdout, /^ +roster logout +Revoke the login token the call is made with/m);
+    const help = (await roster(["login", "--help"])).stdout.replace(/\s+/g, " ");
+    assert.match(help, /Every failure \(unknown user, wrong password, no password, suspended, locked/);
+    assert.match(help, /The token is kept, readable by you only, for this server/);
+    assert.match(help, /--password-stdin read the password from stdin instead of prompting on the terminal/);
+  });
+
   it("refuses a reset by a user who is not an admin, with exit code 6", async () => {
     const configHome = home();
     await logIn(configHome, "arvados-user");

@@ -55,9 +55,9 @@ export const loginCommand: RpcCommandSpec = {
   // A stale token sent along would make even this anonymous call fail.
   credential: "none",
   after: keepLogin,
-  describe:
-    "Log in with a password: exchange a user id or email address and the password for a login token, " +
-    "kept (readable by you only) for this server and sent by later commands that have no --api-key or ROSTER_API_KEY",
+  extraHelp:
+    "The token is kept, readable by you only, for this server (in logins.json next to the config file) and " +
+    "sent by later commands that have no --api-key or ROSTER_API_KEY. It is not printed.",
 };
 
 /** `roster logout`: UserAccess.Logout with the stored token, which is then forgotten. */
@@ -67,5 +67,6 @@ export const logoutCommand: RpcCommandSpec = {
   credential: "login",
   tolerate: ["UNAUTHENTICATED"],
   after: dropLogin,
-  describe: "Log out: revoke the login token of roster login on the server, and forget it",
+  extraHelp:
+    "The token of roster login is sent, then forgotten, also when the server no longer knows it (expired or revoked).",
 };

@@ -8,6 +8,7 @@ import {
 } from "@bufbuild/protobuf";
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import type { Options } from "yargs";
+import { parseDuration } from "../server/duration.js";
 import { isScalarLike, shortEnumName, shortEnumNames } from "./descriptors.js";
 import { commentOf } from "./proto-comments.js";
 
@@ -304,7 +305,7 @@ function wktHint(message: DescMessage): string {
     case "google.protobuf.Timestamp":
       return "(RFC 3339, such as 2024-05-01T12:00:00Z)";
     case "google.protobuf.Duration":
-      return '(seconds with an "s", such as 3600s)';
+      return "(such as 90s, 15m, 24h, 7d or 1h30m)";
     case "google.protobuf.FieldMask":
       return "(comma-separated field paths)";
     case "google.protobuf.Struct":
@@ -323,6 +324,10 @@ function wktHint(message: DescMessage): string {
  */
 export function wktJson(message: DescMessage, text: string, name: string): JsonValue {
   const candidates: JsonValue[] = [text];
+  if (message.typeName === "google.protobuf.Duration" && /^\s*(\d+(\.\d+)?(ms|s|m|h|d))+\s*$/.test(text)) {
+    // People write 7d and 1h30m; the JSON form wants seconds.
+    candidates.unshift(`${parseDuration(text) / 1000}s`);
+  }
   try {
     candidates.unshift(JSON.parse(text) as JsonValue);
   } catch {

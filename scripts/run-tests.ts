@@ -81,9 +81,7 @@ const first = await runFiles(
 );
 const second = await runFiles(timing, "1");
 let code = first.code || second.code;
-process.stderr.write(
-  `[tests] all runs: ${first.pass + second.pass} passed, ${first.fail + second.fail} failed\n`,
-);
+process.stderr.write(`[tests] all runs: ${first.pass + second.pass} passed, ${first.fail + second.fail} failed\n`);
 await embedded?.stop();
 rmSync(dataDir, { recursive: true, force: true });
 

@@ -37,5 +37,4 @@ describe("login timing", () => {
     assert.ok(Math.abs(k - u) < 5, `wrong password ${k.toFixed(1)} ms, unknown user ${u.toFixed(1)} ms`);
     access.close();
   });
-
 });

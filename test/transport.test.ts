@@ -4,6 +4,7 @@ import { after, before, describe, it } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { GetUserRequestSchema, GetUserResponseSchema } from "../gen/roster/v1/user_registry_pb.js";
 import { connectJson, connectReason, grpc, grpcClient, type Message } from "./support/clients.js";
+import { createUser } from "./support/fixtures.js";
 import { startServer, type TestServer } from "./support/server.js";
 
 describe("transport", () => {
@@ -231,6 +232,24 @@ describe("transport", () => {
     );
     assert.equal(forged.status, 401);
     assert.equal(forged.body.message, none.body.message);
+  });
+
+  it("ignores credentials on public methods, so a stale key cannot break health checks or logging in", async () => {
+    const stale = `rst_ak_${"B".repeat(38)}`;
+    const health = grpcClient(server, "grpc.health.v1.Health", stale);
+    assert.equal((await health.call("Check", { service: "" })).status, "SERVING");
+    health.close();
+    await createUser(server, { userId: "stale-key-holder", password: "a fine passphrase" });
+    const login = await connectJson(
+      server,
+      "roster.v1.UserAccess/Authenticate",
+      { userIdOrEmail: "stale-key-holder", password: "a fine passphrase" },
+      { key: stale },
+    );
+    assert.equal(login.status, 200, JSON.stringify(login.body));
+    assert.equal(login.body.userId, "stale-key-holder");
+    const current = await connectJson(server, "roster.v1.UserRegistry/GetCurrent", {}, { key: stale });
+    assert.equal(current.status, 401, "other methods still refuse it");
   });
 
   it("serves Prometheus metrics", async () => {

@@ -14,9 +14,19 @@ export const invitationsCommands: CommandGroupSpec = {
       args: ["email"],
       // Most invitations have none, so it is not asked for on the terminal.
       secrets: [{ field: "initial_password", label: "Initial password", optional: true, prompt: false }],
+      flagAliases: { "password-stdin": "initial-password-stdin" },
     },
     { command: "get", rpc: `${invitations}.Get`, args: ["email"] },
-    { command: ["list", "ls"], rpc: `${invitations}.List` },
+    {
+      command: ["list", "ls"],
+      rpc: `${invitations}.List`,
+      presets: {
+        pending: { field: "status", value: "PENDING" },
+        accepted: { field: "status", value: "ACCEPTED" },
+        expired: { field: "status", value: "EXPIRED" },
+        revoked: { field: "status", value: "REVOKED" },
+      },
+    },
     { command: ["delete", "rm", "revoke"], rpc: `${invitations}.Delete`, args: ["email"] },
     { command: "resend", rpc: `${invitations}.Resend`, args: ["email"] },
   ],

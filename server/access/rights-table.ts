@@ -12,13 +12,17 @@ import type { DeleteUserRequest, GetUserRequest, UpdateUserRequest } from "../..
 
 /**
  * What an RPC needs from its caller.
- * - `anonymous`: nothing (the handler may still look at the caller).
+ * - `public`: nothing, and credentials are not even looked at (a stale key
+ *   must not break health checks or logging in).
+ * - `anonymous`: nothing, but a token that is sent must be valid (the
+ *   handler may act on the caller, as Create does for admins).
  * - `authenticated`: any valid token (the handler checks further).
  * - `right`: an authenticated caller holding it.
  * - `self`/`others`: the request names a user (`target`; empty means the
  *   caller); acting on oneself needs `self`, on somebody else `others`.
  */
 export type AccessRule =
+  | { public: true }
   | { anonymous: true }
   | { authenticated: true }
   | { right: Right }
@@ -39,11 +43,11 @@ const settingsOwner = (request: { userId: string }) => request.userId;
  * request's content (admin-only fields) happen in the field-mask rules.
  */
 export const accessRules: Record<string, AccessRule> = {
-  "grpc.health.v1.Health/Check": { anonymous: true },
-  "grpc.health.v1.Health/Watch": { anonymous: true },
-  "grpc.health.v1.Health/List": { anonymous: true },
-  "grpc.reflection.v1.ServerReflection/ServerReflectionInfo": { anonymous: true },
-  "grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": { anonymous: true },
+  "grpc.health.v1.Health/Check": { public: true },
+  "grpc.health.v1.Health/Watch": { public: true },
+  "grpc.health.v1.Health/List": { public: true },
+  "grpc.reflection.v1.ServerReflection/ServerReflectionInfo": { public: true },
+  "grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": { public: true },
 
   // Create checks the registration mode and admin fields itself.
   "roster.v1.UserRegistry/Create": { anonymous: true },
@@ -69,7 +73,7 @@ export const accessRules: Record<string, AccessRule> = {
   "roster.v1.UserRegistry/Merge": { right: Right.ADMIN_USERS_WRITE },
   "roster.v1.UserRegistry/Rename": { right: Right.ADMIN_USERS_WRITE },
 
-  "roster.v1.UserAccess/Authenticate": { anonymous: true },
+  "roster.v1.UserAccess/Authenticate": { public: true },
   "roster.v1.UserAccess/Logout": { authenticated: true },
   "roster.v1.UserAccess/ListRights": { authenticated: true },
   "roster.v1.UserAccess/CreateAPIKey": userRule<CreateAPIKeyRequest>(

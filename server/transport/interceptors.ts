@@ -16,6 +16,7 @@ export function authInterceptor(store: Store): Interceptor {
   return (next) => async (req) => {
     const rule = accessRuleOf(req.method);
     if (!rule) throw errMissingRight({ right: "(none defined for this method)" });
+    if ("public" in rule) return next(req);
     const caller = await authenticate(store, req.header.get("authorization"));
     req.contextValues.set(callerKey, caller);
     if ("authenticated" in rule) {

@@ -534,6 +534,11 @@ export const UserBulk: GenService<{
    * existing user are skipped, updated or failed as `on_conflict` says; a
    * row that matches the stored user is reported UNCHANGED (or SKIPPED)
    * and writes nothing, so importing the same rows twice changes nothing.
+   * "Matches" compares the user's content (name, description, email and its
+   * validation, attributes, state and its description, admin,
+   * require_password_update, and whether the row's password would replace
+   * the stored one); record-keeping fields (timestamps, created_by,
+   * updated_by) are not compared, as an update keeps the stored ones.
    * With `dry_run`, nothing is written and the same outcomes are reported.
    * Needs RIGHT_ADMIN_USERS_WRITE.
    *

@@ -8,7 +8,7 @@ import { after, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { ferretdbBinaryPath } from "../server/database/ferretdb-build.js";
 import { projectRoot } from "../server/paths.js";
-import { grpc, grpcClient, rejectsWith } from "./support/clients.js";
+import { connectJson, grpc, grpcClient, rejectsWith } from "./support/clients.js";
 import { serverMain, startServer, testDatabaseUri } from "./support/server.js";
 
 const run = promisify(execFile);
@@ -54,6 +54,29 @@ describe("server life cycle", () => {
     assert.ok(Date.now() - started > 150);
     await rejectsWith(users.call("GetCurrent", {}, { deadlineMs: 2000 }), grpc.status.UNAVAILABLE);
     users.close();
+  });
+
+  it("gives calls without a client deadline the default one, and honours a client's own", async () => {
+    const server = await startServer({
+      args: ["--default-deadline", "50ms", "--argon2-memory", "131072", "--argon2-iterations", "6"],
+    });
+    const slow = {
+      user: { user_id: "slow", primary_email_address: "slow@example.com" },
+      password: "a slow passphrase",
+    };
+    const noDeadline = await connectJson(server, "roster.v1.UserRegistry/Create", slow, { key: server.adminKey });
+    assert.equal(noDeadline.body.code, "deadline_exceeded", JSON.stringify(noDeadline.body));
+    const own = await connectJson(
+      server,
+      "roster.v1.UserRegistry/Create",
+      { ...slow, user: { ...slow.user, user_id: "slow-2", primary_email_address: "slow2@example.com" } },
+      {
+        key: server.adminKey,
+        headers: { "connect-timeout-ms": "30000" },
+      },
+    );
+    assert.equal(own.status, 200, JSON.stringify(own.body));
+    await server.stop();
   });
 
   it("ends health Watch streams with NOT_SERVING on SIGTERM instead of waiting for them", async () => {

@@ -113,8 +113,19 @@ describe("List and Search paging", () => {
       .reverse();
     assert.deepEqual(byName, expected);
     await rejectsWith(admin.call("List", { order: "password_hash" }), grpc.status.INVALID_ARGUMENT, "INVALID_ORDER");
-    const byCreated = await admin.call("List", { order: "-created_at", limit: 3 });
+    const byCreated = await admin.call("List", { order: "-created_at", limit: 3, field_mask: { paths: ["name"] } });
     assert.equal(byCreated.users.length, 3);
+    assert.ok(
+      byCreated.users.every(
+        (u: { created_at: unknown; state: string }) => u.created_at && u.state === "STATE_UNSPECIFIED",
+      ),
+      "the sort field comes back when it is always returned, and only the masked fields besides",
+    );
+    const byState = await admin.call("List", { order: "state", limit: 3, field_mask: { paths: ["name"] } });
+    assert.ok(
+      byState.users.every((u: { state: string }) => u.state === "STATE_UNSPECIFIED"),
+      "a sort field not asked for stays out",
+    );
   });
 
   it("refuses a tampered page token, and a token used for another query", async () => {

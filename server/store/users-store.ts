@@ -343,7 +343,8 @@ export function createUsersStore(db: Db): UsersStore {
       const more = docs.length > options.limit;
       const page = docs.slice(0, options.limit);
       const sortValues = page.map((d) => (d as Record<string, unknown>)[sortField === "_id" ? "user_id" : sortField]);
-      if (sortField !== "_id" && !options.fields.includes(sortField as UserField)) {
+      const returned = [...alwaysReturnedFields, ...options.fields] as string[];
+      if (sortField !== "_id" && !returned.includes(sortField)) {
         for (const d of page) delete (d as Record<string, unknown>)[sortField];
       }
       let total = -1;

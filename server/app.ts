@@ -23,6 +23,7 @@ import { invitationRegistry } from "./invitations/invitation-registry.js";
 import type { Logger } from "./log.js";
 import { createMetrics } from "./metrics.js";
 import { createPaginator } from "./pagination.js";
+import { projectRoot } from "./paths.js";
 import { createSecretBox, loadSecretKey } from "./secret-box.js";
 import { userSettings } from "./settings/user-settings.js";
 import { openStore, type Store } from "./store/store.js";
@@ -173,7 +174,13 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   });
   const listener = await listen(
     config.listen,
-    httpHandler({ rpc, corsOrigins: config.corsOrigins, metrics: metrics.registry, health }),
+    httpHandler({
+      rpc,
+      corsOrigins: config.corsOrigins,
+      metrics: metrics.registry,
+      health,
+      consoleDir: join(projectRoot, "dist", "web"),
+    }),
   );
   log.info(
     {

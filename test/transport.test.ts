@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import http from "node:http";
 import http2 from "node:http2";
 import { after, before, describe, it } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
@@ -250,6 +251,22 @@ describe("transport", () => {
     assert.equal(login.body.userId, "stale-key-holder");
     const current = await connectJson(server, "roster.v1.UserRegistry/GetCurrent", {}, { key: stale });
     assert.equal(current.status, 401, "other methods still refuse it");
+  });
+
+  it("serves nothing outside the console folder, whatever the path says", async () => {
+    const get = (path: string) =>
+      new Promise<number>((resolve, reject) => {
+        http
+          .get({ host: "127.0.0.1", port: Number(server.address.split(":")[1]), path }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          })
+          .on("error", reject);
+      });
+    assert.equal(await get("/console/%2e%2e/%2e%2e/package.json"), 404);
+    assert.equal(await get("/console/..%2f..%2fpackage.json"), 404);
+    assert.equal(await get("/console/no-such-file.js"), 404);
+    assert.equal(await get("/console"), 301);
   });
 
   it("serves Prometheus metrics", async () => {

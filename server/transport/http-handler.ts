@@ -5,6 +5,7 @@ import type { Registry } from "prom-client";
 import { minimalGrpcMessages } from "./grpc-message.js";
 import type { HealthStatus } from "./health.js";
 import { ServingStatus } from "./health.js";
+import { serveStatic } from "./static-files.js";
 
 type Request = http.IncomingMessage | http2.Http2ServerRequest;
 type Response = http.ServerResponse | http2.Http2ServerResponse;
@@ -26,6 +27,8 @@ export function httpHandler(options: {
   corsOrigins: readonly string[];
   metrics: Registry;
   health: HealthStatus;
+  /** Folder of the built web console, served at /console/. */
+  consoleDir: string;
 }): Handler {
   const anyOrigin = options.corsOrigins.includes("*");
   return (req, res) => {
@@ -63,6 +66,7 @@ export function httpHandler(options: {
       res.end(serving ? "SERVING\n" : "NOT_SERVING\n");
       return;
     }
+    if (serveStatic(req, res, "/console", options.consoleDir)) return;
     const contentType = req.headers["content-type"] ?? "";
     if (contentType.startsWith("application/grpc") && !contentType.startsWith("application/grpc-web")) {
       minimalGrpcMessages(res);

@@ -1,0 +1,45 @@
+import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-web";
+import { ErrorInfoSchema } from "../gen/google/rpc/error_details_pb.js";
+import { InvitationRegistry } from "../gen/roster/v1/invitation_registry_pb.js";
+import { UserAccess } from "../gen/roster/v1/user_access_pb.js";
+import { UserRegistry } from "../gen/roster/v1/user_registry_pb.js";
+
+let token: string | undefined;
+let sessionEnded: (() => void) | undefined;
+
+/** Send `value` as the bearer token of every later call (undefined: none). */
+export function useToken(value: string | undefined): void {
+  token = value;
+}
+
+/** Called when the server no longer accepts the token (expired, revoked, user suspended). */
+export function onSessionEnded(handler: () => void): void {
+  sessionEnded = handler;
+}
+
+/**
+ * Adds `authorization: Bearer <token>`. A call refused because of the token
+ * itself (reason UNAUTHENTICATED, not a wrong current password) ends the
+ * session, unless the token was changed while the call was in flight.
+ */
+const bearer: Interceptor = (next) => async (request) => {
+  const sent = token;
+  if (sent) request.header.set("authorization", `Bearer ${sent}`);
+  try {
+    return await next(request);
+  } catch (error) {
+    const e = ConnectError.from(error);
+    const tokenRefused =
+      e.code === Code.Unauthenticated && e.findDetails(ErrorInfoSchema).some((i) => i.reason === "UNAUTHENTICATED");
+    if (sent && sent === token && tokenRefused) sessionEnded?.();
+    throw error;
+  }
+};
+
+/** The Connect protocol (JSON) to the server that served the console; the CSP allows no other. */
+const transport = createConnectTransport({ baseUrl: location.origin, interceptors: [bearer] });
+
+export const users = createClient(UserRegistry, transport);
+export const access = createClient(UserAccess, transport);
+export const invitations = createClient(InvitationRegistry, transport);

@@ -179,15 +179,15 @@ describe("the web console", () => {
   it("searches users by text and filters them by state", async (t) => {
     if (skipWithoutChromium(t)) return;
     const page = await signedIn("operator", operatorPassword);
-    await page.getByRole("searchbox", { name: "Search" }).fill("zebediah q");
+    await page.getByRole("searchbox", { name: "Search ID, name or description" }).fill("zebediah q");
     await page.getByRole("button", { name: "Search", exact: true }).click();
     assert.deepEqual(await rowsAfter(page, "Users 1–1 of 1."), ["zebediah"]);
 
-    await page.getByRole("searchbox", { name: "Search" }).fill("");
+    await page.getByRole("searchbox", { name: "Search ID, name or description" }).fill("");
     await page.getByLabel("State").selectOption("Flagged");
     assert.deepEqual(await rowsAfter(page, "Users 1–1 of 1."), ["flagged-one"]);
 
-    await page.getByRole("searchbox", { name: "Search" }).fill("member");
+    await page.getByRole("searchbox", { name: "Search ID, name or description" }).fill("member");
     await page.getByRole("button", { name: "Search", exact: true }).click();
     await rowsAfter(page, "No users match.");
   });
@@ -197,9 +197,14 @@ describe("the web console", () => {
     const page = await signedIn("operator", operatorPassword);
     await page.getByRole("link", { name: "member-02", exact: true }).click();
     await page.getByRole("heading", { name: "Member 02", level: 1 }).waitFor();
+    const { user: read } = await users.call("Get", { user_id: "member-02" });
     await page.getByLabel("Name").fill("Member Two Renamed");
+    const sent = page.waitForRequest((r) => r.url().endsWith("/roster.v1.UserRegistry/Update"));
     const outcome = await saveAndWait(page);
     assert.equal(await outcome.textContent(), "Saved: name.");
+    const body = JSON.parse((await sent).postData() ?? "{}");
+    assert.equal(body.updateMask, "name", "the update mask names exactly the changed field");
+    assert.equal(body.user.etag, read.etag, "with the etag that was read");
     await page.getByRole("heading", { name: "Member Two Renamed", level: 1 }).waitFor();
 
     const { user } = await users.call("Get", { user_id: "member-02" });
@@ -311,6 +316,12 @@ describe("the web console", () => {
     await alert.waitFor();
     assert.equal(await alert.textContent(), `ALREADY_EXISTS: ${refused.details} (reason ${refused.reason})`);
 
+    await row.getByRole("button", { name: "Resend the invitation of invitee@example.com" }).click();
+    await page.getByText("Sent the invitation of invitee@example.com again; its old token no longer works.").waitFor();
+    const resent = (await page.locator(".secret-value").textContent()) ?? "";
+    assert.match(resent, /^rst_iv_\w+$/);
+    assert.notEqual(resent, token);
+
     await row.getByRole("button", { name: "Revoke the invitation of invitee@example.com" }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Revoke invitation" }).click();
     await page.getByText("Revoked the invitation of invitee@example.com.").waitFor();
@@ -329,6 +340,10 @@ describe("the web console", () => {
     assert.equal(temporary.length, 20);
     const login = await access.call("Authenticate", { user_id_or_email: "member-05", password: temporary });
     assert.equal(login.password_update_required, true);
+    // The page reads the changed user again: its etag is current, so an edit right after saves.
+    await page.locator(".details dd").filter({ hasText: /^Yes$/ }).waitFor();
+    await page.getByLabel("Name").fill("Member Five");
+    assert.equal(await (await saveAndWait(page)).textContent(), "Saved: name.");
 
     const member = await signedIn("member-05", temporary);
     await member.getByRole("heading", { name: "Change password", level: 1 }).waitFor();
@@ -338,7 +353,7 @@ describe("the web console", () => {
     await member.getByLabel("Repeat the new password").fill("member five's new passphrase");
     await member.getByRole("button", { name: "Change password" }).click();
     await member.getByText("Your password was changed.").waitFor();
-    await member.getByRole("heading", { name: "Member 05", level: 1 }).waitFor();
+    await member.getByRole("heading", { name: "Member Five", level: 1 }).waitFor();
     const relogin = await access.call("Authenticate", {
       user_id_or_email: "member-05",
       password: "member five's new passphrase",

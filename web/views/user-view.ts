@@ -4,7 +4,7 @@ import { access, users } from "../clients.js";
 import { confirmAction } from "../confirm-dialog.js";
 import { busy, type Child, field, h, onSubmit, replaceChildren, select } from "../dom.js";
 import { stateLabel, states, timeElement } from "../format.js";
-import { messageArea, showError, showNotice } from "../messages.js";
+import { clearMessages, messageArea, showError, showNotice } from "../messages.js";
 import { oneTimeSecret } from "../one-time-secret.js";
 import { href } from "../routes.js";
 import { holds, type Session } from "../session.js";
@@ -70,7 +70,18 @@ export function userView(options: { session: Session; userId: string }): HTMLEle
     }
   };
 
-  const reloadButton = () => h("button", { type: "button", onclick: () => void load() }, "Reload");
+  const reloadButton = () =>
+    h(
+      "button",
+      {
+        type: "button",
+        onclick: () => {
+          clearMessages(messages);
+          void load();
+        },
+      },
+      "Reload",
+    );
 
   /** Show an error; a conflict (ABORTED) explains itself and offers to reload. */
   const failed = (error: unknown) =>
@@ -118,6 +129,7 @@ export function userView(options: { session: Session; userId: string }): HTMLEle
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Save changes"), reloadButton()),
   );
   onSubmit(form, async () => {
+    clearMessages(messages);
     if (!before) return;
     const draft: UserDraft = {
       name: name.value,
@@ -170,6 +182,8 @@ export function userView(options: { session: Session; userId: string }): HTMLEle
       const reset = await access.createTemporaryPassword({ userId });
       secrets.replaceChildren(oneTimeSecret(`Temporary password of ${userId}.`, reset.temporaryPassword));
       showNotice(messages, `The password of ${userId} was reset.`);
+      // The reset changed the user (and so its etag): read it again.
+      await load();
     } catch (error) {
       showError(messages, error);
     }

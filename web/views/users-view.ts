@@ -67,7 +67,7 @@ export function usersView(options: { session: Session }): HTMLElement {
   const filters = h(
     "form",
     { role: "search", class: "filters", "aria-label": "Find users" },
-    field("Search", query, "Part of a user ID, name or description"),
+    field("Search ID, name or description", query),
     field("State", state),
     field("Order", order),
     field("Per page", limit),

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: it sets the garbage collector up before the other modules allocate.
+import "./heap-settings.js";
 import { join } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";

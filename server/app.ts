@@ -200,7 +200,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         await store.ensureIndexes();
         paginator = createPaginator(await store.secret("page_tokens"));
         await ensureSystemUser(store);
-        if (config.bootstrapAdmin && (await store.users.count()) === 0) {
+        if (config.bootstrapAdmin && !(await store.users.any())) {
           const admin = await bootstrapAdmin(store, { userId: "admin", email: "admin@localhost" });
           // Printed for the operator, once, outside the structured log.
           process.stderr.write(

@@ -114,8 +114,11 @@ export interface UsersStore {
   update(userId: string, change: UserChange, options: UpdateOptions): Promise<UserDocument>;
   /** Remove a user for good. Returns the removed document. */
   purge(userId: string): Promise<UserDocument>;
-  /** Number of users other than the system user, for the first-start bootstrap. */
-  count(): Promise<number>;
+  /**
+   * Whether any user other than the system user exists, for the first-start
+   * bootstrap. One document at most: FerretDB counts by reading them all.
+   */
+  any(): Promise<boolean>;
   /**
    * Insert the copy of a user under its new id (Rename). Returns false if
    * that copy is already there (a retry), and fails with USER_ID_TAKEN when
@@ -399,8 +402,8 @@ export function createUsersStore(db: Db): UsersStore {
       throw errConcurrentUpdate({ user_id: userId });
     },
 
-    async count() {
-      return users.countDocuments({ _id: { $ne: systemUserId } });
+    async any() {
+      return (await users.findOne({ _id: { $ne: systemUserId } }, { projection: { _id: 1 } })) !== null;
     },
 
     async insertRenamed(doc) {

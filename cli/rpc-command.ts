@@ -788,7 +788,7 @@ async function readSecret(
   if (!secret.optional) {
     throw new UsageError(`${label} needed: stdin is not a terminal, so pass it with --${stdinFlag}`);
   }
-  return { value: "", note: `no ${label} set (stdin is not a terminal; --${stdinFlag} reads one)` };
+  return { value: "", note: `no ${label} given (stdin is not a terminal; --${stdinFlag} reads one)` };
 }
 
 function buildRequest(shape: MethodShape, draft: DraftRequest, registry: FileRegistry): Message {

@@ -87,7 +87,7 @@ describe("roster users", () => {
       const res = await cli(["users", "create", "no-password", "--primary-email-address", "nopw@example.com"]);
       assert.equal(res.code, 0, res.stderr);
       assert.equal(res.json().password_updated_at, undefined);
-      assert.match(res.stderr, /no password set .*--password-stdin/);
+      assert.match(res.stderr, /no password given .*--password-stdin/);
     });
 
     it("refuses an id that is taken with ALREADY_EXISTS and exit code 5", async () => {

@@ -1,25 +1,41 @@
 import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import {
   chmodSync,
   cpSync,
   existsSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
   renameSync,
   rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import { projectRoot } from "../paths.js";
 
 /** The FerretDB release Roster embeds. */
 export const ferretdbVersion = "v1.24.1";
 
 const modulePath = "github.com/FerretDB/FerretDB";
 
+/**
+ * Roster's patch to FerretDB's SQLite backend: indexes on the type rank and
+ * value of each key, and filters, sorts, skips, limits and counts that SQLite
+ * answers from them (see scripts/ferretdb/README.md and docs/database.md).
+ */
+export const ferretdbPatchPath = join(projectRoot, "scripts", "ferretdb", "sqlite-index-pushdown.patch");
+
+/** The build's name: the release plus a digest of the patch, so that a changed patch builds anew. */
+export function ferretdbBuildName(): string {
+  const digest = createHash("sha256").update(readFileSync(ferretdbPatchPath)).digest("hex").slice(0, 12);
+  return `${ferretdbVersion}-roster.${digest}`;
+}
+
 /** Where the built binary lives inside the cache folder. */
 export function ferretdbBinaryPath(cacheDir: string): string {
-  return join(cacheDir, `ferretdb-${ferretdbVersion}`, "ferretdb");
+  return join(cacheDir, `ferretdb-${ferretdbBuildName()}`, "ferretdb");
 }
 
 function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv }): Promise<string> {
@@ -65,8 +81,10 @@ async function withLock<T>(dir: string, task: () => Promise<T>): Promise<T> {
  *
  * Why not just `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.1`:
  * that binary panics at start-up, because FerretDB reads its version from
- * build/version/version.txt, which the module download lacks. So the module
- * is downloaded, copied, given that file, and built with `go build`.
+ * build/version/version.txt, which the module download lacks; and the release
+ * scans every document for every query on SQLite. So the module is
+ * downloaded, copied, patched (`git apply`), given that file, and built with
+ * `go build`.
  */
 export async function ensureFerretdb(cacheDir: string, log: (msg: string) => void): Promise<string> {
   const binary = ferretdbBinaryPath(cacheDir);
@@ -79,11 +97,12 @@ export async function ensureFerretdb(cacheDir: string, log: (msg: string) => voi
         "its embedded FerretDB, or set MONGODB_URI to a MongoDB server.",
     );
   }
-  const dir = join(cacheDir, `ferretdb-${ferretdbVersion}`);
+  const buildName = ferretdbBuildName();
+  const dir = join(cacheDir, `ferretdb-${buildName}`);
   mkdirSync(cacheDir, { recursive: true });
   return withLock(dir, async () => {
     if (existsSync(binary)) return binary;
-    log(`building FerretDB ${ferretdbVersion} with ${go.stdout.trim()} (once; takes a few minutes)`);
+    log(`building FerretDB ${buildName} with ${go.stdout.trim()} (once; takes a few minutes)`);
     const env = { ...process.env, GOFLAGS: "-mod=mod", CGO_ENABLED: "0" };
     const info = JSON.parse(
       await run("go", ["mod", "download", "-json", `${modulePath}@${ferretdbVersion}`], { env, cwd: cacheDir }),
@@ -92,11 +111,20 @@ export async function ensureFerretdb(cacheDir: string, log: (msg: string) => voi
       Error?: string;
     };
     if (!info.Dir) throw new Error(`go mod download ${modulePath}@${ferretdbVersion}: ${info.Error ?? "no folder"}`);
-    const src = join(cacheDir, `ferretdb-${ferretdbVersion}-src`);
+    const src = join(cacheDir, `ferretdb-${buildName}-src`);
     rmSync(src, { recursive: true, force: true });
     cpSync(info.Dir, src, { recursive: true });
     makeWritable(src);
-    writeFileSync(join(src, "build", "version", "version.txt"), `${ferretdbVersion}\n`);
+    // The cache folder may lie inside a git work tree (this project's), where
+    // `git apply` would patch paths relative to that tree's top: stop its search.
+    await run("git", ["apply", "--whitespace=nowarn", ferretdbPatchPath], {
+      env: { ...env, GIT_CEILING_DIRECTORIES: cacheDir },
+      cwd: src,
+    });
+    if (!existsSync(join(src, "internal", "backends", "sqlite", "pushdown.go"))) {
+      throw new Error(`git apply ${ferretdbPatchPath} did not patch ${src}`);
+    }
+    writeFileSync(join(src, "build", "version", "version.txt"), `${buildName}\n`);
     mkdirSync(dir, { recursive: true });
     await run("go", ["build", "-trimpath", "-o", `${binary}.tmp`, "./cmd/ferretdb"], { env, cwd: src });
     renameSync(`${binary}.tmp`, binary);

@@ -91,11 +91,26 @@ export function duplicateKeyField(err: MongoServerError): string | undefined {
 /**
  * Create indexes one call per index. FerretDB 1.24 panics (and drops the
  * connection) when one createIndexes command names several indexes that
- * already exist, which is every start after the first.
+ * already exist, which is every start after the first. Indexes an earlier
+ * version created and this one no longer wants (`retired`) are dropped.
  */
 export async function ensureIndexes<T extends Document>(
   collection: Collection<T>,
   indexes: readonly IndexDescription[],
+  options: { retired?: readonly string[] } = {},
 ): Promise<void> {
+  if (options.retired?.length) {
+    const existing = await collection
+      .listIndexes()
+      .toArray()
+      .catch((err) => {
+        // A collection that does not exist yet has no indexes to retire.
+        if (err instanceof MongoServerError && err.code === 26) return [];
+        throw err;
+      });
+    for (const index of existing) {
+      if (options.retired.includes(index.name)) await collection.dropIndex(index.name);
+    }
+  }
   for (const index of indexes) await collection.createIndexes([index]);
 }

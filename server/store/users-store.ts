@@ -259,14 +259,21 @@ export function createUsersStore(db: Db): UsersStore {
 
   return {
     async ensureIndexes() {
-      await ensureIndexes(users, [
-        { key: { email_key: 1 }, name: "email_key_1", unique: true },
-        { key: { deleted_at: 1, _id: 1 }, name: "deleted_at_1__id_1" },
-        { key: { name: 1, _id: 1 }, name: "name_1__id_1" },
-        { key: { state: 1, _id: 1 }, name: "state_1__id_1" },
-        { key: { admin: 1, _id: 1 }, name: "admin_1__id_1" },
-        { key: { created_at: 1, _id: 1 }, name: "created_at_1__id_1" },
-      ]);
+      // Every list, search and export filters on deleted_at and orders by one
+      // field and the id, so each ordering has an index led by deleted_at.
+      await ensureIndexes(
+        users,
+        [
+          { key: { email_key: 1 }, name: "email_key_1", unique: true },
+          { key: { deleted_at: 1, _id: 1 }, name: "deleted_at_1__id_1" },
+          { key: { deleted_at: 1, name: 1, _id: 1 }, name: "deleted_at_1_name_1__id_1" },
+          { key: { deleted_at: 1, email_key: 1, _id: 1 }, name: "deleted_at_1_email_key_1__id_1" },
+          { key: { deleted_at: 1, state: 1, _id: 1 }, name: "deleted_at_1_state_1__id_1" },
+          { key: { deleted_at: 1, admin: 1, _id: 1 }, name: "deleted_at_1_admin_1__id_1" },
+          { key: { deleted_at: 1, created_at: 1, _id: 1 }, name: "deleted_at_1_created_at_1__id_1" },
+        ],
+        { retired: ["name_1__id_1", "state_1__id_1", "admin_1__id_1", "created_at_1__id_1"] },
+      );
       await ensureIndexes(claims, [{ key: { created_at: 1 }, name: "created_at_1" }]);
     },
 
@@ -305,13 +312,22 @@ export function createUsersStore(db: Db): UsersStore {
     },
 
     async getMany(userIds, emails, fields, maxTimeMS) {
-      if (userIds.length === 0 && emails.length === 0) return [];
-      const or: Filter<UserDocument>[] = [];
-      if (userIds.length > 0) or.push({ _id: { $in: [...userIds] } });
-      if (emails.length > 0) or.push({ email_key: { $in: emails.map((e) => e.toLowerCase()) } });
-      return users
-        .find({ deleted_at: null, $or: or }, { projection: projection(fields, ["email_key"]), maxTimeMS })
-        .toArray();
+      // Two lookups, each on its unique index, with the deleted check done
+      // here: a query that also names `deleted_at` may be planned on the
+      // deleted_at index, whose one value for every active user selects all.
+      const find = (query: Filter<UserDocument>) =>
+        users.find(query, { projection: projection(fields, ["email_key", "deleted_at"]), maxTimeMS }).toArray();
+      const [byIds, byEmails] = await Promise.all([
+        userIds.length > 0 ? find({ _id: { $in: [...userIds] } }) : [],
+        emails.length > 0 ? find({ email_key: { $in: emails.map((e) => e.toLowerCase()) } }) : [],
+      ]);
+      const found = new Map<string, Partial<UserDocument>>();
+      for (const doc of [...byIds, ...byEmails]) {
+        if (doc.deleted_at || !doc.user_id) continue;
+        const { deleted_at: _, ...rest } = doc;
+        found.set(doc.user_id, rest);
+      }
+      return [...found.values()];
     },
 
     async list(options) {
@@ -321,14 +337,14 @@ export function createUsersStore(db: Db): UsersStore {
       let query = base;
       if (options.after) {
         const cmp = options.order.descending ? "$lt" : "$gt";
+        // Keyset: after (value, id) in (field, _id) order. The range on the
+        // field alone lets the (deleted_at, field, _id) index seek to the page.
         const keyset: Filter<UserDocument> =
           sortField === "_id"
             ? { _id: { [cmp]: options.after.userId } }
             : ({
-                $or: [
-                  { [sortField]: { [cmp]: options.after.value } },
-                  { [sortField]: options.after.value, _id: { [cmp]: options.after.userId } },
-                ],
+                [sortField]: { [options.order.descending ? "$lte" : "$gte"]: options.after.value },
+                $or: [{ [sortField]: { [cmp]: options.after.value } }, { _id: { [cmp]: options.after.userId } }],
               } as Filter<UserDocument>);
         query = { $and: [base, keyset] };
       }

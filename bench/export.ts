@@ -24,7 +24,7 @@ export async function measureExport(env: BenchEnvironment): Promise<void> {
     let first = 0;
     let count = 0;
     try {
-      for await (const res of bulk.export({}, { headers: env.headers, timeoutMs: 600_000 })) {
+      for await (const res of bulk.export({}, { headers: env.headers, timeoutMs: 300_000 })) {
         if (!first && res.users.length > 0) first = performance.now() - started;
         count += res.users.length;
       }

@@ -75,7 +75,7 @@ async function startRoster(
 ): Promise<{ url: string; key: string; process: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    [join(projectRoot, "dist", "server", "main.js"), "serve", "--listen", "127.0.0.1:0", "--log-level", "warn"],
+    [join(projectRoot, "dist", "server", "main.js"), "serve", "--listen", "127.0.0.1:0"],
     {
       env: { ...process.env, MONGODB_URI: mongodbUri, ROSTER_DATA_DIR: dataDir },
       stdio: ["ignore", "pipe", "pipe"],
@@ -147,7 +147,7 @@ export async function startBenchEnvironment(
         const from = next;
         next += 1000;
         const rows = Array.from({ length: Math.min(1000, count - from) }, (_, k) => row(from + k));
-        const res = await bulk.import({ users: rows }, { headers, timeoutMs: 600_000 });
+        const res = await bulk.import({ users: rows }, { headers, timeoutMs: 300_000 });
         if (Number(res.summary?.created ?? 0) !== rows.length)
           throw new Error(`import created ${res.summary?.created}`);
       }

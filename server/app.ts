@@ -29,9 +29,10 @@ import { userSettings } from "./settings/user-settings.js";
 import { openStore, type Store } from "./store/store.js";
 import { createHealthStatus, healthService, ServingStatus } from "./transport/health.js";
 import { httpHandler } from "./transport/http-handler.js";
-import { authInterceptor, deadlineInterceptor, observeInterceptor } from "./transport/interceptors.js";
+import { authInterceptor, deadlineInterceptor, observeInterceptor, recordCall } from "./transport/interceptors.js";
 import { listen } from "./transport/listener.js";
 import { loadFileRegistry, reflectionServiceV1, reflectionServiceV1alpha } from "./transport/reflection.js";
+import { acceptCompression, withRequestDecoding } from "./transport/request-decoding.js";
 import { bootstrapAdmin } from "./users/bootstrap-admin.js";
 import { ensureSystemUser } from "./users/system-user.js";
 import { userRegistry } from "./users/user-registry.js";
@@ -160,8 +161,17 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     router.service(UserBulk, userBulk({ store, defaultDeadlineMs: config.defaultDeadlineMs }));
   };
 
+  // connect-es's default, which the request decoding must share.
+  const jsonOptions = { ignoreUnknownFields: true };
   const rpc = connectNodeAdapter({
-    routes,
+    routes: withRequestDecoding(routes, {
+      readMaxBytes: config.maxRequestBytes,
+      jsonOptions,
+      onRefused: ({ method, protocol, error, ms }) =>
+        recordCall(log, metrics, { method, protocol, code: Code[error.code] ?? "unknown", seconds: ms / 1000 }),
+    }),
+    jsonOptions,
+    acceptCompression,
     readMaxBytes: config.maxRequestBytes,
     maxTimeoutMs: config.maxDeadlineMs,
     shutdownSignal: shutdown.signal,

@@ -56,15 +56,38 @@ export function deadlineInterceptor(defaultDeadlineMs: number): Interceptor {
   };
 }
 
+/** The metrics every call is counted in. */
+export interface CallMetrics {
+  calls: Counter<string>;
+  duration: Histogram<string>;
+}
+
+/** One log line and one count per call, whoever saw it end (see also request-decoding.ts). */
+export function recordCall(
+  log: Logger,
+  metrics: CallMetrics,
+  call: { method: string; protocol: string | null; code: string; seconds: number; caller?: string },
+): void {
+  metrics.calls.inc({ method: call.method, code: call.code });
+  metrics.duration.observe({ method: call.method }, call.seconds);
+  log.info(
+    {
+      method: call.method,
+      protocol: call.protocol,
+      code: call.code,
+      ms: Math.round(call.seconds * 1000),
+      caller: call.caller,
+    },
+    "rpc",
+  );
+}
+
 /**
  * Log every call and count it; turn stray exceptions into INTERNAL (logged
  * with their stack, sent without it) and database timeouts and outages into
  * DEADLINE_EXCEEDED and UNAVAILABLE.
  */
-export function observeInterceptor(
-  log: Logger,
-  metrics: { calls: Counter<string>; duration: Histogram<string> },
-): Interceptor {
+export function observeInterceptor(log: Logger, metrics: CallMetrics): Interceptor {
   return (next) => async (req) => {
     const started = performance.now();
     const method = `${req.service.typeName}/${req.method.name}`;
@@ -91,20 +114,13 @@ export function observeInterceptor(
       code = Code[error.code] ?? "unknown";
       throw error;
     } finally {
-      const seconds = (performance.now() - started) / 1000;
-      metrics.calls.inc({ method, code });
-      metrics.duration.observe({ method }, seconds);
-      const caller = req.contextValues.get(callerKey);
-      log.info(
-        {
-          method,
-          protocol: req.header.get("content-type"),
-          code,
-          ms: Math.round(seconds * 1000),
-          caller: caller?.userId,
-        },
-        "rpc",
-      );
+      recordCall(log, metrics, {
+        method,
+        protocol: req.header.get("content-type"),
+        code,
+        seconds: (performance.now() - started) / 1000,
+        caller: req.contextValues.get(callerKey)?.userId,
+      });
     }
   };
 }

@@ -32,6 +32,7 @@ import { httpHandler } from "./transport/http-handler.js";
 import { authInterceptor, deadlineInterceptor, observeInterceptor, recordCall } from "./transport/interceptors.js";
 import { listen } from "./transport/listener.js";
 import { loadFileRegistry, reflectionServiceV1, reflectionServiceV1alpha } from "./transport/reflection.js";
+import { requestCheckInterceptor } from "./transport/request-check.js";
 import { acceptCompression, withRequestDecoding } from "./transport/request-decoding.js";
 import { bootstrapAdmin } from "./users/bootstrap-admin.js";
 import { ensureSystemUser } from "./users/system-user.js";
@@ -161,8 +162,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     router.service(UserBulk, userBulk({ store, defaultDeadlineMs: config.defaultDeadlineMs }));
   };
 
-  // connect-es's default, which the request decoding must share.
-  const jsonOptions = { ignoreUnknownFields: true };
+  // Unknown JSON fields and enum names are refused, as the protobuf JSON
+  // mapping does by default (connect-es ignores them): ignored, a mistyped
+  // `userID` or `RIGHT_ADMN_ALL` would silently mean something else.
+  const jsonOptions = { ignoreUnknownFields: false };
   const rpc = connectNodeAdapter({
     routes: withRequestDecoding(routes, {
       readMaxBytes: config.maxRequestBytes,
@@ -180,6 +183,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       readinessInterceptor(() => ready),
       deadlineInterceptor(config.defaultDeadlineMs),
       authInterceptor(store),
+      requestCheckInterceptor(),
     ],
   });
   const listener = await listen(

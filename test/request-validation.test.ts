@@ -1,19 +1,57 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { grpc, grpcClient, rejectsWith } from "./support/clients.js";
+import { type ConnectResponse, connectJson, grpc, grpcClient, rejectsWith } from "./support/clients.js";
+import { createUser, type TestUser } from "./support/fixtures.js";
 import { logLines, startServer, type TestServer } from "./support/server.js";
+
+/** The fields a Connect error's google.rpc.BadRequest names. */
+function violatedFields(res: ConnectResponse): string[] {
+  const detail = res.body?.details?.find((d: { type: string }) => d.type === "google.rpc.BadRequest");
+  return (detail?.debug?.fieldViolations ?? []).map((v: { field: string }) => v.field);
+}
+
+function assertInvalid(res: ConnectResponse, fields: string[]): void {
+  assert.equal(res.status, 400, JSON.stringify(res.body));
+  assert.equal(res.body.code, "invalid_argument", JSON.stringify(res.body));
+  assert.deepEqual(violatedFields(res), fields, JSON.stringify(res.body));
+}
 
 describe("request validation", () => {
   let server: TestServer;
+  let user: TestUser;
+  const call = (procedure: string, body: unknown, key = server.adminKey) =>
+    connectJson(server, procedure, body, { key });
 
   before(async () => {
     server = await startServer();
+    user = await createUser(server, { userId: "checked" });
   });
   after(async () => {
     await server.stop();
   });
 
   describe("client mistakes are INVALID_ARGUMENT, never INTERNAL (finding 8)", () => {
+    it("answers a right of 0, -1 or 99 with INVALID_ARGUMENT naming the field in CreateAPIKey, UpdateAPIKey and CreateTokenRequest", async () => {
+      const created = await call("roster.v1.UserAccess/CreateAPIKey", { name: "k", rights: ["RIGHT_USER_INFO"] });
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      for (const right of [0, -1, 99]) {
+        assertInvalid(await call("roster.v1.UserAccess/CreateAPIKey", { name: "k", rights: [1, right] }), [
+          "rights[1]",
+        ]);
+        assertInvalid(
+          await call("roster.v1.UserAccess/UpdateAPIKey", {
+            apiKey: { id: created.body.apiKey.id, rights: [right] },
+            updateMask: "rights",
+          }),
+          ["api_key.rights[0]"],
+        );
+        assertInvalid(
+          await call("roster.v1.UserAccess/CreateTokenRequest", { name: "n", reason: "r", rights: [right] }, user.key),
+          ["rights[0]"],
+        );
+      }
+    });
+
     it("answers an undecodable protobuf request with INVALID_ARGUMENT in every protocol, and logs and counts it", async () => {
       const garbage = new Uint8Array([0x0a, 0xff, 0xff]);
       const res = await fetch(`${server.url}/roster.v1.UserRegistry/Get`, {
@@ -48,6 +86,38 @@ describe("request validation", () => {
         metrics,
         /roster_rpc_calls_total\{method="roster.v1.UserRegistry\/GetCurrent",code="InvalidArgument"\} 1/,
       );
+    });
+  });
+
+  describe("enum values come from the descriptors (finding 9)", () => {
+    it("refuses values an enum does not define instead of treating them as a default", async () => {
+      const probe = await createUser(server, { userId: "enum-probe" });
+      assertInvalid(await call("roster.v1.UserAccess/RevokeTokens", { userId: probe.userId, kind: 99 }), ["kind"]);
+      assertInvalid(
+        await call("roster.v1.UserAccess/CreateTemporaryPassword", { userId: probe.userId, clearTokens: 99 }),
+        ["clear_tokens"],
+      );
+      assertInvalid(
+        await call("roster.v1.UserRegistry/Merge", { oldUserId: probe.userId, newUserId: user.userId, apiKeys: 99 }),
+        ["api_keys"],
+      );
+      // Nothing happened: the probe's key still works.
+      assert.equal((await call("roster.v1.UserRegistry/GetCurrent", {}, probe.key)).status, 200);
+    });
+
+    it("refuses an unknown status filter instead of listing everything", async () => {
+      assertInvalid(await call("roster.v1.InvitationRegistry/List", { status: 99 }), ["status"]);
+      assertInvalid(await call("roster.v1.UserAccess/ListTokenRequests", { allUsers: true, status: 99 }), ["status"]);
+      assertInvalid(await call("roster.v1.UserRegistry/Search", { state: [2, 0, 42] }), ["state[1]", "state[2]"]);
+    });
+
+    it("refuses unknown enum names and unknown fields in JSON instead of ignoring them", async () => {
+      const unknownRight = await call("roster.v1.UserAccess/CreateAPIKey", { name: "k", rights: ["RIGHT_ADMN_ALL"] });
+      assert.equal(unknownRight.status, 400, JSON.stringify(unknownRight.body));
+      assert.match(unknownRight.body.message, /RIGHT_ADMN_ALL/);
+      const typo = await call("roster.v1.UserAccess/CreateAPIKey", { userID: user.userId, name: "k" });
+      assert.equal(typo.status, 400, JSON.stringify(typo.body));
+      assert.match(typo.body.message, /userID/);
     });
   });
 });

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { CreateUserRequestSchema } from "../gen/roster/v1/user_registry_pb.js";
 import { type ConnectResponse, connectJson, grpc, grpcClient, rejectsWith } from "./support/clients.js";
 import { createUser, type TestUser } from "./support/fixtures.js";
 import { logLines, startServer, type TestServer } from "./support/server.js";
@@ -118,6 +120,57 @@ describe("request validation", () => {
       const typo = await call("roster.v1.UserAccess/CreateAPIKey", { userID: user.userId, name: "k" });
       assert.equal(typo.status, 400, JSON.stringify(typo.body));
       assert.match(typo.body.message, /userID/);
+    });
+  });
+
+  describe("map keys are plain own properties (finding 11)", () => {
+    const protoKey = (value: unknown) => JSON.parse(`{"__proto__": ${JSON.stringify(value)}}`);
+
+    it("refuses an attribute keyed __proto__ over JSON and protobuf instead of dropping it", async () => {
+      assertInvalid(
+        await call("roster.v1.UserRegistry/Update", {
+          user: { userId: user.userId, attributes: protoKey("p") },
+          updateMask: "attributes",
+        }),
+        ["user.attributes.__proto__"],
+      );
+      const message = create(CreateUserRequestSchema, {
+        user: { userId: "proto-key", primaryEmailAddress: "proto-key@example.com" },
+      });
+      (message.user as { attributes: Record<string, string> }).attributes = Object.fromEntries([["__proto__", "p"]]);
+      const res = await fetch(`${server.url}/roster.v1.UserRegistry/Create`, {
+        method: "POST",
+        headers: { "content-type": "application/proto", authorization: `Bearer ${server.adminKey}` },
+        body: toBinary(CreateUserRequestSchema, message),
+      });
+      assert.equal(res.status, 400);
+      const body = (await res.json()) as { code: string; message: string };
+      assert.equal(body.code, "invalid_argument");
+      assert.match(body.message, /user\.attributes\.__proto__/);
+      assert.equal((await call("roster.v1.UserRegistry/Get", { userId: "proto-key" })).status, 404, "not created");
+    });
+
+    it("refuses a search for __proto__ attributes instead of returning every user", async () => {
+      assertInvalid(await call("roster.v1.UserRegistry/Search", { attributesContain: protoKey("zzz") }), [
+        "attributesContain.__proto__",
+      ]);
+      assertInvalid(await call("roster.v1.UserBulk/Import", { users: [{ user: { attributes: protoKey("x") } }] }), [
+        "users[0].user.attributes.__proto__",
+      ]);
+    });
+
+    it("refuses settings keyed __proto__, also inside values, and other inherited names such as constructor", async () => {
+      assertInvalid(await call("roster.v1.UserSettings/Replace", { settings: protoKey(1) }), ["settings.__proto__"]);
+      assertInvalid(await call("roster.v1.UserSettings/Set", { key: "theme", value: { nested: protoKey(1) } }), [
+        "value.nested.__proto__",
+      ]);
+      assertInvalid(
+        await call("roster.v1.UserRegistry/Update", {
+          user: { userId: user.userId, attributes: { constructor: "x" } },
+          updateMask: "attributes",
+        }),
+        ["user.attributes.constructor"],
+      );
     });
   });
 });

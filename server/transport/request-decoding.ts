@@ -16,6 +16,8 @@ import { parseContentType as connectContentType } from "@connectrpc/connect/prot
 import { parseContentType as grpcContentType } from "@connectrpc/connect/protocol-grpc";
 import { parseContentType as grpcWebContentType } from "@connectrpc/connect/protocol-grpc-web";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
+import { invalidArgument } from "../errors.js";
+import { inheritedKeyViolations } from "./map-keys.js";
 
 /** The compressions connect-node accepts by default, which the server keeps. */
 export const acceptCompression: Compression[] = [compressionGzip, compressionBrotli];
@@ -53,7 +55,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * Decode one request message, as connect is about to, and refuse it if it
- * cannot be decoded.
+ * cannot be decoded or uses a map key a decoder would drop.
  */
 function decodeProblem(
   schema: DescMessage,
@@ -62,9 +64,15 @@ function decodeProblem(
   jsonOptions: Partial<JsonReadOptions>,
 ): ConnectError | undefined {
   try {
-    if (binary) fromBinary(schema, data);
-    else fromJson(schema, JSON.parse(utf8.decode(data)) as JsonValue, jsonOptions);
-    return undefined;
+    if (binary) {
+      fromBinary(schema, data);
+      const violations = inheritedKeyViolations(schema, { binary: data });
+      return violations.length > 0 ? invalidArgument(violations) : undefined;
+    }
+    const json = JSON.parse(utf8.decode(data)) as JsonValue;
+    fromJson(schema, json, jsonOptions);
+    const violations = inheritedKeyViolations(schema, { json });
+    return violations.length > 0 ? invalidArgument(violations) : undefined;
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     return new ConnectError(
@@ -79,7 +87,8 @@ function decodeProblem(
  * connect decodes them. connect-es 2 answers a protobuf message it cannot
  * decode with INTERNAL (`parse binary: ...`, from its binary serialization,
  * used by all three protocols) and does so before any interceptor runs, so
- * the call is neither logged nor counted. Here such requests become
+ * the call is neither logged nor counted; a map entry keyed `__proto__` is
+ * silently dropped by the decoder. Here such requests become
  * INVALID_ARGUMENT, reported to `onRefused`, and travel on as an error of
  * the request body, which connect answers in the caller's protocol.
  * Everything else is handed on byte for byte.

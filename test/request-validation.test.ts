@@ -123,6 +123,37 @@ describe("request validation", () => {
     });
   });
 
+  describe("every string is bounded (finding 10)", () => {
+    it("bounds Unsetup's reason like the state description it becomes, and the notes of token requests", async () => {
+      const target = await createUser(server, { userId: "unset-me" });
+      const long = "a".repeat(1_048_576);
+      assertInvalid(await call("roster.v1.UserRegistry/Unsetup", { userId: target.userId, reason: long }), ["reason"]);
+      assertInvalid(await call("roster.v1.UserRegistry/Unsetup", { userId: target.userId, reason: "a".repeat(1001) }), [
+        "reason",
+      ]);
+      const ok = await call("roster.v1.UserRegistry/Unsetup", { userId: target.userId, reason: "a".repeat(1000) });
+      assert.equal(ok.status, 200, JSON.stringify(ok.body));
+
+      const asked = await call(
+        "roster.v1.UserAccess/CreateTokenRequest",
+        { name: "n", reason: "r", rights: ["RIGHT_USER_INFO"] },
+        user.key,
+      );
+      const id = asked.body.tokenRequest.id;
+      assertInvalid(await call("roster.v1.UserAccess/GrantTokenRequest", { id, note: long }), ["note"]);
+      assertInvalid(await call("roster.v1.UserAccess/DenyTokenRequest", { id, note: long }), ["note"]);
+      const got = await call("roster.v1.UserAccess/GetTokenRequest", { id });
+      assert.equal(got.body.tokenRequest.status, "TOKEN_REQUEST_STATUS_PENDING", "nothing was stored");
+    });
+
+    it("bounds strings without a limit of their own at 1,000 characters", async () => {
+      assertInvalid(await call("roster.v1.UserRegistry/Delete", { userId: user.userId, etag: "e".repeat(1001) }), [
+        "etag",
+      ]);
+      assertInvalid(await call("grpc.health.v1.Health/Check", { service: "s".repeat(1001) }), ["service"]);
+    });
+  });
+
   describe("map keys are plain own properties (finding 11)", () => {
     const protoKey = (value: unknown) => JSON.parse(`{"__proto__": ${JSON.stringify(value)}}`);
 
@@ -171,6 +202,54 @@ describe("request validation", () => {
         }),
         ["user.attributes.constructor"],
       );
+    });
+  });
+
+  describe("text is counted in code points and free of control characters (finding 14)", () => {
+    it("counts attribute values in code points, as names are", async () => {
+      const update = (value: string) =>
+        call("roster.v1.UserRegistry/Update", {
+          user: { userId: user.userId, attributes: { mood: value } },
+          updateMask: "attributes",
+        });
+      const ok = await update("😀".repeat(600));
+      assert.equal(ok.status, 200, JSON.stringify(ok.body));
+      assertInvalid(await update("😀".repeat(1001)), ["user.attributes.mood"]);
+      const name = await call("roster.v1.UserRegistry/Update", {
+        user: { userId: user.userId, name: "😀".repeat(200) },
+        updateMask: "name",
+      });
+      assert.equal(name.status, 200, JSON.stringify(name.body));
+    });
+
+    it("refuses NUL and other control characters, allowing tab and line breaks only in free text", async () => {
+      const update = (user_: Record<string, unknown>, mask = Object.keys(user_).join(",")) =>
+        call("roster.v1.UserRegistry/Update", { user: { userId: user.userId, ...user_ }, updateMask: mask });
+      assertInvalid(await update({ name: "Ada\u0000Lovelace" }), ["user.name"]);
+      assertInvalid(await update({ name: "Ada\nLovelace" }), ["user.name"]);
+      assertInvalid(await update({ name: "Ada\u009bLovelace" }), ["user.name"]);
+      assertInvalid(await update({ description: "first\u0000second" }), ["user.description"]);
+      // A lone surrogate is not text at all: the decoder refuses it.
+      const surrogate = await update({ name: "lone \ud800 surrogate" });
+      assert.equal(surrogate.body.code, "invalid_argument", JSON.stringify(surrogate.body));
+      const multiline = await update({ description: "first line\r\nsecond\tline" });
+      assert.equal(multiline.status, 200, JSON.stringify(multiline.body));
+      const got = await call("roster.v1.UserRegistry/Get", { userId: user.userId, fieldMask: "name,description" });
+      assert.equal(got.body.user.description, "first line\r\nsecond\tline");
+      assert.ok(!(got.body.user.name ?? "").includes("\u0000"), "no NUL was stored");
+    });
+
+    it("lets passwords hold any character", async () => {
+      const res = await call("roster.v1.UserRegistry/Create", {
+        user: { userId: "odd-password", primaryEmailAddress: "odd-password@example.com" },
+        password: "tab\there and\u0001more",
+      });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const login = await call("roster.v1.UserAccess/Authenticate", {
+        userIdOrEmail: "odd-password",
+        password: "tab\there and\u0001more",
+      });
+      assert.equal(login.status, 200, JSON.stringify(login.body));
     });
   });
 });

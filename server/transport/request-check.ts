@@ -16,8 +16,8 @@ async function* checked(schema: DescMessage, messages: AsyncIterable<Message>): 
 }
 
 /**
- * Refuse requests that break the rules every request follows (enum values
- * and time ranges: see request-rules.ts) with
+ * Refuse requests that break the rules every request follows (enum values,
+ * string limits and characters, time ranges: see request-rules.ts) with
  * INVALID_ARGUMENT naming each field, before a handler sees them. Streamed
  * requests are checked message by message.
  */

@@ -34,6 +34,7 @@ import { listen } from "./transport/listener.js";
 import { loadFileRegistry, reflectionServiceV1, reflectionServiceV1alpha } from "./transport/reflection.js";
 import { requestCheckInterceptor } from "./transport/request-check.js";
 import { acceptCompression, withRequestDecoding } from "./transport/request-decoding.js";
+import { shutdownInterceptor } from "./transport/shutdown-interceptor.js";
 import { bootstrapAdmin } from "./users/bootstrap-admin.js";
 import { ensureSystemUser } from "./users/system-user.js";
 import { userRegistry } from "./users/user-registry.js";
@@ -43,7 +44,11 @@ export interface RunningServer {
   /** host:port it listens on. */
   address: string;
   store: Store;
-  /** Graceful stop: NOT_SERVING, finish in-flight calls, close, stop the embedded database. */
+  /**
+   * Graceful stop within --shutdown-timeout: NOT_SERVING, end streams,
+   * finish (or answer) in-flight calls, close, stop the embedded database.
+   * Rejects when the time is up.
+   */
   stop(): Promise<void>;
 }
 
@@ -87,6 +92,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   });
   const metrics = createMetrics();
   const health = createHealthStatus(services.map((s) => s.typeName));
+  // Shutdown in two steps (see shutdownInterceptor): streams end at SIGTERM,
+  // unary calls at the end of the grace period.
+  const streamsShutdown = new AbortController();
   const shutdown = new AbortController();
   let ready = false;
 
@@ -180,6 +188,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     shutdownSignal: shutdown.signal,
     interceptors: [
       observeInterceptor(log, metrics),
+      shutdownInterceptor({ streams: streamsShutdown.signal, calls: shutdown.signal }),
       readinessInterceptor(() => ready),
       deadlineInterceptor(config.defaultDeadlineMs),
       authInterceptor(store),
@@ -195,6 +204,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       health,
       consoleDir: join(projectRoot, "dist", "web"),
     }),
+    { idleTimeoutMs: config.idleTimeoutMs },
   );
   log.info(
     {
@@ -247,15 +257,36 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     address: listener.address,
     store,
     async stop() {
+      // The whole shutdown takes at most --shutdown-timeout. Calls may run
+      // until 5 s before its end (half of it, when shorter than 10 s); the
+      // rest is for closing the database, even one that does not answer.
+      const started = Date.now();
+      const callsMs = config.shutdownTimeoutMs - Math.min(5000, config.shutdownTimeoutMs / 2);
+      const unavailable = new ConnectError("the server is shutting down; retry on another instance", Code.Unavailable);
       clearInterval(sweeper);
       ready = false;
       health.shutdown();
-      await listener.close(config.shutdownTimeoutMs);
-      shutdown.abort(new ConnectError("the server is shutting down", Code.Unavailable));
-      await becomeReady;
-      await mail.stop();
-      await store.close();
-      await embedded?.stop();
+      streamsShutdown.abort(unavailable);
+      const steps = (async () => {
+        await listener.close(callsMs, () => shutdown.abort(unavailable));
+        shutdown.abort(unavailable);
+        await becomeReady;
+        await mail.stop();
+        await store.close();
+        await embedded?.stop();
+      })();
+      let timer: NodeJS.Timeout | undefined;
+      const limit = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`shutdown did not finish within ${config.shutdownTimeoutMs} ms`)),
+          Math.max(0, config.shutdownTimeoutMs - (Date.now() - started)),
+        );
+      });
+      try {
+        await Promise.race([steps, limit]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }

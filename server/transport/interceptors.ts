@@ -91,29 +91,20 @@ export function observeInterceptor(log: Logger, metrics: CallMetrics): Intercept
   return (next) => async (req) => {
     const started = performance.now();
     const method = `${req.service.typeName}/${req.method.name}`;
-    let code = "ok";
-    try {
-      return await next(req);
-    } catch (err) {
-      let error: ConnectError;
-      if (err instanceof ConnectError) {
-        error = err;
-      } else {
-        const dbCode = databaseErrorCode(err);
-        if (dbCode !== undefined) {
-          error = new ConnectError(
-            dbCode === Code.DeadlineExceeded ? "the database did not answer in time" : "the database is unavailable",
-            dbCode,
-          );
-          log.warn({ method, err }, "database error");
-        } else {
-          error = new ConnectError("internal error", Code.Internal);
-          log.error({ method, err }, "unexpected error");
-        }
+    const callError = (err: unknown): ConnectError => {
+      if (err instanceof ConnectError) return err;
+      const dbCode = databaseErrorCode(err);
+      if (dbCode !== undefined) {
+        log.warn({ method, err }, "database error");
+        return new ConnectError(
+          dbCode === Code.DeadlineExceeded ? "the database did not answer in time" : "the database is unavailable",
+          dbCode,
+        );
       }
-      code = Code[error.code] ?? "unknown";
-      throw error;
-    } finally {
+      log.error({ method, err }, "unexpected error");
+      return new ConnectError("internal error", Code.Internal);
+    };
+    const finish = (code: string) =>
       recordCall(log, metrics, {
         method,
         protocol: req.header.get("content-type"),
@@ -121,6 +112,36 @@ export function observeInterceptor(log: Logger, metrics: CallMetrics): Intercept
         seconds: (performance.now() - started) / 1000,
         caller: req.contextValues.get(callerKey)?.userId,
       });
+    let res: Awaited<ReturnType<typeof next>>;
+    try {
+      res = await next(req);
+    } catch (err) {
+      const error = callError(err);
+      finish(Code[error.code] ?? "unknown");
+      throw error;
     }
+    if (!res.stream) {
+      finish("ok");
+      return res;
+    }
+    // A stream's outcome is known when it ends, not when it starts.
+    const messages = res.message;
+    return {
+      ...res,
+      message: (async function* () {
+        // Left early: the client went away.
+        let code = Code[Code.Canceled];
+        try {
+          yield* messages;
+          code = "ok";
+        } catch (err) {
+          const error = callError(err);
+          code = Code[error.code] ?? "unknown";
+          throw error;
+        } finally {
+          finish(code);
+        }
+      })(),
+    };
   };
 }

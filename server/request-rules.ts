@@ -50,7 +50,9 @@ const pageToken: TextRule = { maxChars: 4096 };
  * element of a repeated field and to each value of a map.
  */
 export const textRules: Readonly<Record<string, TextRule>> = {
-  "roster.v1.User.name": { maxChars: userLimits.name },
+  // Display names are free text too: imported names may span lines (CSV
+  // round trips keep them), so tab and line breaks stay allowed.
+  "roster.v1.User.name": multiline(userLimits.name),
   "roster.v1.User.description": multiline(userLimits.description),
   "roster.v1.User.attributes": { maxChars: userLimits.attributeValue },
   "roster.v1.User.state_description": multiline(userLimits.stateDescription),

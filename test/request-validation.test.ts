@@ -226,7 +226,7 @@ describe("request validation", () => {
       const update = (user_: Record<string, unknown>, mask = Object.keys(user_).join(",")) =>
         call("roster.v1.UserRegistry/Update", { user: { userId: user.userId, ...user_ }, updateMask: mask });
       assertInvalid(await update({ name: "Ada\u0000Lovelace" }), ["user.name"]);
-      assertInvalid(await update({ name: "Ada\nLovelace" }), ["user.name"]);
+      assertInvalid(await update({ primaryEmailAddress: "ada\n@example.com" }), ["user.primary_email_address"]);
       assertInvalid(await update({ name: "Ada\u009bLovelace" }), ["user.name"]);
       assertInvalid(await update({ description: "first\u0000second" }), ["user.description"]);
       // A lone surrogate is not text at all: the decoder refuses it.

@@ -29,9 +29,12 @@ import { userSettings } from "./settings/user-settings.js";
 import { openStore, type Store } from "./store/store.js";
 import { createHealthStatus, healthService, ServingStatus } from "./transport/health.js";
 import { httpHandler } from "./transport/http-handler.js";
-import { authInterceptor, deadlineInterceptor, observeInterceptor } from "./transport/interceptors.js";
+import { authInterceptor, deadlineInterceptor, observeInterceptor, recordCall } from "./transport/interceptors.js";
 import { listen } from "./transport/listener.js";
 import { loadFileRegistry, reflectionServiceV1, reflectionServiceV1alpha } from "./transport/reflection.js";
+import { requestCheckInterceptor } from "./transport/request-check.js";
+import { acceptCompression, withRequestDecoding } from "./transport/request-decoding.js";
+import { shutdownInterceptor } from "./transport/shutdown-interceptor.js";
 import { bootstrapAdmin } from "./users/bootstrap-admin.js";
 import { ensureSystemUser } from "./users/system-user.js";
 import { userRegistry } from "./users/user-registry.js";
@@ -41,7 +44,11 @@ export interface RunningServer {
   /** host:port it listens on. */
   address: string;
   store: Store;
-  /** Graceful stop: NOT_SERVING, finish in-flight calls, close, stop the embedded database. */
+  /**
+   * Graceful stop within --shutdown-timeout: NOT_SERVING, end streams,
+   * finish (or answer) in-flight calls, close, stop the embedded database.
+   * Rejects when the time is up.
+   */
   stop(): Promise<void>;
 }
 
@@ -85,6 +92,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   });
   const metrics = createMetrics();
   const health = createHealthStatus(services.map((s) => s.typeName));
+  // Shutdown in two steps (see shutdownInterceptor): streams end at SIGTERM,
+  // unary calls at the end of the grace period.
+  const streamsShutdown = new AbortController();
   const shutdown = new AbortController();
   let ready = false;
 
@@ -160,16 +170,29 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     router.service(UserBulk, userBulk({ store, defaultDeadlineMs: config.defaultDeadlineMs }));
   };
 
+  // Unknown JSON fields and enum names are refused, as the protobuf JSON
+  // mapping does by default (connect-es ignores them): ignored, a mistyped
+  // `userID` or `RIGHT_ADMN_ALL` would silently mean something else.
+  const jsonOptions = { ignoreUnknownFields: false };
   const rpc = connectNodeAdapter({
-    routes,
+    routes: withRequestDecoding(routes, {
+      readMaxBytes: config.maxRequestBytes,
+      jsonOptions,
+      onRefused: ({ method, protocol, error, ms }) =>
+        recordCall(log, metrics, { method, protocol, code: Code[error.code] ?? "unknown", seconds: ms / 1000 }),
+    }),
+    jsonOptions,
+    acceptCompression,
     readMaxBytes: config.maxRequestBytes,
     maxTimeoutMs: config.maxDeadlineMs,
     shutdownSignal: shutdown.signal,
     interceptors: [
       observeInterceptor(log, metrics),
+      shutdownInterceptor({ streams: streamsShutdown.signal, calls: shutdown.signal }),
       readinessInterceptor(() => ready),
       deadlineInterceptor(config.defaultDeadlineMs),
       authInterceptor(store),
+      requestCheckInterceptor(),
     ],
   });
   const listener = await listen(
@@ -181,6 +204,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       health,
       consoleDir: join(projectRoot, "dist", "web"),
     }),
+    { idleTimeoutMs: config.idleTimeoutMs },
   );
   log.info(
     {
@@ -233,15 +257,36 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     address: listener.address,
     store,
     async stop() {
+      // The whole shutdown takes at most --shutdown-timeout. Calls may run
+      // until 5 s before its end (half of it, when shorter than 10 s); the
+      // rest is for closing the database, even one that does not answer.
+      const started = Date.now();
+      const callsMs = config.shutdownTimeoutMs - Math.min(5000, config.shutdownTimeoutMs / 2);
+      const unavailable = new ConnectError("the server is shutting down; retry on another instance", Code.Unavailable);
       clearInterval(sweeper);
       ready = false;
       health.shutdown();
-      await listener.close(config.shutdownTimeoutMs);
-      shutdown.abort(new ConnectError("the server is shutting down", Code.Unavailable));
-      await becomeReady;
-      await mail.stop();
-      await store.close();
-      await embedded?.stop();
+      streamsShutdown.abort(unavailable);
+      const steps = (async () => {
+        await listener.close(callsMs, () => shutdown.abort(unavailable));
+        shutdown.abort(unavailable);
+        await becomeReady;
+        await mail.stop();
+        await store.close();
+        await embedded?.stop();
+      })();
+      let timer: NodeJS.Timeout | undefined;
+      const limit = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`shutdown did not finish within ${config.shutdownTimeoutMs} ms`)),
+          Math.max(0, config.shutdownTimeoutMs - (Date.now() - started)),
+        );
+      });
+      try {
+        await Promise.race([steps, limit]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }

@@ -6,6 +6,7 @@ import type { ThrottlePolicy } from "./access/login-throttle.js";
 import type { HashParameters, PasswordPolicy } from "./access/passwords.js";
 import { parseDuration } from "./duration.js";
 import { projectRoot } from "./paths.js";
+import { passwordMaxChars } from "./request-rules.js";
 
 /** Server configuration, from flags, `ROSTER_*` variables and a config file. */
 export interface Config {
@@ -30,8 +31,10 @@ export interface Config {
   corsOrigins: string[];
   /** Create an `admin` user with a fresh API key on a first start with an empty database. */
   bootstrapAdmin: boolean;
-  /** How long in-flight calls may run on after SIGTERM. */
+  /** Longest shutdown after SIGTERM (see RunningServer.stop). */
   shutdownTimeoutMs: number;
+  /** Close connections idle this long (see ListenOptions). */
+  idleTimeoutMs: number;
   /** How often the sweeper removes expired records. */
   sweepIntervalMs: number;
   /** How long login tokens live. */
@@ -148,7 +151,14 @@ export function configOptions<T>(argv: Argv<T>) {
     .option("shutdown-timeout", {
       type: "string",
       default: fromEnv("ROSTER_SHUTDOWN_TIMEOUT", "30s"),
-      describe: "how long in-flight calls may finish after SIGTERM; env: ROSTER_SHUTDOWN_TIMEOUT",
+      describe:
+        "longest shutdown after SIGTERM: streams end at once with UNAVAILABLE, calls may finish until 5 s before the limit (half of it when under 10 s), the rest closes the database; env: ROSTER_SHUTDOWN_TIMEOUT",
+    })
+    .option("idle-timeout", {
+      type: "string",
+      default: fromEnv("ROSTER_IDLE_TIMEOUT", "60s"),
+      describe:
+        "close connections idle this long: not done with their first request's headers (or the HTTP/2 preface), or HTTP/2 with no call in flight; env: ROSTER_IDLE_TIMEOUT",
     })
     .option("sweep-interval", {
       type: "string",
@@ -310,6 +320,7 @@ export function configFromOptions(o: ParsedOptions): Config {
       .filter(Boolean),
     bootstrapAdmin: Boolean(o["bootstrap-admin"]),
     shutdownTimeoutMs: parseDuration(String(o["shutdown-timeout"])),
+    idleTimeoutMs: parseDuration(String(o["idle-timeout"])),
     sweepIntervalMs: parseDuration(String(o["sweep-interval"])),
     logDatabaseCommands: Boolean(o["log-database-commands"]),
     registration: String(o.registration) as Config["registration"],
@@ -342,7 +353,13 @@ export function configFromOptions(o: ParsedOptions): Config {
       maxLockoutMs: parseDuration(String(o["login-max-lockout"])),
     },
   };
+  if (config.idleTimeoutMs <= 0) throw new Error("--idle-timeout must be positive");
   if (config.passwordPolicy.maxLength < 64) throw new Error("--password-max-length must be at least 64");
+  if (config.passwordPolicy.maxLength > passwordMaxChars) {
+    throw new Error(
+      `--password-max-length must be at most ${passwordMaxChars}, the longest password a request may carry`,
+    );
+  }
   if (config.passwordPolicy.minLength > config.passwordPolicy.maxLength) {
     throw new Error("--password-min-length must not exceed --password-max-length");
   }

@@ -4,6 +4,7 @@ import { type Algorithm, hash, verify } from "@node-rs/argon2";
 // Algorithm is an ambient const enum, which isolated modules cannot read.
 const argon2id = 2 as Algorithm.Argon2id;
 
+import { codePointCount } from "../text.js";
 import { isImportedHash, verifyImportedHash } from "./imported-password-hashes.js";
 import { createSemaphore } from "./semaphore.js";
 
@@ -75,7 +76,7 @@ export function passwordProblem(
   context: { userId?: string; email?: string },
   isCommon: (password: string) => boolean = () => false,
 ): string | undefined {
-  const length = [...password].length;
+  const length = codePointCount(password);
   if (length < policy.minLength) return `must be at least ${policy.minLength} characters long`;
   if (length > policy.maxLength) return `must be at most ${policy.maxLength} characters long`;
   const lower = password.toLowerCase();

@@ -19,10 +19,12 @@ import {
   invalidArgument,
 } from "../errors.js";
 import { offsetPage } from "../pagination.js";
+import { apiKeyNameMaxChars, tokenRequestReasonMaxChars } from "../request-rules.js";
 import { apiKeyFromDocument, tokenRequestFromDocument } from "../store/access-documents.js";
 import type { Store } from "../store/store.js";
 import type { TokenRequestDocument, TokenRequestStatusName } from "../store/token-requests-store.js";
 import type { UserDocument } from "../store/user-documents.js";
+import { longerThan } from "../text.js";
 import { issueApiKey } from "./api-keys.js";
 import { type Caller, holds, requireCaller, requireRight } from "./caller.js";
 import type { LoginService } from "./login.js";
@@ -40,9 +42,6 @@ export interface UserAccessDeps {
   isCommonPassword: (password: string) => boolean;
   defaultDeadlineMs: number;
 }
-
-const maxNameLength = 100;
-const maxReasonLength = 1000;
 
 /** The user a request names, or the caller when it names none. */
 async function targetUser(store: Store, caller: Caller, userId: string): Promise<UserDocument> {
@@ -67,8 +66,8 @@ function grantableRights(asked: readonly Right[], granter: ReadonlySet<Right>, u
 }
 
 function validateName(name: string, field = "name") {
-  if (!name.trim() || [...name].length > maxNameLength) {
-    throw invalidArgument([{ field, description: `must be 1 to ${maxNameLength} characters` }]);
+  if (!name.trim() || longerThan(name, apiKeyNameMaxChars)) {
+    throw invalidArgument([{ field, description: `must be 1 to ${apiKeyNameMaxChars} characters` }]);
   }
 }
 
@@ -291,8 +290,10 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
     async createTokenRequest(req, ctx) {
       const caller = requireCaller(ctx);
       validateName(req.name);
-      if (!req.reason.trim() || [...req.reason].length > maxReasonLength) {
-        throw invalidArgument([{ field: "reason", description: `must be 1 to ${maxReasonLength} characters` }]);
+      if (!req.reason.trim() || longerThan(req.reason, tokenRequestReasonMaxChars)) {
+        throw invalidArgument([
+          { field: "reason", description: `must be 1 to ${tokenRequestReasonMaxChars} characters` },
+        ]);
       }
       // Asking is limited by what the user may hold, not by the asking token.
       const rights = grantableRights(req.rights, rightsOfUser(caller.admin), caller.admin);

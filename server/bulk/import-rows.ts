@@ -1,8 +1,9 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { ConnectError } from "@connectrpc/connect";
-import type { UserRecord } from "../../gen/roster/v1/user_bulk_pb.js";
+import { type UserRecord, UserRecordSchema } from "../../gen/roster/v1/user_bulk_pb.js";
 import { State } from "../../gen/roster/v1/user_pb.js";
 import { passwordHashProblem } from "../access/imported-password-hashes.js";
+import { requestProblems } from "../request-rules.js";
 import { stateName, systemUserId, type UserDocument, type UserField } from "../store/user-documents.js";
 import type { NewUserDocument } from "../store/users-bulk-store.js";
 import { userIdProblem, validateUserFields } from "../users/user-validation.js";
@@ -37,7 +38,10 @@ export interface ImportCandidate {
  * `created_by` and `updated_by` default to `actor`, the importing admin.
  */
 export function candidateFromRow(row: UserRecord, actor: string, now: Date): ImportCandidate | { problem: string } {
-  const problems: string[] = [];
+  // The request check leaves rows to this function, so that one bad row
+  // does not fail the others.
+  const problems = requestProblems(UserRecordSchema, row).map((p) => `${p.field}: ${p.description}`);
+  if (problems.length > 0) return { problem: problems.join("; ") };
   const user = row.user;
   if (!user) return { problem: "user: is required" };
   const fields = creatableFields.filter((f) => f !== "state" || user.state !== State.UNSPECIFIED);

@@ -52,9 +52,6 @@ export function userBulk(deps: UserBulkDeps): ServiceImpl<typeof UserBulk> {
       }
       const filter = userFilterFrom(req);
       const fields = resolveReadMask(userFieldRules, req.fieldMask?.paths ?? [], true);
-      if (req.afterUserId.length > 200) {
-        throw invalidArgument([{ field: "after_user_id", description: "must be at most 200 characters" }]);
-      }
       if (req.batchSize < 0) throw invalidArgument([{ field: "batch_size", description: "must not be negative" }]);
       const batchSize = Math.min(req.batchSize || defaultExportBatch, maxExportBatch);
       const afterUserId = req.afterUserId || undefined;

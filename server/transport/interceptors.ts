@@ -56,55 +56,92 @@ export function deadlineInterceptor(defaultDeadlineMs: number): Interceptor {
   };
 }
 
+/** The metrics every call is counted in. */
+export interface CallMetrics {
+  calls: Counter<string>;
+  duration: Histogram<string>;
+}
+
+/** One log line and one count per call, whoever saw it end (see also request-decoding.ts). */
+export function recordCall(
+  log: Logger,
+  metrics: CallMetrics,
+  call: { method: string; protocol: string | null; code: string; seconds: number; caller?: string },
+): void {
+  metrics.calls.inc({ method: call.method, code: call.code });
+  metrics.duration.observe({ method: call.method }, call.seconds);
+  log.info(
+    {
+      method: call.method,
+      protocol: call.protocol,
+      code: call.code,
+      ms: Math.round(call.seconds * 1000),
+      caller: call.caller,
+    },
+    "rpc",
+  );
+}
+
 /**
  * Log every call and count it; turn stray exceptions into INTERNAL (logged
  * with their stack, sent without it) and database timeouts and outages into
  * DEADLINE_EXCEEDED and UNAVAILABLE.
  */
-export function observeInterceptor(
-  log: Logger,
-  metrics: { calls: Counter<string>; duration: Histogram<string> },
-): Interceptor {
+export function observeInterceptor(log: Logger, metrics: CallMetrics): Interceptor {
   return (next) => async (req) => {
     const started = performance.now();
     const method = `${req.service.typeName}/${req.method.name}`;
-    let code = "ok";
-    try {
-      return await next(req);
-    } catch (err) {
-      let error: ConnectError;
-      if (err instanceof ConnectError) {
-        error = err;
-      } else {
-        const dbCode = databaseErrorCode(err);
-        if (dbCode !== undefined) {
-          error = new ConnectError(
-            dbCode === Code.DeadlineExceeded ? "the database did not answer in time" : "the database is unavailable",
-            dbCode,
-          );
-          log.warn({ method, err }, "database error");
-        } else {
-          error = new ConnectError("internal error", Code.Internal);
-          log.error({ method, err }, "unexpected error");
-        }
+    const callError = (err: unknown): ConnectError => {
+      if (err instanceof ConnectError) return err;
+      const dbCode = databaseErrorCode(err);
+      if (dbCode !== undefined) {
+        log.warn({ method, err }, "database error");
+        return new ConnectError(
+          dbCode === Code.DeadlineExceeded ? "the database did not answer in time" : "the database is unavailable",
+          dbCode,
+        );
       }
-      code = Code[error.code] ?? "unknown";
+      log.error({ method, err }, "unexpected error");
+      return new ConnectError("internal error", Code.Internal);
+    };
+    const finish = (code: string) =>
+      recordCall(log, metrics, {
+        method,
+        protocol: req.header.get("content-type"),
+        code,
+        seconds: (performance.now() - started) / 1000,
+        caller: req.contextValues.get(callerKey)?.userId,
+      });
+    let res: Awaited<ReturnType<typeof next>>;
+    try {
+      res = await next(req);
+    } catch (err) {
+      const error = callError(err);
+      finish(Code[error.code] ?? "unknown");
       throw error;
-    } finally {
-      const seconds = (performance.now() - started) / 1000;
-      metrics.calls.inc({ method, code });
-      metrics.duration.observe({ method }, seconds);
-      const caller = req.contextValues.get(callerKey);
-      log.info(
-        {
-          method,
-          protocol: req.header.get("content-type"),
-          code,
-          ms: Math.round(seconds * 1000),
-          caller: caller?.userId,
-        },
-        "rpc",
-      );
     }
+    if (!res.stream) {
+      finish("ok");
+      return res;
+    }
+    // A stream's outcome is known when it ends, not when it starts.
+    const messages = res.message;
+    return {
+      ...res,
+      message: (async function* () {
+        // Left early: the client went away.
+        let code = Code[Code.Canceled];
+        try {
+          yield* messages;
+          code = "ok";
+        } catch (err) {
+          const error = callError(err);
+          code = Code[error.code] ?? "unknown";
+          throw error;
+        } finally {
+          finish(code);
+        }
+      })(),
+    };
   };
 }

@@ -15,13 +15,28 @@ export interface Listener {
   readonly inFlight: number;
   /**
    * Stop accepting connections, let in-flight requests finish (HTTP/2
-   * sessions get a GOAWAY, idle HTTP/1.1 connections are closed), and
-   * destroy what is left after `timeoutMs`.
+   * sessions get a GOAWAY, idle HTTP/1.1 connections are closed) for up to
+   * `timeoutMs`, then call `abortCalls` so that those still running are
+   * answered, give the answers a moment to leave, and destroy what is left.
    */
-  close(timeoutMs: number): Promise<void>;
+  close(timeoutMs: number, abortCalls: () => void): Promise<void>;
 }
 
+/** How long answers to aborted calls have to reach their clients before connections are destroyed. */
+const flushMs = 1000;
+
 const preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+
+export interface ListenOptions {
+  /**
+   * Close a connection that is idle this long: one that has not finished
+   * its first bytes (the HTTP/2 preface, or an HTTP/1.1 request's headers),
+   * or an HTTP/2 connection without an open stream. Calls in flight, even
+   * silent ones such as a health Watch, never count as idle. HTTP/1.1
+   * connections between requests are closed sooner, after 5 s.
+   */
+  idleTimeoutMs: number;
+}
 
 /**
  * Listen on `host:port`. Node serves h2c and HTTP/1.1 only on separate
@@ -29,7 +44,8 @@ const preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
  * the right one, so gRPC clients (HTTP/2 with prior knowledge) and browsers
  * or curl (HTTP/1.1) share the port.
  */
-export async function listen(hostPort: string, handler: Handler): Promise<Listener> {
+export async function listen(hostPort: string, handler: Handler, options: ListenOptions): Promise<Listener> {
+  const idle = options.idleTimeoutMs;
   let inFlight = 0;
   const counted: Handler = (req, res) => {
     inFlight++;
@@ -44,19 +60,58 @@ export async function listen(hostPort: string, handler: Handler): Promise<Listen
     res.once("finish", finish);
     handler(req, res);
   };
-  const h1 = http.createServer({ keepAliveTimeout: 5000 }, counted);
+  const h1 = http.createServer(
+    {
+      keepAliveTimeout: Math.min(5000, idle),
+      headersTimeout: idle,
+      requestTimeout: Math.max(300_000, idle),
+      // How often Node looks for connections past those limits (default 30 s).
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(idle / 4))),
+    },
+    counted,
+  );
+  // Node enforces headersTimeout and requestTimeout only on servers that
+  // listen (it starts its connection checks on 'listening'); this one gets
+  // its connections from the sniffer below.
+  h1.emit("listening");
   const h2 = http2.createServer({}, counted);
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (session) => {
     sessions.add(session);
-    session.once("close", () => sessions.delete(session));
+    // Node's own session timeout counts silence, also while a stream waits
+    // for news; idle here means no open stream.
+    let open = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        session.close();
+        // A peer that never reads may keep a closing session; not for long.
+        setTimeout(() => session.destroy(), 1000).unref();
+      }, idle);
+      timer.unref();
+    };
+    arm();
+    session.on("stream", (stream) => {
+      open++;
+      clearTimeout(timer);
+      stream.once("close", () => {
+        if (--open === 0 && !session.closed) arm();
+      });
+    });
+    session.once("close", () => {
+      clearTimeout(timer);
+      sessions.delete(session);
+    });
   });
 
   const tcp = net.createServer((socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());
+    // Until it says which protocol it speaks, a connection is idle.
+    socket.setTimeout(idle, () => socket.destroy());
     let head = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       head = Buffer.concat([head, chunk]);
@@ -64,6 +119,7 @@ export async function listen(hostPort: string, handler: Handler): Promise<Listen
       const isH2 = head.subarray(0, n).equals(preface.subarray(0, n));
       if (isH2 && head.length < preface.length) return; // need more bytes to be sure
       socket.off("data", onData);
+      socket.setTimeout(0);
       socket.pause();
       socket.unshift(head);
       if (isH2) {
@@ -94,14 +150,21 @@ export async function listen(hostPort: string, handler: Handler): Promise<Listen
     get inFlight() {
       return inFlight;
     },
-    async close(timeoutMs) {
+    async close(timeoutMs, abortCalls) {
       const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
       for (const session of sessions) session.close();
       h1.closeIdleConnections();
-      const deadline = Date.now() + timeoutMs;
-      while (inFlight > 0 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 25));
-        h1.closeIdleConnections();
+      const drain = async (ms: number) => {
+        const deadline = Date.now() + ms;
+        while (inFlight > 0 && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 25));
+          h1.closeIdleConnections();
+        }
+      };
+      await drain(timeoutMs);
+      if (inFlight > 0) {
+        abortCalls();
+        await drain(flushMs);
       }
       for (const session of sessions) session.destroy();
       for (const socket of sockets) socket.destroy();

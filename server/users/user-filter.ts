@@ -4,9 +4,6 @@ import { stateName } from "../store/user-documents.js";
 import type { UserFilter } from "../store/users-store.js";
 import { attributeKeyPattern } from "./user-validation.js";
 
-/** Longest text accepted by a filter. */
-const maxFilterText = 200;
-
 /** The filter fields SearchUsersRequest and ExportUsersRequest share. */
 export interface FilterFields {
   query: string;
@@ -21,17 +18,14 @@ export interface FilterFields {
 }
 
 /**
- * The store filter of a Search or Export request, checked: text bounded,
- * attribute keys that cannot become operators or paths, valid states.
+ * The store filter of a Search or Export request, checked: attribute keys
+ * that cannot become operators or paths, valid states. (The lengths of the
+ * texts are the request rules' business: request-rules.ts.)
  * INVALID_ARGUMENT names every bad field.
  */
 export function userFilterFrom(req: FilterFields): UserFilter {
   const problems: FieldViolation[] = [];
-  const text = (field: string, value: string) => {
-    if (value.length > maxFilterText)
-      problems.push({ field, description: `must be at most ${maxFilterText} characters` });
-    return value || undefined;
-  };
+  const text = (value: string) => value || undefined;
   for (const key of Object.keys(req.attributesContain)) {
     if (!attributeKeyPattern.test(key)) {
       problems.push({
@@ -46,11 +40,11 @@ export function userFilterFrom(req: FilterFields): UserFilter {
   });
   const filter: UserFilter = {
     deleted: req.deleted,
-    query: text("query", req.query),
-    idContains: text("id_contains", req.idContains),
-    nameContains: text("name_contains", req.nameContains),
-    descriptionContains: text("description_contains", req.descriptionContains),
-    emailContains: text("email_contains", req.emailContains),
+    query: text(req.query),
+    idContains: text(req.idContains),
+    nameContains: text(req.nameContains),
+    descriptionContains: text(req.descriptionContains),
+    emailContains: text(req.emailContains),
     admin: req.admin,
     attributesContain: { ...req.attributesContain },
   };

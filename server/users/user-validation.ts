@@ -1,6 +1,7 @@
 import { State, type User } from "../../gen/roster/v1/user_pb.js";
 import { type FieldViolation, invalidArgument } from "../errors.js";
 import type { UserField } from "../store/user-documents.js";
+import { longerThan } from "../text.js";
 
 /** User ids: lower-case letters and digits, single dashes between, 2 to 36 characters. */
 export const userIdPattern = /^[a-z0-9](?:[-]?[a-z0-9]){1,}$/;
@@ -9,6 +10,10 @@ export const userIdMaxLength = 36;
 /** Attribute keys: never `$`-prefixed or dotted, so they are safe as document keys. */
 export const attributeKeyPattern = /^[a-zA-Z0-9_-]{1,64}$/;
 
+/**
+ * Limits of user fields, in code points. The lengths of text fields are
+ * enforced for every request by the request rules (request-rules.ts).
+ */
 export const limits = {
   name: 200,
   description: 2000,
@@ -26,26 +31,27 @@ const emailPattern = /^[^\s@]+@[^\s@]+$/;
 /** Why `email` is not a usable address, or undefined. */
 export function emailProblem(email: string): string | undefined {
   if (!email) return "is required";
-  if (email.length > limits.email || !emailPattern.test(email)) return "must be an email address";
+  if (longerThan(email, limits.email) || !emailPattern.test(email)) return "must be an email address";
   return undefined;
 }
 
 export function userIdProblem(userId: string): string | undefined {
   if (!userId) return "is required";
-  if (userId.length > userIdMaxLength) return `must be at most ${userIdMaxLength} characters`;
+  if (longerThan(userId, userIdMaxLength)) return `must be at most ${userIdMaxLength} characters`;
   if (!userIdPattern.test(userId)) {
     return "must be 2 or more lower-case letters and digits, with single dashes between them";
   }
   return undefined;
 }
 
-/** Check the given fields of `user`; throws INVALID_ARGUMENT naming every problem. */
+/**
+ * Check the given fields of `user` beyond the rules every request follows
+ * (lengths, characters, enum values: request-rules.ts); throws
+ * INVALID_ARGUMENT naming every problem.
+ */
 export function validateUserFields(user: User, fields: readonly UserField[], prefix = "user."): void {
   const problems: FieldViolation[] = [];
   const add = (field: string, description: string) => problems.push({ field: prefix + field, description });
-  const tooLong = (field: UserField, value: string, max: number) => {
-    if ([...value].length > max) add(field, `must be at most ${max} characters`);
-  };
   for (const field of fields) {
     switch (field) {
       case "user_id": {
@@ -53,12 +59,6 @@ export function validateUserFields(user: User, fields: readonly UserField[], pre
         if (problem) add(field, problem);
         break;
       }
-      case "name":
-        tooLong(field, user.name, limits.name);
-        break;
-      case "description":
-        tooLong(field, user.description, limits.description);
-        break;
       case "primary_email_address": {
         const problem = emailProblem(user.primaryEmailAddress);
         if (problem) add(field, problem);
@@ -67,19 +67,13 @@ export function validateUserFields(user: User, fields: readonly UserField[], pre
       case "attributes": {
         const entries = Object.entries(user.attributes);
         if (entries.length > limits.attributes) add(field, `must have at most ${limits.attributes} entries`);
-        for (const [key, value] of entries) {
+        for (const [key] of entries) {
           if (!attributeKeyPattern.test(key)) add(`${field}.${key}`, `key must match ${attributeKeyPattern.source}`);
-          else if (value.length > limits.attributeValue) {
-            add(`${field}.${key}`, `value must be at most ${limits.attributeValue} characters`);
-          }
         }
         break;
       }
       case "state":
         if (!(user.state in State) || user.state === State.UNSPECIFIED) add(field, "must be a valid state");
-        break;
-      case "state_description":
-        tooLong(field, user.stateDescription, limits.stateDescription);
         break;
       default:
         break;

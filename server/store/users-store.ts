@@ -149,14 +149,10 @@ export function filterQuery(filter: UserFilter): Filter<UserDocument> {
   const and: Filter<UserDocument>[] = [filter.deleted ? { deleted_at: { $ne: null } } : { deleted_at: null }];
   if (filter.query) {
     and.push({
-      $or: [
-        { user_id: contains(filter.query) },
-        { name: contains(filter.query) },
-        { description: contains(filter.query) },
-      ],
+      $or: [{ _id: contains(filter.query) }, { name: contains(filter.query) }, { description: contains(filter.query) }],
     });
   }
-  if (filter.idContains) and.push({ user_id: contains(filter.idContains) });
+  if (filter.idContains) and.push({ _id: contains(filter.idContains) });
   if (filter.nameContains) and.push({ name: contains(filter.nameContains) });
   if (filter.descriptionContains) and.push({ description: contains(filter.descriptionContains) });
   if (filter.emailContains) and.push({ email_key: contains(filter.emailContains.toLowerCase()) });
@@ -261,18 +257,26 @@ export function createUsersStore(db: Db): UsersStore {
     async ensureIndexes() {
       // Every list, search and export filters on deleted_at and orders by one
       // field and the id, so each ordering has an index led by deleted_at.
+      // The one in id order (the default) also holds the fields searches and
+      // filters test, so that they are tested on index entries and only
+      // matching users are read (MongoDB and the embedded database alike).
       await ensureIndexes(
         users,
         [
           { key: { email_key: 1 }, name: "email_key_1", unique: true },
-          { key: { deleted_at: 1, _id: 1 }, name: "deleted_at_1__id_1" },
+          {
+            key: { deleted_at: 1, _id: 1, name: 1, email_key: 1, description: 1, state: 1, admin: 1 },
+            name: "deleted_at_1__id_1_search",
+          },
           { key: { deleted_at: 1, name: 1, _id: 1 }, name: "deleted_at_1_name_1__id_1" },
           { key: { deleted_at: 1, email_key: 1, _id: 1 }, name: "deleted_at_1_email_key_1__id_1" },
           { key: { deleted_at: 1, state: 1, _id: 1 }, name: "deleted_at_1_state_1__id_1" },
           { key: { deleted_at: 1, admin: 1, _id: 1 }, name: "deleted_at_1_admin_1__id_1" },
           { key: { deleted_at: 1, created_at: 1, _id: 1 }, name: "deleted_at_1_created_at_1__id_1" },
         ],
-        { retired: ["name_1__id_1", "state_1__id_1", "admin_1__id_1", "created_at_1__id_1"] },
+        {
+          retired: ["deleted_at_1__id_1", "name_1__id_1", "state_1__id_1", "admin_1__id_1", "created_at_1__id_1"],
+        },
       );
       await ensureIndexes(claims, [{ key: { created_at: 1 }, name: "created_at_1" }]);
     },

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { join } from "node:path";
 import { Code, ConnectError, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
@@ -96,6 +97,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   // unary calls at the end of the grace period.
   const streamsShutdown = new AbortController();
   const shutdown = new AbortController();
+  // Every call in flight listens to both: many listeners are no leak.
+  setMaxListeners(0, streamsShutdown.signal, shutdown.signal);
   let ready = false;
 
   const hasher = createPasswordHasher(config.hashParameters, config.hashConcurrency);

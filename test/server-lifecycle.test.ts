@@ -114,7 +114,7 @@ describe("server life cycle", () => {
     await rejectsWith(users.call("GetCurrent", {}), grpc.status.UNAVAILABLE);
 
     const dir = mkdtempSync(join(tmpdir(), "roster-late-db-"));
-    const db: ChildProcess = spawn(ferretdbBinaryPath(join(projectRoot, ".cache")), [
+    const db: ChildProcess = spawn(ferretdbBinaryPath(process.env.ROSTER_CACHE_DIR ?? join(projectRoot, ".cache")), [
       "--handler=sqlite",
       `--sqlite-url=file:${dir}/`,
       `--listen-addr=127.0.0.1:${port}`,

@@ -10,10 +10,13 @@ export interface ShutdownSignals {
 
 /** `promise`, or the signal's reason once it aborts. */
 function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     const abort = () => reject(signal.reason);
     signal.addEventListener("abort", abort, { once: true });
+    if (signal.aborted) abort();
+    // Handled even when the signal wins: the promise usually rejects too (its
+    // handler sees the same signal), and an unhandled rejection would end the
+    // process before the stream's trailers leave.
     promise.then(
       (value) => {
         signal.removeEventListener("abort", abort);

@@ -2,7 +2,13 @@ import type { DescEnum, DescField, DescMessage, Message } from "@bufbuild/protob
 import { type ReflectMessage, reflect } from "@bufbuild/protobuf/reflect";
 import type { FieldViolation } from "./errors.js";
 import { type TextRule, textProblem } from "./text.js";
-import { limits as userLimits } from "./users/user-validation.js";
+import {
+  attributeKeyPattern,
+  emailProblem,
+  userIdMaxLength,
+  userIdProblem,
+  limits as userLimits,
+} from "./users/user-validation.js";
 
 /**
  * What every request may carry, checked from the descriptors in one place
@@ -52,6 +58,8 @@ const pageToken: TextRule = { maxChars: 4096 };
 export const textRules: Readonly<Record<string, TextRule>> = {
   // Display names are free text too: imported names may span lines (CSV
   // round trips keep them), so tab and line breaks stay allowed.
+  "roster.v1.User.user_id": { maxChars: userIdMaxLength, shape: userIdProblem },
+  "roster.v1.User.primary_email_address": { maxChars: userLimits.email, shape: emailProblem },
   "roster.v1.User.name": multiline(userLimits.name),
   "roster.v1.User.description": multiline(userLimits.description),
   "roster.v1.User.attributes": { maxChars: userLimits.attributeValue },
@@ -83,6 +91,11 @@ export const textRules: Readonly<Record<string, TextRule>> = {
   "roster.v1.CreateTokenRequestRequest.reason": multiline(tokenRequestReasonMaxChars),
   "roster.v1.GrantTokenRequestRequest.note": multiline(tokenRequestReasonMaxChars),
   "roster.v1.DenyTokenRequestRequest.note": multiline(tokenRequestReasonMaxChars),
+};
+
+/** Map fields whose keys follow a pattern, by full name. */
+const keyPatterns: Readonly<Record<string, RegExp>> = {
+  "roster.v1.User.attributes": attributeKeyPattern,
 };
 
 /**
@@ -177,9 +190,14 @@ function checkMessage(message: ReflectMessage, prefix: string, add: Add): void {
         }
         break;
       }
-      case "map":
+      case "map": {
+        const keyPattern = keyPatterns[`${field.parent.typeName}.${field.name}`];
         for (const [key, value] of message.get(field)) {
           const valuePath = `${path}.${String(key)}`;
+          if (keyPattern && !keyPattern.test(String(key))) {
+            add(valuePath, `key must match ${keyPattern.source}`);
+            continue;
+          }
           if (field.mapKind === "enum") checkEnum(field.enum, value as number, valuePath, false, add);
           else if (field.mapKind === "message") checkMessage(value as ReflectMessage, `${valuePath}.`, add);
           else if (typeof value === "string") {
@@ -188,6 +206,7 @@ function checkMessage(message: ReflectMessage, prefix: string, add: Add): void {
           }
         }
         break;
+      }
     }
   }
 }

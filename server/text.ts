@@ -19,6 +19,8 @@ export interface TextRule {
    * well-formed.
    */
   secret?: boolean;
+  /** What else the text must be (an id, an address), as a problem or undefined. */
+  shape?: (text: string) => string | undefined;
 }
 
 /** The number of Unicode code points of `text`. */
@@ -64,6 +66,8 @@ export function textProblem(text: string, rule: TextRule): string | undefined {
   // so two different inputs would be the same value.
   if (loneSurrogate.test(text)) return "must be valid Unicode text (it has a lone surrogate)";
   if (rule.secret) return undefined;
+  const shape = rule.shape?.(text);
+  if (shape) return shape;
   const control = rule.multiline ? controlCharacterExceptLineBreaks : controlCharacter;
   if (control.test(text)) {
     return rule.multiline

@@ -19,11 +19,13 @@ import {
   type DescMessage,
   type DescMethod,
   type DescService,
+  fromJson,
+  type JsonValue,
   type Message,
   toBinary,
   toJsonString,
 } from "@bufbuild/protobuf";
-import { DurationSchema, FieldMaskSchema, TimestampSchema } from "@bufbuild/protobuf/wkt";
+import { DurationSchema, FieldMaskSchema, TimestampSchema, ValueSchema } from "@bufbuild/protobuf/wkt";
 import fc from "fast-check";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import * as reflectionV1 from "../gen/grpc/reflection/v1/reflection_pb.js";
@@ -140,7 +142,8 @@ function messageArb(desc: DescMessage, depth: number): fc.Arbitrary<Message> {
     case "google.protobuf.Struct":
       return fc.dictionary(oddKey, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3, noNullPrototype: true }) as never;
     case "google.protobuf.Value":
-      return fc.jsonValue({ maxDepth: 2 }) as never;
+      // Unlike Struct, a Value field holds the message, not plain JSON.
+      return fc.jsonValue({ maxDepth: 2 }).map((json) => fromJson(ValueSchema, json as JsonValue));
   }
   const key = `${desc.typeName}@${Math.min(depth, 4)}`;
   const cached = messageCache.get(key);

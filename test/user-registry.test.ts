@@ -347,7 +347,7 @@ describe("UserRegistry", () => {
       const bad = await connectJson(
         server,
         "roster.v1.UserRegistry/Create",
-        { user: { userId: "X" } },
+        { user: { userId: "X", primaryEmailAddress: "nope" } },
         { key: server.adminKey },
       );
       assert.equal(bad.status, 400);

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 // First: it sets the garbage collector up before the other modules allocate.
 import "./heap-settings.js";
 import { join } from "node:path";

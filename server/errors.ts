@@ -79,6 +79,11 @@ export const errMissingRight = defineError<"right">(
   Code.PermissionDenied,
   "this call needs the right {right}",
 );
+export const errEmailNamesAdminOnly = defineError<"email">(
+  "EMAIL_NAMES_ADMIN_ONLY",
+  Code.PermissionDenied,
+  "only admins may name other users by email address ({email}); use the user id",
+);
 export const errAdminOnlyPaths = defineError<"paths">(
   "ADMIN_ONLY_FIELDS",
   Code.PermissionDenied,

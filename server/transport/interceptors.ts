@@ -3,14 +3,16 @@ import type { Counter, Histogram } from "prom-client";
 import { authenticate } from "../access/authenticate.js";
 import { callerKey, requireRight } from "../access/caller.js";
 import { accessRuleOf } from "../access/rights-table.js";
+import { resolveUserNames } from "../access/user-names.js";
 import { errMissingRight, errUnauthenticated } from "../errors.js";
 import type { Logger } from "../log.js";
 import { databaseErrorCode } from "../store/database-errors.js";
 import type { Store } from "../store/store.js";
 
 /**
- * Resolve the caller from the bearer token and check the rights table.
- * Runs before every handler.
+ * Resolve the caller from the bearer token, the users named by email in the
+ * request (see user-names.ts), and check the rights table. Runs before
+ * every handler.
  */
 export function authInterceptor(store: Store): Interceptor {
   return (next) => async (req) => {
@@ -19,6 +21,8 @@ export function authInterceptor(store: Store): Interceptor {
     if ("public" in rule) return next(req);
     const caller = await authenticate(store, req.header.get("authorization"));
     req.contextValues.set(callerKey, caller);
+    // Users named by email become ids before anything compares them.
+    if (!req.stream) await resolveUserNames(store, req.method.input, req.message, caller);
     if ("authenticated" in rule) {
       if (!caller) throw errUnauthenticated({});
     } else if ("right" in rule) {

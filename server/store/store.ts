@@ -79,7 +79,7 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
     async sweep(now) {
       return {
         tokens: await tokens.sweepExpired(now),
-        login_failures: await loginAttempts.sweep(new Date(now.getTime() - 7 * 86_400_000)),
+        login_attempts: await loginAttempts.sweep(new Date(now.getTime() - 7 * 86_400_000)),
         invitations_expired: await invitations.sweepExpired(now),
         emails: await emails.sweep(new Date(now.getTime() - 7 * 86_400_000)),
         claims: await sweepClaims(claims),

@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { type AuthenticateResponse, AuthenticateResponseSchema } from "../../gen/roster/v1/user_access_pb.js";
-import { errUnauthenticated } from "../errors.js";
+import { errUnauthenticated, errUserBusy } from "../errors.js";
 import type { Store } from "../store/store.js";
 import type { UserDocument } from "../store/user-documents.js";
 import { systemActor } from "../users/system-user.js";
@@ -57,11 +57,16 @@ export async function createLoginService(options: LoginOptions): Promise<LoginSe
       const hash = await hasher.hash(password);
       // Only if the hash is still the one verified: never undo a concurrent password change.
       const verifiedHash = user.password_hash;
-      await store.users.update(
-        user.user_id,
-        (current) => (current.password_hash === verifiedHash ? { ...current, password_hash: hash } : undefined),
-        { actor: systemActor, includeDeleted: true },
-      );
+      await store.users
+        .update(
+          user.user_id,
+          (current) => (current.password_hash === verifiedHash ? { ...current, password_hash: hash } : undefined),
+          { actor: systemActor, includeDeleted: true },
+        )
+        // A user in the middle of a rename or merge is rehashed at a later login.
+        .catch((err) => {
+          if (!errUserBusy.is(err)) throw err;
+        });
     }
     return true;
   }

@@ -54,10 +54,15 @@ export function createLoginAttemptsStore(db: Db): LoginAttemptsStore {
       await db.dropCollection("login_failures").catch(() => false);
     },
     async recent(account, since, cap) {
-      const [newest, count] = await Promise.all([
-        attempts.findOne({ account }, { sort: { account: 1, seq: -1 }, projection: { seq: 1, at: 1 } }),
-        attempts.countDocuments({ account, at: { $gt: since } }, { limit: cap }),
-      ]);
+      // The newest first, then the count: every attempt numbered up to the
+      // newest is then in the count, so the next number is only taken by an
+      // attempt that saw all those before it. (Read in parallel, the count
+      // could predate the newest and let a burst past the limit.)
+      const newest = await attempts.findOne(
+        { account },
+        { sort: { account: 1, seq: -1 }, projection: { seq: 1, at: 1 } },
+      );
+      const count = await attempts.countDocuments({ account, at: { $gt: since } }, { limit: cap });
       return { count, latest: newest?.at ?? null, seq: newest?.seq ?? 0 };
     },
     async claim(account, seq, at) {

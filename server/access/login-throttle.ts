@@ -25,6 +25,8 @@ export interface LoginThrottle {
    * False: the account is locked and the password must not be checked.
    */
   admit(account: string, now?: Date): Promise<boolean>;
+  /** The reads of `admit` for a name that has no account, storing nothing (equal timing). */
+  readNothing(now?: Date): Promise<void>;
   /** Forget the account's attempts (the password was right). */
   reset(account: string): Promise<void>;
 }
@@ -59,6 +61,9 @@ export function createLoginThrottle(store: LoginAttemptsStore, policy: ThrottleP
       }
       // So contended that it never got a number: treat as locked.
       return false;
+    },
+    async readNothing(now = new Date()) {
+      await store.recent("x:", new Date(now.getTime() - policy.windowMs), cap);
     },
     reset: (account) => store.reset(account),
   };

@@ -45,6 +45,7 @@ export async function createLoginService(options: LoginOptions): Promise<LoginSe
    * grow the database; they cost one verification like any other attempt.
    */
   async function verify(user: UserDocument | null, account: string | null, password: string): Promise<boolean> {
+    if (!account) await throttle.readNothing();
     if (!account || !(await throttle.admit(account))) {
       await hasher.verify(dummyHash, password);
       return false;

@@ -37,6 +37,7 @@ import { requestCheckInterceptor } from "./transport/request-check.js";
 import { acceptCompression, withRequestDecoding } from "./transport/request-decoding.js";
 import { shutdownInterceptor } from "./transport/shutdown-interceptor.js";
 import { bootstrapAdmin } from "./users/bootstrap-admin.js";
+import { operationLeaseMs, recoverOperations } from "./users/operation-recovery.js";
 import { ensureSystemUser } from "./users/system-user.js";
 import { userRegistry } from "./users/user-registry.js";
 
@@ -138,6 +139,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         hasher,
         passwordPolicy: config.passwordPolicy,
         isCommonPassword,
+        log,
         restoreWindowMs: config.restoreWindowMs,
         defaultDeadlineMs: config.defaultDeadlineMs,
         publicUrl: config.publicUrl,
@@ -227,6 +229,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         await store.ensureIndexes();
         paginator = createPaginator(await store.secret("page_tokens"));
         await ensureSystemUser(store);
+        // Renames and merges that a crash interrupted are finished before serving.
+        await recoverOperations(store, log);
         if (config.bootstrapAdmin && !(await store.users.any())) {
           const admin = await bootstrapAdmin(store, { userId: "admin", email: "admin@localhost" });
           // Printed for the operator, once, outside the structured log.
@@ -249,6 +253,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
 
   const sweeper = setInterval(() => {
     if (!ready) return;
+    recoverOperations(store, log, { olderThanMs: operationLeaseMs }).catch((err) =>
+      log.warn({ err }, "finishing interrupted operations failed"),
+    );
     store.sweep(new Date()).then(
       (counts) => log.debug({ counts }, "swept"),
       (err) => log.warn({ err }, "sweep failed"),

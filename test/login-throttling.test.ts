@@ -39,7 +39,7 @@ describe("login throttling and timing", () => {
     );
     assert.ok(attempts.every((r) => r.status === "rejected"));
     const db = new MongoClient(mongodbUri);
-    const failures = await db.db().collection("login_failures").countDocuments({});
+    const failures = await db.db().collection("login_attempts").countDocuments({});
     await db.close();
     assert.equal(failures, 20, "no failure was lost, on either server");
     const lockedAt = Date.now();
@@ -59,6 +59,87 @@ describe("login throttling and timing", () => {
     await new Promise((r) => setTimeout(r, Math.max(0, 3300 - (Date.now() - lockedAt))));
     const ok = await a.call("Authenticate", { user_id_or_email: "target", password: "the right passphrase" });
     assert.equal(ok.user_id, "target");
+  });
+
+  it("checks at most the configured number of guesses from a burst of 100 concurrent wrong passwords", async () => {
+    const mongodbUri = testDatabaseUri();
+    const one = await start({ mongodbUri, args: ["--login-max-failures", "10"] });
+    const two = await start({ mongodbUri, args: ["--login-max-failures", "10"], expectBootstrap: false });
+    await createUser(one, { userId: "burst-target", password: "the right passphrase" });
+    const [a, b] = [accessOf(one), accessOf(two)];
+    const burst = await Promise.allSettled(
+      Array.from({ length: 100 }, (_, i) =>
+        (i % 2 ? a : b).call("Authenticate", { user_id_or_email: "burst-target", password: `wrong guess ${i}` }),
+      ),
+    );
+    assert.ok(burst.every((r) => r.status === "rejected"));
+    const db = new MongoClient(mongodbUri);
+    // Every attempt is counted before its password is checked, so the count is the number checked.
+    const counted = await db.db().collection("login_attempts").countDocuments({});
+    await db.close();
+    assert.equal(counted, 10, "exactly the limit of guesses was checked");
+    await rejectsWith(
+      a.call("Authenticate", { user_id_or_email: "burst-target", password: "the right passphrase" }),
+      grpc.status.UNAUTHENTICATED,
+    );
+  });
+
+  it("refuses the right password at position 50 of a burst of 60 guesses", async () => {
+    const s = await start({ args: ["--login-max-failures", "10"] });
+    await createUser(s, { userId: "burst-right", password: "the right passphrase" });
+    const access = accessOf(s);
+    const burst = await Promise.allSettled(
+      Array.from({ length: 60 }, (_, i) =>
+        access.call("Authenticate", {
+          user_id_or_email: "burst-right",
+          password: i === 49 ? "the right passphrase" : `wrong guess ${i}`,
+        }),
+      ),
+    );
+    const accepted = burst.flatMap((r, i) => (r.status === "fulfilled" ? [i + 1] : []));
+    assert.deepEqual(accepted, [], "no guess of the burst got in");
+  });
+
+  it("stores nothing for failed logins on ids that do not exist, and successful logins stay fast", async () => {
+    const mongodbUri = testDatabaseUri();
+    // Cheap hashes, so that 3,000 attempts take seconds, not minutes.
+    const cheap = ["--argon2-memory", "1024", "--argon2-iterations", "1"];
+    const s = await start({ mongodbUri, args: cheap });
+    await createUser(s, { userId: "steady", password: "the right passphrase" });
+    const access = accessOf(s);
+    const medianLogin = async () => {
+      const times: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        const started = performance.now();
+        await access.call("Authenticate", { user_id_or_email: "steady", password: "the right passphrase" });
+        times.push(performance.now() - started);
+      }
+      return [...times].sort((x, y) => x - y)[15] as number;
+    };
+    const db = new MongoClient(mongodbUri);
+    const stored = async () => {
+      const counts: Record<string, number> = {};
+      for (const c of await db.db().listCollections().toArray()) {
+        counts[c.name] = await db.db().collection(c.name).countDocuments({});
+      }
+      return counts;
+    };
+    const before = await medianLogin();
+    const storedBefore = await stored();
+    for (let round = 0; round < 60; round++) {
+      await Promise.allSettled(
+        Array.from({ length: 50 }, (_, i) =>
+          access.call("Authenticate", { user_id_or_email: `nobody-${round}-${i}`, password: "a wrong guess" }),
+        ),
+      );
+    }
+    assert.deepEqual(await stored(), storedBefore, "3,000 failures on unknown ids stored nothing");
+    await db.close();
+    const afterwards = await medianLogin();
+    assert.ok(
+      afterwards < before * 2 + 20,
+      `median login ${before.toFixed(1)} ms before, ${afterwards.toFixed(1)} ms after`,
+    );
   });
 
   it("rehashes a password made with other parameters at the next login", async () => {

@@ -19,11 +19,15 @@ export async function authenticate(store: Store, header: string | null, now = ne
   if (!secret || (kind !== "apiKey" && kind !== "login")) throw errUnauthenticated({});
   const token = await store.tokens.findBySecretHash(hashToken(secret));
   if (!token || (token.expires_at && token.expires_at <= now)) throw errUnauthenticated({});
-  const user = await store.users.getDocument(token.user_id);
-  const held =
-    user?.ref.equals(token.user_ref) && user.user_id !== systemUserId
-      ? rightsInState(user.admin, user.state)
-      : new Set<Right>();
+  // The token names its user by incarnation (`user_ref`); its `user_id` is
+  // only a hint, stale after a rename that raced with the token's creation.
+  const hinted = await store.users.getDocument(token.user_id);
+  const user =
+    hinted?.ref.equals(token.user_ref) && !hinted.operation
+      ? hinted
+      : await store.users.getDocumentByRef(token.user_ref);
+  if (user && user.user_id !== token.user_id && !user.operation) await store.tokens.repoint(token, user.user_id);
+  const held = user && user.user_id !== systemUserId ? rightsInState(user.admin, user.state) : new Set<Right>();
   if (!user || held.size === 0) throw errUnauthenticated({});
   const rights = new Set<Right>();
   for (const right of expandRights(token.rights.map(rightFromName).filter((r): r is Right => r !== undefined))) {

@@ -4,6 +4,7 @@ import { type ConnectOptions, connectDatabase, type Database, isDuplicateKeyErro
 import { createEmailQueueStore, type EmailQueueStore } from "./email-queue-store.js";
 import { createInvitationsStore, type InvitationsStore } from "./invitations-store.js";
 import { createLoginAttemptsStore, type LoginAttemptsStore } from "./login-attempts-store.js";
+import { createOperationsStore, type OperationsStore } from "./operations-store.js";
 import { createSettingsStore, type SettingsStore } from "./settings-store.js";
 import { createTokenRequestsStore, type TokenRequestsStore } from "./token-requests-store.js";
 import { createTokensStore, type TokensStore } from "./tokens-store.js";
@@ -18,6 +19,8 @@ export interface Store {
   loginAttempts: LoginAttemptsStore;
   invitations: InvitationsStore;
   emails: EmailQueueStore;
+  /** Journals of Rename and Merge, for finishing them after a crash. */
+  operations: OperationsStore;
   /** Per-user settings, keyed by the user's ref (no index beyond `_id`). */
   settings: SettingsStore;
   /** Export and import of many users (on the users collection and its indexes). */
@@ -45,6 +48,7 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
   const invitations = createInvitationsStore(database.db);
   const emails = createEmailQueueStore(database.db);
   const settings = createSettingsStore(database.db);
+  const operations = createOperationsStore(database.db);
   const usersBulk = createUsersBulkStore(database.db);
   const claims = claimsCollection(database.db);
   const secrets = database.db.collection<{ _id: string; key: string }>("secrets");
@@ -55,6 +59,7 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
     loginAttempts,
     invitations,
     emails,
+    operations,
     settings,
     usersBulk,
     async ensureIndexes() {
@@ -64,6 +69,7 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
       await loginAttempts.ensureIndexes();
       await invitations.ensureIndexes();
       await emails.ensureIndexes();
+      await operations.ensureIndexes();
     },
     ping: (timeoutMs) => pingDatabase(database, timeoutMs),
     async secret(name) {
@@ -79,10 +85,11 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
     async sweep(now) {
       return {
         tokens: await tokens.sweepExpired(now),
-        login_failures: await loginAttempts.sweep(new Date(now.getTime() - 7 * 86_400_000)),
+        login_attempts: await loginAttempts.sweep(new Date(now.getTime() - 7 * 86_400_000)),
         invitations_expired: await invitations.sweepExpired(now),
         emails: await emails.sweep(new Date(now.getTime() - 7 * 86_400_000)),
         claims: await sweepClaims(claims),
+        operations: await operations.sweep(new Date(now.getTime() - 7 * 86_400_000)),
       };
     },
     close: () => database.client.close(),

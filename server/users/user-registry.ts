@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { Logger } from "pino";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { State, type User, UserSchema } from "../../gen/roster/v1/user_pb.js";
 import { MergeAPIKeys, type UserRegistry } from "../../gen/roster/v1/user_registry_pb.js";
@@ -37,6 +38,7 @@ import {
 } from "../store/user-documents.js";
 import { alwaysReturnedFields, type UserFilter, type UserOrderField, userOrderFields } from "../store/users-store.js";
 import { mergeUsers } from "./merge-users.js";
+import { finishStaleOperations } from "./operation-recovery.js";
 import { renameUser } from "./rename-user.js";
 import { userFieldRules } from "./user-fields.js";
 import { userFilterFrom } from "./user-filter.js";
@@ -54,6 +56,8 @@ export interface UserRegistryDeps {
   defaultDeadlineMs: number;
   /** Base URL for links in emails. */
   publicUrl: string;
+  /** Where finishing another process's interrupted Rename or Merge is reported. */
+  log: Pick<Logger, "info" | "warn">;
 }
 
 /** Fields a caller sets when creating a user (the rest are the server's). */
@@ -450,6 +454,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       const caller = requireCaller(ctx);
       requireUserId(req.oldUserId, "old_user_id");
       requireUserId(req.newUserId, "new_user_id");
+      await finishStaleOperations(store, deps.log, [req.oldUserId, req.newUserId]);
       const result = await mergeUsers(store, {
         oldUserId: req.oldUserId,
         newUserId: req.newUserId,
@@ -469,6 +474,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       const caller = requireCaller(ctx);
       requireUserId(req.userId);
       requireUserId(req.newUserId, "new_user_id");
+      await finishStaleOperations(store, deps.log, [req.userId, req.newUserId]);
       return { user: userFromDocument(await renameUser(store, req.userId, req.newUserId, caller.userId)) };
     },
   };

@@ -31,6 +31,8 @@ export interface EmbeddedDatabaseOptions {
    * Default false.
    */
   shareRunning?: boolean;
+  /** Called when the database process dies (it is then restarted). */
+  onExit?: () => void;
 }
 
 function onPath(command: string): string | undefined {
@@ -171,6 +173,7 @@ async function startOwnDatabase(options: EmbeddedDatabaseOptions, stale?: Databa
     args,
     logFile,
     log: options.log,
+    onExit: options.onExit,
     onStart(pid) {
       writeFileSync(pidFile, String(pid));
       updateLease(options.dataDir, { kind, databasePid: pid });

@@ -18,6 +18,8 @@ export interface SupervisedDatabaseOptions {
   logFile: string;
   /** Called with the pid of every process started (the first and each restart). */
   onStart: (pid: number) => void;
+  /** Called when the process exits unasked, before the restart. */
+  onExit?: () => void;
   log: (msg: string) => void;
   /**
    * Delay before the first restart, doubled after each restart that did not
@@ -59,6 +61,7 @@ export function superviseDatabase(options: SupervisedDatabaseOptions): Supervise
         resolve();
         if (stopping) return;
         exits++;
+        options.onExit?.();
         if (Date.now() - startedAt >= stableMs) backoffMs = initialBackoffMs;
         options.log(
           `database process ${current.pid} exited (${signal ?? `code ${code}`}); restarting in ${backoffMs} ms`,

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { startEmbeddedDatabase } from "../server/database/embedded-database.js";
+import { projectRoot } from "../server/paths.js";
 import { connectJson, type GrpcError, grpc, grpcClient } from "./support/clients.js";
 import {
   alive,
@@ -11,6 +15,7 @@ import {
   startEmbeddedServer,
   waitFor,
 } from "./support/faults.js";
+import { startServer } from "./support/server.js";
 
 // Issue 10, findings 1-3: the embedded database under faults. Every test runs
 // the real server binary on a data folder of its own, with its own FerretDB.
@@ -174,6 +179,37 @@ describe("database faults", () => {
     const { user } = await users.call("Get", { user_id: "still-here" }, { deadlineMs: 5000 });
     assert.equal(user.user_id, "still-here");
     console.log(`database resumed: SERVING after ${toServing} ms`);
+    users.close();
+  });
+
+  it("reports NOT_SERVING while an external database (MONGODB_URI) does not answer, and SERVING once it does", async () => {
+    const folder = dataFolder();
+    cleanups.push(folder.remove);
+    // A database this test process owns, which the server only reaches by URI.
+    const external = await startEmbeddedDatabase({
+      dataDir: join(folder.path, "external"),
+      cacheDir: process.env.ROSTER_CACHE_DIR ?? join(projectRoot, ".cache"),
+      log: () => {},
+    });
+    cleanups.push(() => external.stop());
+    const server = await startServer({ mongodbUri: `${external.uri}roster` });
+    cleanups.push(() => server.stop());
+    const pid = Number(readFileSync(join(folder.path, "external", "ferretdb.pid"), "utf8"));
+
+    process.kill(pid, "SIGSTOP");
+    let toNotServing: number;
+    try {
+      toNotServing = await waitFor("NOT_SERVING", async () => !(await healthy(server)), 5000);
+    } finally {
+      process.kill(pid, "SIGCONT");
+    }
+    const toServing = await waitFor("SERVING again", () => healthy(server), 10_000);
+    console.log(
+      `external database stopped: NOT_SERVING after ${toNotServing} ms; resumed: SERVING after ${toServing} ms`,
+    );
+    assert.ok(toNotServing < 2000, `NOT_SERVING within 2 s (${toNotServing} ms)`);
+    const users = grpcClient(server, "roster.v1.UserRegistry", server.adminKey);
+    await users.call("GetCurrent", {}, { deadlineMs: 5000 });
     users.close();
   });
 });

@@ -67,6 +67,8 @@ await yargs(hideBin(process.argv))
             dataDir: join(config.dataDir, "db"),
             cacheDir: config.cacheDir,
             log: (msg) => log.info(msg),
+            // A running server keeps its database; this command uses it.
+            shareRunning: true,
           });
       const store = await openStore(config.mongodbUri ?? `${embedded?.uri}roster`);
       try {

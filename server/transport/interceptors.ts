@@ -4,6 +4,7 @@ import { authenticate } from "../access/authenticate.js";
 import { callerKey, requireRight } from "../access/caller.js";
 import { accessRuleOf } from "../access/rights-table.js";
 import { resolveUserNames } from "../access/user-names.js";
+import { withCallDeadline } from "../deadline.js";
 import { errMissingRight, errUnauthenticated } from "../errors.js";
 import type { Logger } from "../log.js";
 import { databaseErrorCode } from "../store/database-errors.js";
@@ -36,26 +37,48 @@ export function authInterceptor(store: Store): Interceptor {
 }
 
 /**
- * Give unary calls without a client deadline the default one, so that no
- * call runs unbounded; handlers pass the remaining time to the database.
+ * Bound every unary call by its deadline: the client's (Connect-Timeout-Ms,
+ * grpc-timeout), or the default one when it set none. The answer leaves when
+ * the deadline passes, whatever the handler (or the database driver, waiting
+ * for a server or a connection) is still doing; the deadline's signal is
+ * also the call's `callSignal()`, which the store hands to the driver.
  */
 export function deadlineInterceptor(defaultDeadlineMs: number): Interceptor {
   return (next) => async (req) => {
-    if (req.stream || req.header.has("grpc-timeout") || req.header.has("connect-timeout-ms")) return next(req);
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new ConnectError(`no answer within the default deadline of ${defaultDeadlineMs} ms`, Code.DeadlineExceeded),
-          ),
-        defaultDeadlineMs,
-      );
+    if (req.stream) return next(req);
+    const clientDeadline = req.header.has("grpc-timeout") || req.header.has("connect-timeout-ms");
+    const own = new AbortController();
+    const timer = clientDeadline
+      ? undefined
+      : setTimeout(
+          () =>
+            own.abort(
+              new ConnectError(
+                `no answer within the default deadline of ${defaultDeadlineMs} ms`,
+                Code.DeadlineExceeded,
+              ),
+            ),
+          defaultDeadlineMs,
+        );
+    // req.signal aborts at the client's deadline, when the client goes away
+    // and at the end of a shutdown, each with its ConnectError as reason.
+    const signal = AbortSignal.any([req.signal, own.signal]);
+    let onAbort = () => {};
+    const ended = new Promise<never>((_, reject) => {
+      onAbort = () =>
+        reject(
+          signal.reason instanceof ConnectError
+            ? signal.reason
+            : new ConnectError("the deadline passed", Code.DeadlineExceeded),
+        );
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
     });
     try {
-      return await Promise.race([next(req), expired]);
+      return await withCallDeadline(signal, () => Promise.race([next(req), ended]));
     } finally {
       clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
     }
   };
 }

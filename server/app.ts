@@ -10,6 +10,7 @@ import { UserAccess } from "../gen/roster/v1/user_access_pb.js";
 import { UserBulk } from "../gen/roster/v1/user_bulk_pb.js";
 import { UserRegistry } from "../gen/roster/v1/user_registry_pb.js";
 import { UserSettings } from "../gen/roster/v1/user_settings_pb.js";
+import { createCallerCache } from "./access/caller-cache.js";
 import { isCommonPassword } from "./access/common-passwords.js";
 import { createLoginService } from "./access/login.js";
 import { createLoginThrottle } from "./access/login-throttle.js";
@@ -226,7 +227,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         () => databaseHealth.reachable,
       ),
       deadlineInterceptor(config.defaultDeadlineMs),
-      authInterceptor(store),
+      authInterceptor(store, createCallerCache(config.credentialCacheMs, store.credentialsGeneration)),
       requestCheckInterceptor(),
     ],
   });

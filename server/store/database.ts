@@ -23,6 +23,11 @@ export interface CommandSummary {
 export interface ConnectOptions {
   /** Called for every command sent (enables command monitoring). */
   onCommand?: (summary: CommandSummary) => void;
+  /**
+   * Called after every write to a collection (when the write has been
+   * answered, or has failed), with the collection's name.
+   */
+  onWrite?: (collection: string) => void;
 }
 
 /**
@@ -57,7 +62,7 @@ export async function connectDatabase(uri: string, options: ConnectOptions = {})
   // No connect() here: the driver connects on first use, so a server can
   // start (NOT_SERVING) while its database is still coming up.
   const db = client.db(new URL(uri.replace(/^mongodb(\+srv)?:/, "http:")).pathname.slice(1) || "roster");
-  return { client, db: boundedByCallDeadline(db) };
+  return { client, db: boundedByCallDeadline(db, options.onWrite) };
 }
 
 /**
@@ -73,19 +78,38 @@ const abortableMethods: Record<string, number> = {
   estimatedDocumentCount: 0,
 };
 
+/** The driver's methods that write documents. */
+const writeMethods = new Set([
+  "insertOne",
+  "insertMany",
+  "updateOne",
+  "updateMany",
+  "replaceOne",
+  "deleteOne",
+  "deleteMany",
+  "findOneAndUpdate",
+  "findOneAndReplace",
+  "findOneAndDelete",
+  "bulkWrite",
+]);
+
 /**
  * `db`, whose collections give every read the current call's deadline
  * signal (`callSignal()`), so that a read stops waiting (for a server, a
  * connection or an answer) when the caller's deadline passes, without every
  * store method passing it along. The driver ignores `timeoutMS` since
- * version 7, so the deadline is a client-side abort.
+ * version 7, so the deadline is a client-side abort. Writes are reported to
+ * `onWrite` once they are answered.
  */
-function boundedByCallDeadline(db: Db): Db {
+function boundedByCallDeadline(db: Db, onWrite?: (collection: string) => void): Db {
   const collection = db.collection.bind(db);
   const bounded = <T extends Document>(name: string, options?: Parameters<Db["collection"]>[1]): Collection<T> =>
     new Proxy(collection<T>(name, options), {
       get(target, key, receiver) {
         const value = Reflect.get(target, key, receiver);
+        if (onWrite && typeof key === "string" && writeMethods.has(key) && typeof value === "function") {
+          return (...args: unknown[]) => (value.apply(target, args) as Promise<unknown>).finally(() => onWrite(name));
+        }
         const at = typeof key === "string" ? abortableMethods[key] : undefined;
         if (at === undefined || typeof value !== "function") return value;
         return (...args: unknown[]) => {

@@ -27,6 +27,12 @@ export interface Store {
   usersBulk: UsersBulkStore;
   /** Create every index; the server is not ready before this resolves. */
   ensureIndexes(): Promise<void>;
+  /**
+   * A number that grows after every write this process made to users or
+   * tokens: what was read before it changed may be stale (see
+   * access/caller-cache.ts).
+   */
+  credentialsGeneration(): number;
   /** Whether the database answers. */
   ping(timeoutMs?: number): Promise<boolean>;
   /**
@@ -39,8 +45,18 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/** The collections whose writes can change who a token's holder is or what it may do. */
+const credentialCollections = new Set(["users", "tokens"]);
+
 export async function openStore(uri: string, options: ConnectOptions = {}): Promise<Store> {
-  const database: Database = await connectDatabase(uri, options);
+  let generation = 0;
+  const database: Database = await connectDatabase(uri, {
+    ...options,
+    onWrite: (collection) => {
+      if (credentialCollections.has(collection)) generation++;
+      options.onWrite?.(collection);
+    },
+  });
   const users = createUsersStore(database.db);
   const tokens = createTokensStore(database.db);
   const tokenRequests = createTokenRequestsStore(database.db);
@@ -71,6 +87,7 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
       await emails.ensureIndexes();
       await operations.ensureIndexes();
     },
+    credentialsGeneration: () => generation,
     ping: (timeoutMs) => pingDatabase(database, timeoutMs),
     async secret(name) {
       try {

@@ -2,6 +2,7 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Counter, Histogram } from "prom-client";
 import { authenticate } from "../access/authenticate.js";
 import { callerKey, requireRight } from "../access/caller.js";
+import type { CallerCache } from "../access/caller-cache.js";
 import { accessRuleOf } from "../access/rights-table.js";
 import { resolveUserNames } from "../access/user-names.js";
 import { withCallDeadline } from "../deadline.js";
@@ -15,12 +16,12 @@ import type { Store } from "../store/store.js";
  * request (see user-names.ts), and check the rights table. Runs before
  * every handler.
  */
-export function authInterceptor(store: Store): Interceptor {
+export function authInterceptor(store: Store, cache?: CallerCache): Interceptor {
   return (next) => async (req) => {
     const rule = accessRuleOf(req.method);
     if (!rule) throw errMissingRight({ right: "(none defined for this method)" });
     if ("public" in rule) return next(req);
-    const caller = await authenticate(store, req.header.get("authorization"));
+    const caller = await authenticate(store, req.header.get("authorization"), { cache });
     req.contextValues.set(callerKey, caller);
     // Users named by email become ids before anything compares them.
     if (!req.stream) await resolveUserNames(store, req.method.input, req.message, caller);

@@ -47,6 +47,8 @@ export interface UserFilter {
   states?: StateName[];
   admin?: boolean;
   attributesContain?: Record<string, string>;
+  /** Also select the built-in system user (left out by default). */
+  withSystem?: boolean;
 }
 
 /** Options of one page of a list. */
@@ -168,6 +170,7 @@ function contains(text: string): Document {
 /** The query that selects the users `filter` describes (lists, searches and exports). */
 export function filterQuery(filter: UserFilter): Filter<UserDocument> {
   const and: Filter<UserDocument>[] = [filter.deleted ? { deleted_at: { $ne: null } } : { deleted_at: null }];
+  if (!filter.withSystem) and.push({ _id: { $ne: systemUserId } });
   if (filter.query) {
     and.push({
       $or: [{ _id: contains(filter.query) }, { name: contains(filter.query) }, { description: contains(filter.query) }],
@@ -407,7 +410,8 @@ export function createUsersStore(db: Db): UsersStore {
           users.estimatedDocumentCount({ maxTimeMS: options.maxTimeMS }),
           users.countDocuments({ deleted_at: { $ne: null } }, { maxTimeMS: options.maxTimeMS }),
         ]);
-        total = Math.max(0, all - deleted);
+        // The system user is in the collection and, unless asked for, not in the list.
+        total = Math.max(0, all - deleted - (options.filter.withSystem ? 0 : 1));
       } else if (options.count !== "none") {
         total = await users.countDocuments(base, { maxTimeMS: options.maxTimeMS });
       }

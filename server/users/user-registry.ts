@@ -321,7 +321,21 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
     },
 
     async list(req, ctx) {
-      return page({ deleted: req.deleted }, req, ctx);
+      return page(
+        userFilterFrom({
+          query: "",
+          idContains: "",
+          nameContains: "",
+          descriptionContains: "",
+          emailContains: "",
+          attributesContain: {},
+          deleted: req.deleted,
+          state: req.state,
+          includeSystem: req.includeSystem,
+        }),
+        req,
+        ctx,
+      );
     },
 
     async search(req, ctx) {

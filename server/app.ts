@@ -1,10 +1,11 @@
 import { setMaxListeners } from "node:events";
 import { join } from "node:path";
-import { Code, ConnectError, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type ConnectRouter, createContextValues, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import * as reflectionV1 from "../gen/grpc/reflection/v1/reflection_pb.js";
 import * as reflectionV1alpha from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { Events } from "../gen/roster/v1/events_pb.js";
 import { InvitationRegistry } from "../gen/roster/v1/invitation_registry_pb.js";
 import { UserAccess } from "../gen/roster/v1/user_access_pb.js";
 import { UserBulk } from "../gen/roster/v1/user_bulk_pb.js";
@@ -21,6 +22,9 @@ import type { Config } from "./config.js";
 import { type EmbeddedDatabase, startEmbeddedDatabase } from "./database/embedded-database.js";
 import { createEmailQueue } from "./email/email-queue.js";
 import { createMailTransport } from "./email/mailer.js";
+import { clientAddressKey, eventInterceptor } from "./events/event-interceptor.js";
+import { recoverEvents } from "./events/event-recovery.js";
+import { eventsService } from "./events/events-service.js";
 import { invitationRegistry } from "./invitations/invitation-registry.js";
 import type { Logger } from "./log.js";
 import { createMetrics } from "./metrics.js";
@@ -63,6 +67,7 @@ const services = [
   InvitationRegistry,
   UserSettings,
   UserBulk,
+  Events,
   Health,
   reflectionV1.ServerReflection,
   reflectionV1alpha.ServerReflection,
@@ -201,6 +206,15 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     );
     router.service(UserSettings, userSettings({ store, defaultDeadlineMs: config.defaultDeadlineMs }));
     router.service(UserBulk, userBulk({ store, defaultDeadlineMs: config.defaultDeadlineMs }));
+    router.service(
+      Events,
+      eventsService({
+        store,
+        get paginator() {
+          return paginator;
+        },
+      }),
+    );
   };
 
   // Unknown JSON fields and enum names are refused, as the protobuf JSON
@@ -216,6 +230,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     }),
     jsonOptions,
     acceptCompression,
+    contextValues: (req) => createContextValues().set(clientAddressKey, req.socket?.remoteAddress ?? ""),
     readMaxBytes: config.maxRequestBytes,
     maxTimeoutMs: config.maxDeadlineMs,
     shutdownSignal: shutdown.signal,
@@ -229,6 +244,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       deadlineInterceptor(config.defaultDeadlineMs),
       authInterceptor(store, createCallerCache(config.credentialCacheMs, store.credentialsGeneration)),
       requestCheckInterceptor(),
+      eventInterceptor(store, { leaseMs: config.eventLeaseMs, log }),
     ],
   });
   const listener = await listen(
@@ -264,6 +280,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         await ensureSystemUser(store);
         // Renames and merges that a crash interrupted are finished before serving.
         await recoverOperations(store, log);
+        // Events of changes a crash interrupted, once their lease has passed.
+        await recoverEvents(store, log);
         if (config.bootstrapAdmin && !(await store.users.any())) {
           const admin = await bootstrapAdmin(store, { userId: "admin", email: "admin@localhost" });
           // Printed for the operator, once, outside the structured log.
@@ -289,6 +307,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     recoverOperations(store, log, { olderThanMs: operationLeaseMs }).catch((err) =>
       log.warn({ err }, "finishing interrupted operations failed"),
     );
+    recoverEvents(store, log).catch((err) => log.warn({ err }, "settling event intents failed"));
+    store.events
+      .sweep(new Date(Date.now() - config.eventRetentionMs))
+      .catch((err) => log.warn({ err }, "sweeping events failed"));
     store.sweep(new Date()).then(
       (counts) => log.debug({ counts }, "swept"),
       (err) => log.warn({ err }, "sweep failed"),

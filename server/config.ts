@@ -39,6 +39,14 @@ export interface Config {
   idleTimeoutMs: number;
   /** How often the sweeper removes expired records. */
   sweepIntervalMs: number;
+  /** How long events are kept (default 90 days). */
+  eventRetentionMs: number;
+  /**
+   * How long a change may take before the recovery pass decides, from the
+   * database, whether it happened and records or drops its event (default
+   * 1 minute: far above any deadline, so that a live change is never judged).
+   */
+  eventLeaseMs: number;
   /** How long login tokens live. */
   loginTokenTtlMs: number;
   passwordPolicy: PasswordPolicy;
@@ -167,6 +175,17 @@ export function configOptions<T>(argv: Argv<T>) {
       default: fromEnv("ROSTER_IDLE_TIMEOUT", "60s"),
       describe:
         "close connections idle this long: not done with their first request's headers (or the HTTP/2 preface), or HTTP/2 with no call in flight; env: ROSTER_IDLE_TIMEOUT",
+    })
+    .option("event-retention", {
+      type: "string",
+      default: fromEnv("ROSTER_EVENT_RETENTION", "90d"),
+      describe: "how long events (the audit trail) are kept; env: ROSTER_EVENT_RETENTION",
+    })
+    .option("event-lease", {
+      type: "string",
+      default: fromEnv("ROSTER_EVENT_LEASE", "1m"),
+      describe:
+        "how long after a change began its event is repaired if the server died before recording it; env: ROSTER_EVENT_LEASE",
     })
     .option("sweep-interval", {
       type: "string",
@@ -331,6 +350,8 @@ export function configFromOptions(o: ParsedOptions): Config {
     shutdownTimeoutMs: parseDuration(String(o["shutdown-timeout"])),
     idleTimeoutMs: parseDuration(String(o["idle-timeout"])),
     sweepIntervalMs: parseDuration(String(o["sweep-interval"])),
+    eventRetentionMs: parseDuration(String(o["event-retention"])),
+    eventLeaseMs: parseDuration(String(o["event-lease"])),
     logDatabaseCommands: Boolean(o["log-database-commands"]),
     registration: String(o.registration) as Config["registration"],
     registrationApproval: String(o["registration-approval"]) as Config["registrationApproval"],

@@ -13,3 +13,8 @@ const enabled = new Set(
 export function failpoint(name: string): void {
   if (enabled.has(name)) throw new Error(`failpoint ${name} reached`);
 }
+
+/** Whether `err` is a failpoint's simulated crash (nothing may be cleaned up after it). */
+export function isFailpoint(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith("failpoint ") && err.message.endsWith(" reached");
+}

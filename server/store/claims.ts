@@ -1,4 +1,5 @@
 import type { Collection, Db } from "mongodb";
+import { changeScope } from "./change-scope.js";
 import { isDuplicateKeyError } from "./database.js";
 
 /**
@@ -15,6 +16,8 @@ import { isDuplicateKeyError } from "./database.js";
 export interface ClaimDocument {
   _id: string;
   created_at: Date;
+  /** The event intent of the change that took it (see change-scope.ts). */
+  intent?: string;
 }
 
 /**
@@ -34,7 +37,10 @@ export function claimsCollection(db: Db): Collection<ClaimDocument> {
 /** Try to claim `key`; true if this caller won it. */
 export async function tryClaim(claims: Collection<ClaimDocument>, key: string): Promise<boolean> {
   try {
-    await claims.insertOne({ _id: key, created_at: new Date() });
+    const intent = changeScope()?.intent;
+    await claims.insertOne(
+      intent ? { _id: key, created_at: new Date(), intent } : { _id: key, created_at: new Date() },
+    );
     return true;
   } catch (err) {
     if (isDuplicateKeyError(err)) return false;
@@ -53,6 +59,32 @@ export async function breakStaleClaim(claims: Collection<ClaimDocument>, key: st
 }
 
 /** Remove claims older than the retention period. */
+/**
+ * Whether the change of event intent `intent` landed, judged by the claims
+ * it took: true if one of them produced its revision, false if it took
+ * claims and none did, undefined if it took none (the change was not a
+ * versioned update).
+ */
+export async function claimsLanded(
+  claims: Collection<ClaimDocument>,
+  intent: string,
+  revisionOf: (scope: string, id: string) => Promise<number | null | undefined>,
+): Promise<boolean | undefined> {
+  const taken = await claims.find({ intent }).toArray();
+  let judged = false;
+  for (const claim of taken) {
+    const m = /^([^:]+):(.*)@(\d+)$/.exec(claim._id);
+    if (!m) continue;
+    const revision = await revisionOf(m[1] as string, m[2] as string);
+    if (revision === undefined) continue;
+    judged = true;
+    // A document gone since is taken as changed: a claim that stands was
+    // either written or will block its revision until it is broken.
+    if (revision === null || revision >= Number(m[3])) return true;
+  }
+  return judged ? false : undefined;
+}
+
 export async function sweepClaims(claims: Collection<ClaimDocument>): Promise<number> {
   const result = await claims.deleteMany({ created_at: { $lt: new Date(Date.now() - claimRetentionMs) } });
   return result.deletedCount;

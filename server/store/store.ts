@@ -1,7 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { claimsCollection, sweepClaims } from "./claims.js";
+import { ObjectId } from "mongodb";
+import { noteWrite } from "./change-scope.js";
+import { claimsCollection, claimsLanded, sweepClaims } from "./claims.js";
 import { type ConnectOptions, connectDatabase, type Database, isDuplicateKeyError, pingDatabase } from "./database.js";
 import { createEmailQueueStore, type EmailQueueStore } from "./email-queue-store.js";
+import { createEventsStore, type EventsStore } from "./events-store.js";
 import { createInvitationsStore, type InvitationsStore } from "./invitations-store.js";
 import { createLoginAttemptsStore, type LoginAttemptsStore } from "./login-attempts-store.js";
 import { createOperationsStore, type OperationsStore } from "./operations-store.js";
@@ -18,6 +21,12 @@ export interface Store {
   tokenRequests: TokenRequestsStore;
   loginAttempts: LoginAttemptsStore;
   invitations: InvitationsStore;
+  events: EventsStore;
+  /**
+   * Whether the change of an event intent landed, judged by the versioned
+   * updates it made (see claims.ts); undefined when it made none.
+   */
+  changeLanded(intent: string): Promise<boolean | undefined>;
   emails: EmailQueueStore;
   /** Journals of Rename and Merge, for finishing them after a crash. */
   operations: OperationsStore;
@@ -54,6 +63,7 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
     ...options,
     onWrite: (collection) => {
       if (credentialCollections.has(collection)) generation++;
+      noteWrite(collection);
       options.onWrite?.(collection);
     },
   });
@@ -67,6 +77,8 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
   const operations = createOperationsStore(database.db);
   const usersBulk = createUsersBulkStore(database.db);
   const claims = claimsCollection(database.db);
+  const events = createEventsStore(database.db);
+  const db = database.db;
   const secrets = database.db.collection<{ _id: string; key: string }>("secrets");
   return {
     users,
@@ -75,6 +87,24 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
     loginAttempts,
     invitations,
     emails,
+    events,
+    changeLanded: (intent) =>
+      claimsLanded(claims, intent, async (scope, id) => {
+        if (scope === "users" && ObjectId.isValid(id)) {
+          const docs = await db
+            .collection<{ revision: number }>("users")
+            .find({ ref: new ObjectId(id) }, { projection: { revision: 1 } })
+            .toArray();
+          return docs.length ? Math.max(...docs.map((d) => d.revision)) : null;
+        }
+        if (scope === "tokens" && ObjectId.isValid(id)) {
+          const doc = await db
+            .collection<{ revision: number }>("tokens")
+            .findOne({ _id: new ObjectId(id) }, { projection: { revision: 1 } });
+          return doc ? doc.revision : null;
+        }
+        return undefined;
+      }),
     operations,
     settings,
     usersBulk,
@@ -86,6 +116,7 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
       await invitations.ensureIndexes();
       await emails.ensureIndexes();
       await operations.ensureIndexes();
+      await events.ensureIndexes();
     },
     credentialsGeneration: () => generation,
     ping: (timeoutMs) => pingDatabase(database, timeoutMs),

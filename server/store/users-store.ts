@@ -304,7 +304,10 @@ export function createUsersStore(db: Db): UsersStore {
           retired: ["deleted_at_1__id_1", "name_1__id_1", "state_1__id_1", "admin_1__id_1", "created_at_1__id_1"],
         },
       );
-      await ensureIndexes(claims, [{ key: { created_at: 1 }, name: "created_at_1" }]);
+      await ensureIndexes(claims, [
+        { key: { created_at: 1 }, name: "created_at_1" },
+        { key: { intent: 1 }, name: "intent_1" },
+      ]);
     },
 
     async insert(init) {

@@ -1,0 +1,36 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+
+/**
+ * The change a call is making, as its event intent knows it (see
+ * events/event-interceptor.ts). The store tags the claims it takes with the
+ * intent, which is how a recovery pass tells a change that landed from one
+ * that did not, and counts the writes, so that a failed call that wrote
+ * nothing drops its intent at once.
+ */
+export interface ChangeScope {
+  /** The intent's id (hex). */
+  intent: string;
+  /** Writes answered (or failed) during the call, events aside. */
+  writes: number;
+}
+
+const scopes = new AsyncLocalStorage<ChangeScope>();
+
+/** Run `fn` as part of the change of `intent`. */
+export function withChangeScope<T>(scope: ChangeScope, fn: () => Promise<T>): Promise<T> {
+  return scopes.run(scope, fn);
+}
+
+/** The change the current call is making, if any. */
+export function changeScope(): ChangeScope | undefined {
+  return scopes.getStore();
+}
+
+/** Collections that hold events themselves or only transient state. */
+const notChanges = new Set(["events", "event_intents", "login_attempts"]);
+
+/** Count a write to `collection` against the current change. */
+export function noteWrite(collection: string): void {
+  const scope = scopes.getStore();
+  if (scope && !notChanges.has(collection)) scope.writes++;
+}

@@ -1,0 +1,174 @@
+import type { Collection, Db, Filter } from "mongodb";
+import { ObjectId } from "mongodb";
+import { ensureIndexes, isDuplicateKeyError } from "./database.js";
+
+/** Who made a change, as stored. */
+export interface EventActorDocument {
+  user_id: string;
+  credential_kind: "api_key" | "login" | "password" | "system" | "anonymous";
+  credential_id: string;
+}
+
+/** What an event says, without its sequence number. */
+export interface EventRecord {
+  name: string;
+  time: Date;
+  actor: EventActorDocument;
+  user_ids: string[];
+  paths: string[];
+  object_ids: string[];
+  request_id: string;
+  client_address: string;
+  user_agent: string;
+  method: string;
+}
+
+/**
+ * A recorded event. `_id` is its sequence number: an event is written by
+ * inserting the next number, so an event is only ever visible after every
+ * event with a smaller number (a stream that read up to n misses nothing
+ * when it asks for > n later). `intent` (unique) makes recording an intent
+ * idempotent: a recovery pass that repeats it finds it done.
+ */
+export interface EventDocument extends EventRecord {
+  _id: number;
+  intent: ObjectId;
+  recovered: boolean;
+}
+
+/**
+ * An event written before its change: it says what is about to change, so
+ * that a process dying between the change and its event leaves something to
+ * repair. Confirmed (turned into an EventDocument and removed) after the
+ * change; removed when the change failed; checked by the recovery pass when
+ * its process is gone (`lease_until` passed).
+ */
+export interface EventIntentDocument extends EventRecord {
+  _id: ObjectId;
+  lease_until: Date;
+  /** The change is made by versioned updates only (see events/event-table.ts). */
+  versioned: boolean;
+}
+
+/** Filters of List and Stream (names already turned into patterns). */
+export interface EventQuery {
+  userId?: string;
+  actorUserId?: string;
+  names?: RegExp[];
+  since?: Date;
+  until?: Date;
+}
+
+export interface EventsStore {
+  ensureIndexes(): Promise<void>;
+  /** Write the intent of a change about to be made. */
+  openIntent(record: EventRecord, leaseMs: number, versioned: boolean): Promise<EventIntentDocument>;
+  /** Record the event of an intent (once, however often called) and close it. */
+  confirm(intent: EventIntentDocument, recovered?: boolean): Promise<EventDocument>;
+  /** Forget an intent whose change did not happen. */
+  dropIntent(id: ObjectId): Promise<void>;
+  /** Intents whose lease has passed. */
+  staleIntents(now: Date): Promise<EventIntentDocument[]>;
+  /** Record an event that changes nothing else (a failed sign-in). */
+  record(record: EventRecord): Promise<EventDocument>;
+  /** Newest first, below `before` (a sequence number) when given. */
+  list(query: EventQuery, options: { limit: number; skip: number; before?: number }): Promise<EventDocument[]>;
+  /** Oldest first, after `after` (a sequence number). */
+  after(query: EventQuery, after: number, limit: number): Promise<EventDocument[]>;
+  /** The largest sequence number recorded, 0 when none. */
+  lastId(): Promise<number>;
+  /** Remove events older than `before`; returns how many. */
+  sweep(before: Date): Promise<number>;
+}
+
+function queryFilter(query: EventQuery): Filter<EventDocument> {
+  const filter: Filter<EventDocument> = {};
+  if (query.userId) filter.user_ids = query.userId;
+  if (query.actorUserId) filter["actor.user_id"] = query.actorUserId;
+  if (query.names?.length) filter.$or = query.names.map((name) => ({ name }));
+  if (query.since || query.until) {
+    filter.time = {};
+    if (query.since) filter.time.$gte = query.since;
+    if (query.until) filter.time.$lt = query.until;
+  }
+  return filter;
+}
+
+export function createEventsStore(db: Db): EventsStore {
+  const events: Collection<EventDocument> = db.collection<EventDocument>("events");
+  const intents: Collection<EventIntentDocument> = db.collection<EventIntentDocument>("event_intents");
+
+  async function insertNext(doc: Omit<EventDocument, "_id">): Promise<EventDocument> {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const last = await events.find({}, { projection: { _id: 1 }, sort: { _id: -1 }, limit: 1 }).next();
+      const next = { ...doc, _id: (last?._id ?? 0) + 1 } as EventDocument;
+      try {
+        await events.insertOne(next);
+        return next;
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+        // Either another event took the number (try the next one) or this
+        // intent was recorded already (by a recovery pass).
+        const done = await events.findOne({ intent: doc.intent });
+        if (done) return done;
+        await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
+      }
+    }
+    throw new Error("could not record an event: too much contention");
+  }
+
+  return {
+    async ensureIndexes() {
+      await ensureIndexes(events, [
+        { key: { intent: 1 }, name: "intent_1", unique: true },
+        { key: { user_ids: 1, _id: -1 }, name: "user_ids_1__id_-1" },
+        { key: { "actor.user_id": 1, _id: -1 }, name: "actor.user_id_1__id_-1" },
+        { key: { time: 1 }, name: "time_1" },
+      ]);
+      await ensureIndexes(intents, [{ key: { lease_until: 1 }, name: "lease_until_1" }]);
+    },
+    async openIntent(record, leaseMs, versioned) {
+      const doc: EventIntentDocument = {
+        _id: new ObjectId(),
+        ...record,
+        lease_until: new Date(Date.now() + leaseMs),
+        versioned,
+      };
+      await intents.insertOne(doc);
+      return doc;
+    },
+    async confirm(intent, recovered = false) {
+      const { _id, lease_until: _lease, versioned: _versioned, ...record } = intent;
+      const done = await insertNext({ ...record, intent: _id, recovered });
+      await intents.deleteOne({ _id });
+      return done;
+    },
+    async dropIntent(id) {
+      await intents.deleteOne({ _id: id });
+    },
+    staleIntents(now) {
+      return intents.find({ lease_until: { $lt: now } }, { sort: { _id: 1 }, limit: 1000 }).toArray();
+    },
+    record(record) {
+      return insertNext({ ...record, intent: new ObjectId(), recovered: false });
+    },
+    list(query, options) {
+      const filter = queryFilter(query);
+      if (options.before !== undefined) filter._id = { $lt: options.before };
+      return events.find(filter, { sort: { _id: -1 }, skip: options.skip, limit: options.limit }).toArray();
+    },
+    after(query, after, limit) {
+      return events.find({ ...queryFilter(query), _id: { $gt: after } }, { sort: { _id: 1 }, limit }).toArray();
+    },
+    async lastId() {
+      const last = await events.find({}, { projection: { _id: 1 }, sort: { _id: -1 }, limit: 1 }).next();
+      return last?._id ?? 0;
+    },
+    async sweep(before) {
+      // The newest event stays, whatever its age: it carries the sequence on.
+      const last = await events.find({}, { projection: { _id: 1 }, sort: { _id: -1 }, limit: 1 }).next();
+      if (!last) return 0;
+      return (await events.deleteMany({ time: { $lt: before }, _id: { $lt: last._id } })).deletedCount;
+    },
+  };
+}

@@ -88,6 +88,7 @@ export function eventInterceptor(store: Store, options: { leaseMs: number; log: 
       known = { user_ids: [], paths: [], object_ids: [] };
     }
     const intent = await store.events.openIntent({ ...base, ...known }, options.leaseMs, rule.versioned ?? false);
+    failpoint("event:intent");
     const scope = { intent: intent._id.toHexString(), writes: 0 };
     let res: Awaited<ReturnType<typeof next>>;
     try {

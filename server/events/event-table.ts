@@ -144,7 +144,7 @@ export const eventRules: Record<string, EventRule> = {
   "roster.v1.UserSettings/Replace": {
     names: one("setting.replace"),
     users: (req, _res, c) => target(req.userId, c),
-    paths: (req) => Object.keys(req.settings?.fields ?? {}),
+    paths: (req) => Object.keys(req.settings ?? {}),
   },
   "roster.v1.UserSettings/Delete": {
     names: one("setting.delete"),

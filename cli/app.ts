@@ -2,6 +2,7 @@ import type { FileRegistry } from "@bufbuild/protobuf";
 import yargs, { type Argv } from "yargs";
 import { commandGroup } from "./command-group.js";
 import { configCommand } from "./commands/config.js";
+import { eventsCommands } from "./commands/events.js";
 import { healthCommands } from "./commands/health.js";
 import { loginCommand, logoutCommand } from "./commands/login.js";
 import { usersCommands } from "./commands/users.js";
@@ -54,6 +55,7 @@ export async function main(args: string[], version: string): Promise<number> {
     }
     await cli
       .command(commandGroup(registry, usersCommands))
+      .command(commandGroup(registry, eventsCommands))
       .command(rpcCommand(registry, loginCommand))
       .command(rpcCommand(registry, logoutCommand))
       .command(commandGroup(registry, healthCommands))

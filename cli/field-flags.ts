@@ -303,7 +303,7 @@ function enumOption(desc: DescEnum, describe: string, repeated: boolean, flag: s
 function wktHint(message: DescMessage): string {
   switch (message.typeName) {
     case "google.protobuf.Timestamp":
-      return "(RFC 3339, such as 2024-05-01T12:00:00Z)";
+      return "(RFC 3339, such as 2024-05-01T12:00:00Z, or a duration ago, such as 1h or 7d)";
     case "google.protobuf.Duration":
       return "(such as 90s, 15m, 24h, 7d or 1h30m)";
     case "google.protobuf.FieldMask":
@@ -327,6 +327,10 @@ export function wktJson(message: DescMessage, text: string, name: string): JsonV
   if (message.typeName === "google.protobuf.Duration" && /^\s*(\d+(\.\d+)?(ms|s|m|h|d))+\s*$/.test(text)) {
     // People write 7d and 1h30m; the JSON form wants seconds.
     candidates.unshift(`${parseDuration(text) / 1000}s`);
+  }
+  if (message.typeName === "google.protobuf.Timestamp" && /^\s*(\d+(\.\d+)?(ms|s|m|h|d))+\s*$/.test(text)) {
+    // `--since 1h`: that long ago.
+    candidates.unshift(new Date(Date.now() - parseDuration(text)).toISOString());
   }
   try {
     candidates.unshift(JSON.parse(text) as JsonValue);

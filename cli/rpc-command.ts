@@ -117,6 +117,13 @@ export interface RpcCommandSpec {
    * summary that make the exit code (`{ invalid: 3 }`).
    */
   batches?: { field: string; rowNumber?: string; failures?: Readonly<Record<string, number>> };
+  /**
+   * A server stream that may never end (events stream): each message's
+   * result is printed as one compact JSON object a line as it arrives,
+   * whatever --output says, until the stream ends or the command is
+   * interrupted.
+   */
+  lines?: boolean;
 }
 
 /** What `after` is told: the request and response as proto JSON, or the tolerated error. */
@@ -713,7 +720,8 @@ async function run(
   const connection = await openConnection(settings, registry);
   try {
     if (method.methodKind === "server_streaming") {
-      await printStream(connection, method, request, registry, printer);
+      if (spec.lines) await printLines(connection, method, request, registry, actual.result);
+      else await printStream(connection, method, request, registry, printer);
     } else if (paging(method.input) && actual.result && actual.resultSaysAll) {
       await pageThrough({
         connection,
@@ -843,6 +851,27 @@ function reportMissing(spec: RpcCommandSpec, method: DescMethod, message: Messag
     if (values && values.length > 0) missing.push(values.join(", "));
   }
   if (missing.length > 0) throw new CliError(`not found: ${missing.join("; ")}`, exitCodes.notFound);
+}
+
+async function printLines(
+  connection: Connection,
+  method: DescMethod,
+  request: Message,
+  registry: FileRegistry,
+  result: DescField | undefined,
+) {
+  for await (const message of connection.serverStream(method, request)) {
+    const value =
+      result?.fieldKind === "message"
+        ? messageJson(
+            result.message,
+            (message as Record<string, unknown>)[result.localName] as Message,
+            registry,
+            "all",
+          )
+        : messageJson(method.output, message, registry, "all");
+    process.stdout.write(`${JSON.stringify(value)}\n`);
+  }
 }
 
 async function printStream(

@@ -1,6 +1,7 @@
 import type { CommandGroupSpec } from "../command-group.js";
 import { exitCodes } from "../errors.js";
 import { apiKeysCommands } from "./api-keys.js";
+import { userHistoryCommand } from "./events.js";
 import { invitationsCommands } from "./invitations.js";
 import { dropRevokedLogin } from "./login.js";
 import { settingsCommands } from "./settings.js";
@@ -55,6 +56,7 @@ export const usersCommands: CommandGroupSpec = {
         `Merge user ${request.old_user_id} into ${request.new_user_id}? ${request.old_user_id} is deleted afterwards.`,
     },
     { command: "rename", rpc: `${registry}.Rename`, args: ["user_id", "new_user_id"] },
+    userHistoryCommand,
     { command: "rights", rpc: `${access}.ListRights` },
     {
       command: "update-password",

@@ -1,0 +1,33 @@
+import type { CommandGroupSpec } from "../command-group.js";
+import type { RpcCommandSpec } from "../rpc-command.js";
+
+const events = "roster.v1.Events";
+
+/** `--user` for `--user-id`, `--actor` for `--actor-user-id`. */
+const filterAliases = { user: "user-id", actor: "actor-user-id" };
+
+/** `roster events ...`: the audit trail (Events service). */
+export const eventsCommands: CommandGroupSpec = {
+  command: "events",
+  aliases: ["event"],
+  service: events,
+  commands: [
+    { command: ["list", "ls"], rpc: `${events}.List`, flagAliases: filterAliases },
+    {
+      command: "stream",
+      rpc: `${events}.Stream`,
+      flagAliases: filterAliases,
+      lines: true,
+      extraHelp: "Prints one JSON object a line until interrupted; resume with --after-id <the last id printed>.",
+    },
+  ],
+};
+
+/** `roster users history <user>`: the events about one user, newest first. */
+export const userHistoryCommand: RpcCommandSpec = {
+  command: "history",
+  rpc: `${events}.List`,
+  args: ["filter.user_id"],
+  describe: "The events about a user (who changed what, when), newest first",
+  flagAliases: { actor: "actor-user-id" },
+};

@@ -244,7 +244,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       deadlineInterceptor(config.defaultDeadlineMs),
       authInterceptor(store, createCallerCache(config.credentialCacheMs, store.credentialsGeneration)),
       requestCheckInterceptor(),
-      eventInterceptor(store, { leaseMs: config.eventLeaseMs, log }),
+      eventInterceptor(store, {
+        leaseMs: config.eventLeaseMs,
+        defaultDeadlineMs: config.defaultDeadlineMs,
+        maxDeadlineMs: config.maxDeadlineMs,
+        log,
+      }),
     ],
   });
   const listener = await listen(

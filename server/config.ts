@@ -42,9 +42,10 @@ export interface Config {
   /** How long events are kept (default 90 days). */
   eventRetentionMs: number;
   /**
-   * How long a change may take before the recovery pass decides, from the
+   * How long after a change's deadline the recovery pass decides, from the
    * database, whether it happened and records or drops its event (default
-   * 1 minute: far above any deadline, so that a live change is never judged).
+   * 1 minute: far above the time a last write in flight takes, so that a
+   * live change is never judged).
    */
   eventLeaseMs: number;
   /** How long login tokens live. */
@@ -185,7 +186,7 @@ export function configOptions<T>(argv: Argv<T>) {
       type: "string",
       default: fromEnv("ROSTER_EVENT_LEASE", "1m"),
       describe:
-        "how long after a change began its event is repaired if the server died before recording it; env: ROSTER_EVENT_LEASE",
+        "how long after a change's deadline its event is repaired if the server died before recording it; env: ROSTER_EVENT_LEASE",
     })
     .option("sweep-interval", {
       type: "string",

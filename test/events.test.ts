@@ -335,12 +335,17 @@ describe("events of a change interrupted by a crash", () => {
       });
       const users = grpcClient(crashing, "roster.v1.UserRegistry", first.adminKey);
       await rejectsWith(
-        users.call("Update", { user: { user_id: "frank", name: "Frank F." }, update_mask: { paths: ["name"] } }),
+        users.call(
+          "Update",
+          { user: { user_id: "frank", name: "Frank F." }, update_mask: { paths: ["name"] } },
+          { deadlineMs: 1000 },
+        ),
         grpc.status.INTERNAL,
       );
       users.close();
       await crashing.stop();
-      await new Promise((r) => setTimeout(r, 1100));
+      // The intent's lease: the call's deadline (1 s) and --event-lease (1 s).
+      await new Promise((r) => setTimeout(r, 2100));
       const restarted = await startServer({ mongodbUri, env, expectBootstrap: false });
       try {
         const again = grpcClient(restarted, "roster.v1.UserRegistry", first.adminKey);

@@ -1,12 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
 import { type Caller, callerKey } from "../access/caller.js";
-import { failpoint, isFailpoint } from "../failpoints.js";
 import type { Logger } from "../log.js";
-import { withChangeScope } from "../store/change-scope.js";
-import type { EventActorDocument, EventIntentDocument, EventRecord } from "../store/events-store.js";
+import type { EventActorDocument, EventRecord } from "../store/events-store.js";
 import type { Store } from "../store/store.js";
 import { eventRuleOf } from "./event-table.js";
+import { recordChange } from "./record-change.js";
 
 /** The client's address, set per HTTP request (see app.ts). */
 export const clientAddressKey = createContextKey<string>("", { description: "roster client address" });
@@ -31,7 +30,28 @@ function clean(ids: readonly unknown[]): string[] {
  * whether they succeed or fail. Requests and responses are read only for
  * ids, field paths and names, so no secret reaches an event.
  */
-export function eventInterceptor(store: Store, options: { leaseMs: number; log: Logger }): Interceptor {
+/** grpc-timeout units, in ms. */
+const grpcTimeoutUnits: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
+
+/** The call's deadline as the client asked for it (Connect or gRPC header), if it did. */
+export function requestedDeadlineMs(header: Headers): number | undefined {
+  const connect = header.get("connect-timeout-ms");
+  if (connect && /^\d{1,10}$/.test(connect)) return Number(connect);
+  const m = /^(\d{1,8})([HMSmun])$/.exec(header.get("grpc-timeout") ?? "");
+  return m ? Number(m[1]) * (grpcTimeoutUnits[m[2] as string] ?? 1) : undefined;
+}
+
+export interface EventOptions {
+  /** Added to the call's deadline to make the lease of its intent (see Config.eventLeaseMs). */
+  leaseMs: number;
+  /** Deadline of calls whose client set none. */
+  defaultDeadlineMs: number;
+  /** Largest deadline a client may ask for. */
+  maxDeadlineMs: number;
+  log: Logger;
+}
+
+export function eventInterceptor(store: Store, options: EventOptions): Interceptor {
   return (next) => async (req) => {
     if (req.stream) return next(req);
     const rule = eventRuleOf(req.method);
@@ -81,58 +101,30 @@ export function eventInterceptor(store: Store, options: { leaseMs: number; log: 
       }
     }
 
-    let known: Pick<EventRecord, "user_ids" | "paths" | "object_ids">;
-    try {
-      known = details(undefined);
-    } catch {
-      known = { user_ids: [], paths: [], object_ids: [] };
-    }
-    const intent = await store.events.openIntent({ ...base, ...known }, options.leaseMs, rule.versioned ?? false);
-    failpoint("event:intent");
-    const scope = { intent: intent._id.toHexString(), writes: 0 };
-    let res: Awaited<ReturnType<typeof next>>;
-    try {
-      res = await withChangeScope(scope, () => next(req));
-    } catch (err) {
-      // A simulated crash leaves the intent as a real one would.
-      if (isFailpoint(err)) throw err;
-      // The call failed; it may still have changed something before failing.
-      const landed = scope.writes === 0 ? false : await store.changeLanded(scope.intent).catch(() => undefined);
-      if (landed) await confirm(store, options.log, intent, details(undefined));
-      else await store.events.dropIntent(intent._id).catch(() => {});
-      throw err;
-    }
-    if (rule.changes && !rule.changes(message, res.message)) {
-      await store.events.dropIntent(intent._id);
-      return res;
-    }
-    failpoint("event:confirm");
-    const final = details(res.message);
-    await confirm(store, options.log, intent, final);
-    for (const name of rule.names(message, res.message).slice(1)) {
-      await store.events
-        .record({ ...base, ...final, name })
-        .catch((err) => options.log.warn({ err, name }, "could not record an event"));
-    }
-    return res;
-  };
-}
-
-async function confirm(
-  store: Store,
-  log: Logger,
-  intent: EventIntentDocument,
-  details: Pick<EventRecord, "user_ids" | "paths" | "object_ids">,
-): Promise<void> {
-  try {
-    await store.events.confirm({
-      ...intent,
-      user_ids: details.user_ids.length ? details.user_ids : intent.user_ids,
-      paths: details.paths.length ? details.paths : intent.paths,
-      object_ids: details.object_ids.length ? details.object_ids : intent.object_ids,
+    const known = (res: unknown) => ({
+      ...details(res),
+      changed: rule.changes ? rule.changes(message, res) : true,
+      alsoNames: res === undefined ? [] : rule.names(message, res).slice(1),
     });
-  } catch (err) {
-    // The change stands; the recovery pass records its event.
-    log.warn({ err, event: intent.name }, "could not record an event; left for the recovery pass");
-  }
+    let before: Pick<EventRecord, "user_ids" | "paths" | "object_ids">;
+    try {
+      before = details(undefined);
+    } catch {
+      before = { user_ids: [], paths: [], object_ids: [] };
+    }
+    // The intent is judged only once the call can no longer be running: its
+    // deadline (which stops its reads) and a margin for a last write in flight.
+    const deadlineMs = Math.min(requestedDeadlineMs(req.header) ?? options.defaultDeadlineMs, options.maxDeadlineMs);
+    return recordChange(
+      store,
+      {
+        record: { ...base, ...before },
+        versioned: rule.versioned ?? false,
+        leaseMs: deadlineMs + options.leaseMs,
+        log: options.log,
+      },
+      () => next(req),
+      (res) => known(res?.message),
+    );
+  };
 }

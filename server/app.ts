@@ -244,12 +244,16 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       deadlineInterceptor(config.defaultDeadlineMs),
       authInterceptor(store, createCallerCache(config.credentialCacheMs, store.credentialsGeneration)),
       requestCheckInterceptor(),
-      eventInterceptor(store, {
-        leaseMs: config.eventLeaseMs,
-        defaultDeadlineMs: config.defaultDeadlineMs,
-        maxDeadlineMs: config.maxDeadlineMs,
-        log,
-      }),
+      ...(config.recordEvents
+        ? [
+            eventInterceptor(store, {
+              leaseMs: config.eventLeaseMs,
+              defaultDeadlineMs: config.defaultDeadlineMs,
+              maxDeadlineMs: config.maxDeadlineMs,
+              log,
+            }),
+          ]
+        : []),
     ],
   });
   const listener = await listen(
@@ -342,6 +346,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         shutdown.abort(unavailable);
         await becomeReady;
         await mail.stop();
+        await store.events.flush();
         await databaseHealth.stop();
         await store.close();
         await embedded?.stop();

@@ -39,6 +39,8 @@ export interface Config {
   idleTimeoutMs: number;
   /** How often the sweeper removes expired records. */
   sweepIntervalMs: number;
+  /** Record events (default true); off only to measure what they cost (bench/events-cost.ts). */
+  recordEvents: boolean;
   /** How long events are kept (default 90 days). */
   eventRetentionMs: number;
   /**
@@ -176,6 +178,12 @@ export function configOptions<T>(argv: Argv<T>) {
       default: fromEnv("ROSTER_IDLE_TIMEOUT", "60s"),
       describe:
         "close connections idle this long: not done with their first request's headers (or the HTTP/2 preface), or HTTP/2 with no call in flight; env: ROSTER_IDLE_TIMEOUT",
+    })
+    .option("record-events", {
+      type: "boolean",
+      default: fromEnv("ROSTER_RECORD_EVENTS", true),
+      describe:
+        "record the audit trail (events); turn off only to measure its cost, changes are then untraced; env: ROSTER_RECORD_EVENTS",
     })
     .option("event-retention", {
       type: "string",
@@ -351,6 +359,7 @@ export function configFromOptions(o: ParsedOptions): Config {
     shutdownTimeoutMs: parseDuration(String(o["shutdown-timeout"])),
     idleTimeoutMs: parseDuration(String(o["idle-timeout"])),
     sweepIntervalMs: parseDuration(String(o["sweep-interval"])),
+    recordEvents: Boolean(o["record-events"]),
     eventRetentionMs: parseDuration(String(o["event-retention"])),
     eventLeaseMs: parseDuration(String(o["event-lease"])),
     logDatabaseCommands: Boolean(o["log-database-commands"]),

@@ -36,6 +36,8 @@ export interface BenchEnvironment {
   server: ChildProcess;
   /** "ferretdb", "mongod" or "MONGODB_URI". */
   databaseKind: string;
+  /** The Roster database's URI (for a second server on it). */
+  mongodbUri: string;
   /** The Roster database, through the driver (for raw ceilings and explain). */
   db: Db;
   /** A scratch database on the same database server, for raw writes. */
@@ -68,15 +70,27 @@ function row(i: number): UserRecord {
   });
 }
 
-/** Start `roster-server serve` on a free port; resolves once it serves, with its address and admin key. */
-async function startRoster(
+/**
+ * Start `roster-server serve` on a free port; resolves once it serves, with
+ * its address and admin key (none when `expectKey` is false: a second
+ * server on a database that has its admin).
+ */
+export async function startRoster(
   mongodbUri: string,
   dataDir: string,
+  options: { args?: string[]; expectKey?: boolean } = {},
 ): Promise<{ url: string; key: string; process: ChildProcess }> {
   const child = spawn(
     process.execPath,
     // As `npm start` and the roster-server command start it (see server/heap-settings.ts).
-    ["--max-semi-space-size=8", join(projectRoot, "dist", "server", "main.js"), "serve", "--listen", "127.0.0.1:0"],
+    [
+      "--max-semi-space-size=8",
+      join(projectRoot, "dist", "server", "main.js"),
+      "serve",
+      "--listen",
+      "127.0.0.1:0",
+      ...(options.args ?? []),
+    ],
     {
       env: { ...process.env, MONGODB_URI: mongodbUri, ROSTER_DATA_DIR: dataDir },
       stdio: ["ignore", "pipe", "pipe"],
@@ -93,8 +107,9 @@ async function startRoster(
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     const address = /"address":"([^"]+)"/.exec(out)?.[1];
-    const key = /rst_ak_\w+/.exec(err)?.[0];
-    if (address && key && out.includes('"msg":"serving"')) return { url: `http://${address}`, key, process: child };
+    const key = options.expectKey === false ? "" : /rst_ak_\w+/.exec(err)?.[0];
+    if (address && key !== undefined && out.includes('"msg":"serving"'))
+      return { url: `http://${address}`, key, process: child };
     if (child.exitCode !== null) throw new Error(`roster-server exited with ${child.exitCode}:\n${out}\n${err}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -164,6 +179,7 @@ export async function startBenchEnvironment(
     headers,
     server: roster.process,
     databaseKind: embedded?.kind ?? "MONGODB_URI",
+    mongodbUri: rosterUri,
     db: driver.db(),
     rawDb: driver.db(`roster_bench_raw_${suffix}`),
     userIds: Array.from({ length: count }, (_, i) => benchUserId(i)),

@@ -30,5 +30,6 @@ export async function recoverEvents(store: Store, log: Pick<Logger, "info" | "wa
       log.warn({ err, event: intent.name }, "could not settle an event intent");
     }
   }
+  await store.events.flush();
   return settled;
 }

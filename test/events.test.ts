@@ -428,3 +428,55 @@ describe("event streams across two server processes", () => {
     }
   });
 });
+
+describe("event retention", () => {
+  it("sweeps events older than --event-retention, keeping the newest so that numbering goes on", async () => {
+    const mongodbUri = testDatabaseUri();
+    const client = await MongoClient.connect(mongodbUri);
+    const events = client.db().collection<{ _id: number }>("events");
+    // Two events recorded 40 days ago, as the server found them at start.
+    const old = new Date(Date.now() - 40 * 86_400_000);
+    await events.insertMany(
+      [1, 2].map((n) => ({
+        _id: n,
+        intent: `old-${n}`,
+        name: "user.update",
+        time: old,
+        recorded_at: old,
+        actor: { user_id: "admin", credential_kind: "api_key", credential_id: "x" },
+        user_ids: ["admin"],
+        paths: ["name"],
+        object_ids: [],
+        request_id: "r",
+        client_address: "",
+        user_agent: "",
+        method: "roster.v1.UserRegistry/Update",
+        recovered: false,
+      })) as never[],
+    );
+    const server = await startServer({
+      mongodbUri,
+      env: { ROSTER_EVENT_RETENTION: "30d", ROSTER_SWEEP_INTERVAL: "200ms" },
+    });
+    try {
+      const deadline = Date.now() + 5000;
+      while ((await events.countDocuments({ _id: 1 })) > 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      assert.equal(await events.countDocuments({ _id: 1 }), 0, "the old event is swept");
+      assert.equal(await events.countDocuments({ _id: 2 }), 1, "the newest stays, however old");
+      await createUser(server, { userId: "after-sweep" });
+      const listed = await eventsAfter(server, 0);
+      assert.deepEqual(
+        listed.map((e) => [Number(e.id), e.name]),
+        [
+          [2, "user.update"],
+          [3, "user.create"],
+          [4, "api_key.create"],
+        ],
+      );
+    } finally {
+      await server.stop();
+      await client.close();
+    }
+  });
+});

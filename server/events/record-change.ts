@@ -1,6 +1,6 @@
 import { failpoint, isFailpoint } from "../failpoints.js";
 import type { Logger } from "../log.js";
-import { withChangeScope } from "../store/change-scope.js";
+import { type ChangeScope, withChangeScope } from "../store/change-scope.js";
 import type { EventIntentDocument, EventRecord } from "../store/events-store.js";
 import type { Store } from "../store/store.js";
 
@@ -40,21 +40,28 @@ export async function recordChange<T>(
   run: () => Promise<T>,
   outcome: (result: T | undefined) => ChangeOutcome,
 ): Promise<T> {
-  const intent = await store.events.openIntent(change.record, change.leaseMs, change.versioned);
-  failpoint("event:intent");
-  const scope = { intent: intent._id.toHexString(), writes: 0 };
+  const { id, stored: opening } = store.events.openIntent(change.record, change.leaseMs, change.versioned);
+  const ready = opening.then(() => failpoint("event:intent"));
+  // Only writes wait for the intent; a call that writes nothing does not.
+  ready.catch(() => {});
+  const scope: ChangeScope = { intent: id, writes: 0, ready };
   let result: T;
   try {
     result = await withChangeScope(scope, run);
+    await ready;
   } catch (err) {
-    // A simulated crash leaves the intent as a real one would.
+    // A simulated crash leaves the intent as a real one would; one that
+    // could not be stored has nothing to settle (no write went ahead).
     if (isFailpoint(err)) throw err;
+    const intent = await opening.catch(() => undefined);
+    if (!intent) throw err;
     // The call failed; it may still have changed something before failing.
     const landed = scope.writes === 0 ? false : await store.changeLanded(scope.intent).catch(() => undefined);
     if (landed) await confirm(store, change.log, intent, safely(outcome, undefined));
     else await store.events.dropIntent(intent._id).catch(() => {});
     throw err;
   }
+  const intent = await opening;
   const final = safely(outcome, result);
   if (final.changed === false) {
     await store.events.dropIntent(intent._id);

@@ -12,6 +12,13 @@ export interface ChangeScope {
   intent: string;
   /** Writes answered (or failed) during the call, events aside. */
   writes: number;
+  /**
+   * Settles once the intent is stored: the change's reads go ahead at once,
+   * its writes wait for it (see database.ts), so that no write can land
+   * without its intent while the intent costs the call no round trip of
+   * its own.
+   */
+  ready?: Promise<unknown>;
 }
 
 const scopes = new AsyncLocalStorage<ChangeScope>();
@@ -28,6 +35,12 @@ export function changeScope(): ChangeScope | undefined {
 
 /** Collections that hold events themselves or only transient state. */
 const notChanges = new Set(["events", "event_intents", "login_attempts"]);
+
+/** Before a write to `collection`: wait until the current change's intent is stored. */
+export function beforeWrite(collection: string): Promise<unknown> | undefined {
+  const scope = scopes.getStore();
+  return scope && !notChanges.has(collection) ? scope.ready : undefined;
+}
 
 /** Count a write to `collection` against the current change. */
 export function noteWrite(collection: string): void {

@@ -1,5 +1,6 @@
 import { type Collection, type Db, type Document, type IndexDescription, MongoClient, MongoServerError } from "mongodb";
 import { callSignal } from "../deadline.js";
+import { beforeWrite } from "./change-scope.js";
 
 /** An open connection to the database, and the name of the database used. */
 export interface Database {
@@ -107,8 +108,12 @@ function boundedByCallDeadline(db: Db, onWrite?: (collection: string) => void): 
     new Proxy(collection<T>(name, options), {
       get(target, key, receiver) {
         const value = Reflect.get(target, key, receiver);
-        if (onWrite && typeof key === "string" && writeMethods.has(key) && typeof value === "function") {
-          return (...args: unknown[]) => (value.apply(target, args) as Promise<unknown>).finally(() => onWrite(name));
+        if (typeof key === "string" && writeMethods.has(key) && typeof value === "function") {
+          return (...args: unknown[]) => {
+            const write = () => (value.apply(target, args) as Promise<unknown>).finally(() => onWrite?.(name));
+            const ready = beforeWrite(name);
+            return ready ? ready.then(write) : write();
+          };
         }
         const at = typeof key === "string" ? abortableMethods[key] : undefined;
         if (at === undefined || typeof value !== "function") return value;

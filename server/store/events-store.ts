@@ -64,7 +64,12 @@ export interface EventQuery {
 export interface EventsStore {
   ensureIndexes(): Promise<void>;
   /** Write the intent of a change about to be made. */
-  openIntent(record: EventRecord, leaseMs: number, versioned: boolean): Promise<EventIntentDocument>;
+  /** Its id (hex) at once, and the stored intent once it is written. */
+  openIntent(
+    record: EventRecord,
+    leaseMs: number,
+    versioned: boolean,
+  ): { id: string; stored: Promise<EventIntentDocument> };
   /** Record the event of an intent (once, however often called) and close it. */
   confirm(intent: EventIntentDocument, recovered?: boolean): Promise<EventDocument>;
   /** Forget an intent whose change did not happen. */
@@ -168,15 +173,14 @@ export function createEventsStore(db: Db): EventsStore {
       ]);
       await ensureIndexes(intents, [{ key: { lease_until: 1 }, name: "lease_until_1" }]);
     },
-    async openIntent(record, leaseMs, versioned) {
+    openIntent(record, leaseMs, versioned) {
       const doc: EventIntentDocument = {
         _id: new ObjectId(),
         ...record,
         lease_until: new Date(Date.now() + leaseMs),
         versioned,
       };
-      await intents.insertOne(doc);
-      return doc;
+      return { id: doc._id.toHexString(), stored: intents.insertOne(doc).then(() => doc) };
     },
     async confirm(intent, recovered = false) {
       const { _id, lease_until: _lease, versioned: _versioned, ...record } = intent;

@@ -1,10 +1,11 @@
 import type { CommandGroupSpec } from "../command-group.js";
+import { flagName } from "../field-flags.js";
 import type { RpcCommandSpec } from "../rpc-command.js";
 
 const events = "roster.v1.Events";
 
-/** `--user` for `--user-id`, `--actor` for `--actor-user-id`. */
-const filterAliases = { user: "user-id", actor: "actor-user-id" };
+/** `--user` and `--actor`: short names of the filter's flags for `user_id` and `actor_user_id`. */
+const filterAliases = { user: flagName("user_id"), actor: flagName("actor_user_id") };
 
 /** `roster events ...`: the audit trail (Events service). */
 export const eventsCommands: CommandGroupSpec = {
@@ -29,5 +30,5 @@ export const userHistoryCommand: RpcCommandSpec = {
   rpc: `${events}.List`,
   args: ["filter.user_id"],
   describe: "The events about a user (who changed what, when), newest first",
-  flagAliases: { actor: "actor-user-id" },
+  flagAliases: { actor: flagName("actor_user_id") },
 };

@@ -19,6 +19,7 @@ import {
   errMissingRight,
   errRegistrationClosed,
   errRestoreWindowPassed,
+  errUserIdTaken,
   errUserNotDeleted,
   errUserNotFound,
   invalidArgument,
@@ -37,6 +38,7 @@ import {
   userFromDocument,
 } from "../store/user-documents.js";
 import { alwaysReturnedFields, type UserFilter, type UserOrderField, userOrderFields } from "../store/users-store.js";
+import { derivedUserIds } from "./derived-user-id.js";
 import { mergeUsers } from "./merge-users.js";
 import { finishStaleOperations } from "./operation-recovery.js";
 import { renameUser } from "./rename-user.js";
@@ -185,6 +187,11 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
         if (deps.registration.mode === "invitation") throw errInvitationRequired({});
         if (!req.password) throw invalidArgument([{ field: "password", description: "is required to register" }]);
       }
+      // Without an id, one is derived from the address (REANA's and
+      // Wallaroo's users are named by email alone).
+      const candidates =
+        !user.userId && user.primaryEmailAddress ? derivedUserIds(user.primaryEmailAddress) : undefined;
+      if (candidates) user.userId = candidates.next().value as string;
       const given = creatableFields.filter((f) => f === "user_id" || f === "primary_email_address" || isSet(user, f));
       const adminOnly = given.filter((f) => userFieldRules[f].update === "admin");
       if (!admin && adminOnly.length > 0) throw errAdminOnlyPaths({ paths: adminOnly.join(", ") });
@@ -220,30 +227,42 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       else state = deps.registration.approval === "admin" ? "REQUESTED" : "APPROVED";
 
       const now = new Date();
+      // The first free derived id, or the given one.
+      const insert = async (): Promise<UserDocument> => {
+        for (;;) {
+          try {
+            return await store.users.insert({
+              user_id: user.userId,
+              name: user.name,
+              description: user.description,
+              primary_email_address: user.primaryEmailAddress,
+              email_key: user.primaryEmailAddress.toLowerCase(),
+              primary_email_address_validated_at: invitation
+                ? now
+                : (documentValue(user, "primary_email_address_validated_at") as Date | null),
+              attributes: { ...user.attributes },
+              state,
+              state_description: user.stateDescription,
+              admin: invitation ? invitation.admin : user.admin,
+              require_password_update: requirePasswordUpdate,
+              password_hash: passwordHash,
+              password_updated_at: passwordHash ? now : null,
+              created_at: now,
+              updated_at: now,
+              deleted_at: null,
+              // Self-registered users created themselves.
+              created_by: caller?.userId ?? user.userId,
+            });
+          } catch (err) {
+            // A derived id taken by somebody else: the next one.
+            if (!candidates || !errUserIdTaken.is(err)) throw err;
+            user.userId = candidates.next().value as string;
+          }
+        }
+      };
       let doc: UserDocument;
       try {
-        doc = await store.users.insert({
-          user_id: user.userId,
-          name: user.name,
-          description: user.description,
-          primary_email_address: user.primaryEmailAddress,
-          email_key: user.primaryEmailAddress.toLowerCase(),
-          primary_email_address_validated_at: invitation
-            ? now
-            : (documentValue(user, "primary_email_address_validated_at") as Date | null),
-          attributes: { ...user.attributes },
-          state,
-          state_description: user.stateDescription,
-          admin: invitation ? invitation.admin : user.admin,
-          require_password_update: requirePasswordUpdate,
-          password_hash: passwordHash,
-          password_updated_at: passwordHash ? now : null,
-          created_at: now,
-          updated_at: now,
-          deleted_at: null,
-          // Self-registered users created themselves.
-          created_by: caller?.userId ?? user.userId,
-        });
+        doc = await insert();
       } catch (err) {
         // Several registrations with one token race for the invited email;
         // the losers learn that the invitation was used.

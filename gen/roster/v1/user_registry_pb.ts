@@ -23,7 +23,10 @@ export const file_roster_v1_user_registry: GenFile = /*@__PURE__*/
  */
 export type CreateUserRequest = Message<"roster.v1.CreateUserRequest"> & {
   /**
-   * The user to create. `user_id` and `primary_email_address` are required.
+   * The user to create. `primary_email_address` is required. Without a
+   * `user_id`, one is derived from the address's local part (lower-case
+   * letters and digits, `john.doe@example.org` gives `johndoe`, then
+   * `johndoe2`, ... while taken); the response carries it.
    *
    * @generated from field: roster.v1.User user = 1;
    */

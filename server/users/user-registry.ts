@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { State, type User, UserSchema } from "../../gen/roster/v1/user_pb.js";
 import { MergeAPIKeys, type UserRegistry } from "../../gen/roster/v1/user_registry_pb.js";
+import { issueApiKey } from "../access/api-keys.js";
 import { type Caller, callerOf, holds, requireCaller } from "../access/caller.js";
 import type { PasswordHasher, PasswordPolicy } from "../access/passwords.js";
 import { newTemporaryPassword, passwordProblem } from "../access/passwords.js";
@@ -195,6 +196,13 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       const given = creatableFields.filter((f) => f === "user_id" || f === "primary_email_address" || isSet(user, f));
       const adminOnly = given.filter((f) => userFieldRules[f].update === "admin");
       if (!admin && adminOnly.length > 0) throw errAdminOnlyPaths({ paths: adminOnly.join(", ") });
+      const adminOnlyOptions = [req.createApiKey && "create_api_key", req.sendEmail && "send_email"].filter(Boolean);
+      if (!admin && adminOnlyOptions.length > 0) throw errAdminOnlyPaths({ paths: adminOnlyOptions.join(", ") });
+      if (req.sendEmail && req.password) {
+        throw invalidArgument([
+          { field: "send_email", description: "gives a temporary password, so not with password" },
+        ]);
+      }
       validateUserFields(user, given);
 
       // A password chosen now wins; else the invitation's initial one; an
@@ -215,7 +223,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       } else if (invitation?.password_hash) {
         passwordHash = invitation.password_hash;
         requirePasswordUpdate = true;
-      } else if (invitation) {
+      } else if (invitation || req.sendEmail) {
         temporaryPassword = newTemporaryPassword();
         passwordHash = await deps.hasher.hash(temporaryPassword);
         requirePasswordUpdate = true;
@@ -281,7 +289,16 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
         });
       }
       if (doc.state === "REQUESTED" && !admin) await notifyAdminsOfRequest(doc);
-      return { user: userFromDocument(doc) };
+      // The user stands without the key if this fails: CreateAPIKey gives one later.
+      const key = req.createApiKey
+        ? await issueApiKey(store, doc, {
+            name: "initial",
+            rights: [Right.USER_ALL],
+            expiresAt: null,
+            createdBy: caller?.userId ?? doc.user_id,
+          })
+        : undefined;
+      return { user: userFromDocument(doc), apiKey: key?.secret ?? "" };
     },
 
     async get(req, ctx) {

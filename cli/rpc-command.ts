@@ -337,6 +337,24 @@ function deriveFlags(spec: RpcCommandSpec, shape: MethodShape): CommandFlags {
       choices: ["csv", "ndjson"],
       describe: "csv or ndjson; default: the extension of --file, else guessed from the content",
     });
+    fix("column", {
+      type: "string",
+      array: true,
+      requiresArg: true,
+      describe:
+        "map a CSV column of another system to a field: SOURCE=FIELD (a header, or a 1-based position with --no-header), SOURCE=- leaves it out; common headers (email, username, full_name) are known",
+    });
+    fix("header", {
+      type: "boolean",
+      default: undefined,
+      describe: "whether the CSV's first row names its columns (default: yes); --no-header reads it as data",
+    });
+    fix("layout", {
+      type: "string",
+      requiresArg: true,
+      choices: ["reana"],
+      describe: "read another system's export: reana (flask reana-admin user-export)",
+    });
     fix("batch-size", { type: "number", requiresArg: true, default: 100, describe: "rows per call (at most 1000)" });
     fix("report", {
       type: "string",

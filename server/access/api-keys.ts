@@ -1,4 +1,5 @@
 import type { Right } from "../../gen/roster/v1/rights_pb.js";
+import { Right as RightEnum } from "../../gen/roster/v1/rights_pb.js";
 import { errSystemUser } from "../errors.js";
 import type { Store } from "../store/store.js";
 import { systemUserId, type UserDocument } from "../store/user-documents.js";
@@ -37,4 +38,32 @@ export async function issueApiKey(
     revision: 1,
   });
   return { id, secret, createdAt };
+}
+
+/**
+ * Keep an access token from another system working as an API key of
+ * `user` named `imported` with every user right (UserBulk.Import's
+ * `api_key`). Only its hash is stored; a token already stored is left as
+ * it is, so importing again changes nothing.
+ */
+export async function importApiKey(
+  store: Store,
+  user: Pick<UserDocument, "ref" | "user_id">,
+  secret: string,
+  createdBy: string,
+): Promise<void> {
+  await store.tokens.insertIfAbsent({
+    _id: hashToken(secret),
+    key_id: newRecordId("ak"),
+    kind: "api_key",
+    user_id: user.user_id,
+    user_ref: user.ref,
+    name: "imported",
+    rights: [rightName(RightEnum.USER_ALL)],
+    created_at: new Date(),
+    expires_at: null,
+    last_used_at: null,
+    created_by: createdBy,
+    revision: 1,
+  });
 }

@@ -10,6 +10,7 @@ import {
   ImportUserResultSchema,
   type UserRecord,
 } from "../../gen/roster/v1/user_bulk_pb.js";
+import { importApiKey } from "../access/api-keys.js";
 import type { Store } from "../store/store.js";
 import type { UserDocument } from "../store/user-documents.js";
 import { candidateFromRow, type ImportCandidate, updatedUser } from "./import-rows.js";
@@ -152,6 +153,28 @@ export async function importUsers(
       if (req.dryRun) return report(i, ImportOutcome.UPDATED);
       await update(store, i, candidate, report, { actor: req.actor, maxTimeMS: req.maxTimeMS });
     });
+  }
+
+  // Access tokens from other systems, for the rows whose user now stands
+  // (created, or already there): idempotent, so a retried import finishes
+  // what a crash between the user and its key left undone.
+  if (!req.dryRun) {
+    const standing = new Set([
+      ImportOutcome.CREATED,
+      ImportOutcome.SKIPPED,
+      ImportOutcome.UNCHANGED,
+      ImportOutcome.UPDATED,
+    ]);
+    await pool(
+      [...candidates.keys()].filter(
+        (i) => req.rows[i]?.apiKey && standing.has((results[i] as ImportUserResult).outcome),
+      ),
+      updateConcurrency,
+      async (i) => {
+        const user = await store.users.getDocument((candidates.get(i) as ImportCandidate).doc.user_id);
+        if (user) await importApiKey(store, user, (req.rows[i] as UserRecord).apiKey, req.actor);
+      },
+    );
   }
 
   const summary = create(ImportSummarySchema, { rows: BigInt(results.length) });

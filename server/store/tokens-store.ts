@@ -1,6 +1,6 @@
 import type { Collection, Db, Filter, ObjectId } from "mongodb";
 import { type ClaimDocument, claimsCollection, versionedUpdate } from "./claims.js";
-import { ensureIndexes } from "./database.js";
+import { ensureIndexes, isDuplicateKeyError } from "./database.js";
 
 /**
  * A credential as stored: an API key or a login token. Only the SHA-256 of
@@ -42,6 +42,8 @@ export interface TokenSelector {
 export interface TokensStore {
   ensureIndexes(): Promise<void>;
   insert(doc: TokenDocument): Promise<void>;
+  /** Insert unless a token with this secret is stored; returns whether it was inserted. */
+  insertIfAbsent(doc: TokenDocument): Promise<boolean>;
   findBySecretHash(secretHash: string): Promise<TokenDocument | null>;
   /** Record use, at most once a minute per token to spare the database. */
   touch(token: TokenDocument, now: Date): Promise<void>;
@@ -101,6 +103,16 @@ export function createTokensStore(db: Db): TokensStore {
 
     async insert(doc) {
       await tokens.insertOne(doc);
+    },
+
+    async insertIfAbsent(doc) {
+      try {
+        await tokens.insertOne(doc);
+        return true;
+      } catch (err) {
+        if (isDuplicateKeyError(err)) return false;
+        throw err;
+      }
     },
 
     async findBySecretHash(secretHash) {

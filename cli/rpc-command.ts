@@ -5,6 +5,7 @@ import {
   type DescMethod,
   type FileRegistry,
   fromJson,
+  isFieldSet,
   type JsonObject,
   type JsonValue,
   type Message,
@@ -184,6 +185,8 @@ interface MethodShape {
    * response with more (a new secret next to its record) prints whole.
    */
   resultSaysAll: boolean;
+  /** The response's other fields (CreateUserResponse's `api_key`): the resource alone is printed when they are unset. */
+  resultCompanions?: DescField[];
   /** The message whose fields the select flags and the read mask name: the result's type, or a field of it (`records.select`). */
   selectType?: DescMessage;
 }
@@ -210,9 +213,10 @@ function shapeOf(method: DescMethod, spec: RpcCommandSpec): MethodShape {
     const result = results[0] as DescField;
     shape.result = result;
     shape.resultType = result.message;
-    shape.resultSaysAll = method.output.fields.every(
-      (f) => f === result || pagingResponseFields.includes(f.name) || reported.includes(f.name),
+    shape.resultCompanions = method.output.fields.filter(
+      (f) => f !== result && !pagingResponseFields.includes(f.name) && !reported.includes(f.name),
     );
+    shape.resultSaysAll = shape.resultCompanions.length === 0;
     const select = spec.records?.select;
     const selected = select ? fieldAt(result.message as DescMessage, select) : undefined;
     shape.selectType = !selected ? result.message : selected.fieldKind === "message" ? selected.message : undefined;
@@ -474,7 +478,13 @@ export function rpcCommand(registry: FileRegistry, spec: RpcCommandSpec, parents
         for (const flag of list)
           y = y.option(flag.name, { ...flag.option, group, ...aliasOption(flags.aliases.get(flag.name)) });
       };
-      add(flags.request, groups.request);
+      // A filter flag that holds a field's name also selects that field when
+      // given without a value, as The Things Stack's field flags do.
+      const bareSelects = new Set(flags.renamedSelect.map((f) => flagName(f.path)));
+      add(
+        flags.request.map((f) => (bareSelects.has(f.name) ? { ...f, option: bareAllowed(f.option) } : f)),
+        groups.request,
+      );
       add(flags.set, groups.set);
       if (flags.etag) add([flags.etag], groups.request);
       add(flags.select, groups.select);
@@ -486,8 +496,36 @@ export function rpcCommand(registry: FileRegistry, spec: RpcCommandSpec, parents
       }
       return y.epilogue(epilogue(spec, shape, flags));
     },
-    handler: async (argv) => run(registry, spec, shape, flagsOf(), argv as Record<string, unknown>),
+    handler: async (argv) => run(registry, spec, shape, flagsOf(), bareFiltersSelect(flagsOf(), argv)),
   };
+}
+
+/** Whether a flag's parsed value says it was given without one. */
+function isBare(value: unknown): boolean {
+  const values = Array.isArray(value) ? value : [value];
+  return values.every((v) => v === "" || v === true);
+}
+
+/** The option of a filter flag that may also be given bare (see bareFiltersSelect). */
+function bareAllowed(option: Options): Options {
+  const coerce = option.coerce;
+  return { ...option, requiresArg: false, coerce: coerce && ((v: unknown) => (isBare(v) ? v : coerce(v))) };
+}
+
+/**
+ * Filter flags given without a value (followed by another flag) that
+ * share their name with a field: they select the field instead.
+ */
+function bareFiltersSelect(flags: CommandFlags, argv: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...argv };
+  for (const select of flags.renamedSelect) {
+    const filter = flagName(select.path);
+    if (filter in out && out[filter] !== undefined && isBare(out[filter])) {
+      delete out[filter];
+      out[select.name] = true;
+    }
+  }
+  return out;
 }
 
 function fieldAt(message: DescMessage, path: string): DescField {
@@ -518,7 +556,9 @@ function epilogue(spec: RpcCommandSpec, shape: MethodShape, flags: CommandFlags)
     const filters = flags.renamedSelect.map((f) => `--${flagName(f.path)}`).join(", ");
     const renamed = flags.renamedSelect.map((f) => `--${f.name}`).join(", ");
     const others = spec.records ? "--field-mask" : "--all, --field-mask";
-    notes.push(`Here ${filters} filter the request; to return those fields, use ${renamed} (or ${others}).`);
+    notes.push(
+      `Here ${filters} with a value filter the request; without a value, or with ${renamed} (or ${others}), they return those fields.`,
+    );
   }
   if (shape.updateMask)
     notes.push("Only the fields given by flags (and --unset) are changed: they form the update mask.");
@@ -836,7 +876,8 @@ function printResponse(
 ) {
   const fields = message as unknown as Record<string, unknown>;
   const { result, resultType } = shape;
-  if (result && resultType && shape.resultSaysAll && fields[result.localName] !== undefined) {
+  const companionsUnset = (shape.resultCompanions ?? []).every((f) => !isFieldSet(message, f));
+  if (result && resultType && companionsUnset && fields[result.localName] !== undefined) {
     const value = fields[result.localName];
     if (Array.isArray(value)) {
       const writer = printer.list();

@@ -83,6 +83,12 @@ export interface RpcCommandSpec {
    * reported on stderr with exit code 4, after the rest is printed.
    */
   missing?: readonly string[];
+  /**
+   * Response fields beside the resource that only requests asking for them
+   * fill (Create's `api_key`): the resource is printed alone unless one is
+   * set, then the whole response.
+   */
+  extras?: readonly string[];
   /** Help text instead of the method's comment. */
   describe?: string;
   /** A paragraph added to the method's comment in --help: what the command does besides the call. */
@@ -185,8 +191,8 @@ interface MethodShape {
    * response with more (a new secret next to its record) prints whole.
    */
   resultSaysAll: boolean;
-  /** The response's other fields (CreateUserResponse's `api_key`): the resource alone is printed when they are unset. */
-  resultCompanions?: DescField[];
+  /** Response fields of `extras`: the whole response is printed when one is set. */
+  resultExtras?: DescField[];
   /** The message whose fields the select flags and the read mask name: the result's type, or a field of it (`records.select`). */
   selectType?: DescMessage;
 }
@@ -213,10 +219,12 @@ function shapeOf(method: DescMethod, spec: RpcCommandSpec): MethodShape {
     const result = results[0] as DescField;
     shape.result = result;
     shape.resultType = result.message;
-    shape.resultCompanions = method.output.fields.filter(
-      (f) => f !== result && !pagingResponseFields.includes(f.name) && !reported.includes(f.name),
+    const extras = spec.extras ?? [];
+    shape.resultExtras = method.output.fields.filter((f) => extras.includes(f.name));
+    shape.resultSaysAll = method.output.fields.every(
+      (f) =>
+        f === result || pagingResponseFields.includes(f.name) || reported.includes(f.name) || extras.includes(f.name),
     );
-    shape.resultSaysAll = shape.resultCompanions.length === 0;
     const select = spec.records?.select;
     const selected = select ? fieldAt(result.message as DescMessage, select) : undefined;
     shape.selectType = !selected ? result.message : selected.fieldKind === "message" ? selected.message : undefined;
@@ -876,8 +884,8 @@ function printResponse(
 ) {
   const fields = message as unknown as Record<string, unknown>;
   const { result, resultType } = shape;
-  const companionsUnset = (shape.resultCompanions ?? []).every((f) => !isFieldSet(message, f));
-  if (result && resultType && companionsUnset && fields[result.localName] !== undefined) {
+  const extrasUnset = (shape.resultExtras ?? []).every((f) => !isFieldSet(message, f));
+  if (result && resultType && shape.resultSaysAll && extrasUnset && fields[result.localName] !== undefined) {
     const value = fields[result.localName];
     if (Array.isArray(value)) {
       const writer = printer.list();

@@ -24,6 +24,7 @@ export const usersCommands: CommandGroupSpec = {
       command: "create",
       rpc: `${registry}.Create`,
       args: ["user.user_id?"],
+      extras: ["api_key"],
       secrets: [{ field: "password", label: "Password", confirm: true, optional: true }],
     },
     {

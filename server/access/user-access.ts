@@ -221,8 +221,33 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       const user = await targetUser(store, caller, req.userId);
       const createdBefore = req.issuedBefore ? timestampDate(req.issuedBefore) : undefined;
       const revoke = (kind: "login" | "api_key") => store.tokens.deleteMany({ userRef: user.ref, kind, createdBefore });
-      const login = req.kind === TokenKind.API_KEY ? 0 : await revoke("login");
-      const api = req.kind === TokenKind.LOGIN ? 0 : await revoke("api_key");
+      const logins = req.kind !== TokenKind.API_KEY;
+      const keys = req.kind !== TokenKind.LOGIN;
+      const onOther = user.user_id !== caller.userId;
+      // An admin revoking another user's sign-ins makes the next password
+      // login change the password (Conch's user_session_auth); API keys
+      // that are kept keep working. One's own revocation is a logout.
+      if (logins && onOther) {
+        await store.users.update(
+          user.user_id,
+          (current) =>
+            current.require_password_update
+              ? undefined
+              : { ...current, require_password_update: true, updated_at: new Date() },
+          { actor: caller.userId },
+        );
+      }
+      const login = logins ? await revoke("login") : 0;
+      const api = keys ? await revoke("api_key") : 0;
+      if (onOther && (req.sendEmail ?? true)) {
+        await deps.mail.enqueue(user.primary_email_address, {
+          kind: "tokens_revoked",
+          userId: user.user_id,
+          what: logins && keys ? "login tokens and API keys" : logins ? "login tokens" : "API keys",
+          by: caller.userId,
+          mustChangePassword: logins,
+        });
+      }
       return { loginTokensRevoked: BigInt(login), apiKeysRevoked: BigInt(api) };
     },
 
@@ -276,7 +301,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
         { actor: caller.userId },
       );
       const counts = await clearTokens(store, updated, req.clearTokens || ClearTokens.LOGIN_ONLY);
-      if (req.sendEmail) {
+      if (req.sendEmail ?? true) {
         await deps.mail.enqueue(updated.primary_email_address, {
           kind: "temporary_password",
           userId: updated.user_id,

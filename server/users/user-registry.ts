@@ -407,13 +407,31 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
         { etag: user.etag || undefined, maxTimeMS: timeout(ctx), actor: caller.userId },
       );
       if (before) {
-        await revokeIfDeactivated(before, after);
-        if (before.state !== after.state && req.sendEmail !== false) {
+        const previous = before;
+        await revokeIfDeactivated(previous, after);
+        if (previous.state !== after.state && req.sendEmail !== false) {
           await deps.mail.enqueue(after.primary_email_address, {
             kind: "state_changed",
             userId: after.user_id,
             state: after.state,
             description: after.state_description,
+          });
+        }
+        // Somebody else's change to other fields is mailed too (Conch
+        // mails users about admins' updates); one's own is not.
+        const changed = paths.filter(
+          (p) =>
+            p !== "state" &&
+            p !== "state_description" &&
+            JSON.stringify(previous[p as keyof UserDocument]) !== JSON.stringify(after[p as keyof UserDocument]),
+        );
+        if (changed.length > 0 && caller.userId !== after.user_id && req.sendEmail !== false) {
+          // To the address the user had: a changed address is told at the old one.
+          await deps.mail.enqueue(previous.primary_email_address, {
+            kind: "account_updated",
+            userId: after.user_id,
+            fields: changed,
+            by: caller.userId,
           });
         }
       }

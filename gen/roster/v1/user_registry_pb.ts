@@ -565,8 +565,9 @@ export type UpdateUserRequest = Message<"roster.v1.UpdateUserRequest"> & {
   updateMask?: FieldMask | undefined;
 
   /**
-   * Email the user when their state changes; unset: true. False (Conch's
-   * send_mail=0) changes the state silently.
+   * Email the user when their state changes, and when somebody else
+   * changes their other fields (naming the fields, at the address they
+   * had); unset: true. False (Conch's send_mail=0) changes them silently.
    *
    * @generated from field: optional bool send_email = 3;
    */

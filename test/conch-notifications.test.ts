@@ -50,7 +50,8 @@ describe("Conch's notifications and token rules", () => {
     const mails: { subject: string; text: string }[] = [];
     for (const f of files) {
       const mail = await simpleParser(readFileSync(join(outbox, f)));
-      if (recipients(mail) === to && !mail.subject?.startsWith("A new API key")) mails.push({ subject: mail.subject ?? "", text: mail.text ?? "" });
+      if (recipients(mail) === to && !mail.subject?.startsWith("A new API key"))
+        mails.push({ subject: mail.subject ?? "", text: mail.text ?? "" });
     }
     return mails;
   }

@@ -66,7 +66,8 @@ const oddText = fc.oneof(
   fc.string({ unit: "grapheme", maxLength: 12 }),
   fc.string({ unit: "binary", maxLength: 12 }),
   fc.constantFrom("", "\u0000", "a\u0000b", "\t\n\r", "\u009b", "\ud800", "😀", "__proto__", "constructor", "$where"),
-  fc.constantFrom("a.b", "-name", "user_id,name", "rst_ak_0000", "x@y", "admin@localhost"),
+  // Not the bootstrap admin's address: users named by email resolve, and the test keeps that admin.
+  fc.constantFrom("a.b", "-name", "user_id,name", "rst_ak_0000", "x@y", "nobody@localhost"),
   fc.integer({ min: 190, max: 6000 }).map((n) => "é".repeat(n)),
 );
 const oddKey = fc.oneof(

@@ -382,6 +382,36 @@ describe("UserAccess", () => {
       await rejectsWith(users(key).call("GetCurrent", {}), UNAUTHENTICATED);
     });
 
+    it("approves a requester awaiting approval with the grant (REANA), unless told not to", async () => {
+      for (const [id, approve] of [
+        ["reana-waiting", undefined],
+        ["reana-kept", false],
+      ] as const) {
+        await adminUsers.call("Create", {
+          user: { user_id: id, primary_email_address: `${id}@example.com`, state: "STATE_REQUESTED" },
+          password: "a fine passphrase",
+        });
+        const { token } = await login(id, "a fine passphrase");
+        const { token_request: request } = await access(token).call("CreateTokenRequest", {
+          name: "workflows",
+          reason: "to run my workflows",
+        });
+        await adminAccess.call("GrantTokenRequest", {
+          id: request.id,
+          ...(approve === undefined ? {} : { approve_user: approve }),
+        });
+        const { user } = await adminUsers.call("Get", { user_id: id, field_mask: { paths: ["state"] } });
+        if (approve === false) {
+          assert.equal(user.state, "STATE_REQUESTED");
+          await rejectsWith(access(token).call("RetrieveTokenRequestKey", { id: request.id }), PERMISSION_DENIED);
+        } else {
+          assert.equal(user.state, "STATE_APPROVED");
+          const { key } = await access(token).call("RetrieveTokenRequestKey", { id: request.id });
+          assert.equal((await users(key).call("GetCurrent", {})).user.user_id, id, "the key works at once");
+        }
+      }
+    });
+
     it("lets admins deny a request with a note, once", async () => {
       const u = await createUser(server, { userId: "denied" });
       const { token_request: request } = await access(u.key).call("CreateTokenRequest", {

@@ -108,10 +108,13 @@ export const accessRules: Record<string, AccessRule> = {
   ),
   "roster.v1.UserAccess/UpdatePassword": { right: Right.USER_PASSWORD },
   "roster.v1.UserAccess/CreateTemporaryPassword": { right: Right.ADMIN_USERS_WRITE },
-  "roster.v1.UserAccess/CreateTokenRequest": { right: Right.USER_API_KEYS },
-  // Own requests need USER_API_KEYS; others' (or all) ADMIN_USERS_READ, checked by the handler.
-  "roster.v1.UserAccess/ListTokenRequests": { right: Right.USER_API_KEYS },
-  "roster.v1.UserAccess/GetTokenRequest": { right: Right.USER_API_KEYS },
+  // Asking for a key and following the request need only USER_INFO, which
+  // an account awaiting approval holds: REANA's users request their token
+  // before an admin lets them in (a grant approves them).
+  "roster.v1.UserAccess/CreateTokenRequest": { right: Right.USER_INFO },
+  // Own requests need USER_INFO; others' (or all) ADMIN_USERS_READ, checked by the handler.
+  "roster.v1.UserAccess/ListTokenRequests": { right: Right.USER_INFO },
+  "roster.v1.UserAccess/GetTokenRequest": { right: Right.USER_INFO },
   "roster.v1.UserAccess/GrantTokenRequest": { right: Right.ADMIN_USERS_WRITE },
   "roster.v1.UserAccess/DenyTokenRequest": { right: Right.ADMIN_USERS_WRITE },
   "roster.v1.UserAccess/RetrieveTokenRequestKey": { right: Right.USER_API_KEYS },

@@ -23,7 +23,7 @@ import { apiKeyNameMaxChars, tokenRequestReasonMaxChars } from "../request-rules
 import { apiKeyFromDocument, tokenRequestFromDocument } from "../store/access-documents.js";
 import type { Store } from "../store/store.js";
 import type { TokenRequestDocument, TokenRequestStatusName } from "../store/token-requests-store.js";
-import type { UserDocument } from "../store/user-documents.js";
+import type { UserDocument, UserRef } from "../store/user-documents.js";
 import { longerThan } from "../text.js";
 import { issueApiKey } from "./api-keys.js";
 import { type Caller, holds, requireCaller, requireRight } from "./caller.js";
@@ -89,6 +89,26 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
   const { store } = deps;
   const timeout = (ctx: HandlerContext) => maxTimeMS(ctx, deps.defaultDeadlineMs);
   const tokenErrors = { busy: () => errTokenBusy({}) };
+
+  /** Approve a REQUESTED account (REANA's grant lets its user work), and tell them. */
+  async function approveRequester(ref: UserRef, actor: string): Promise<void> {
+    const user = await store.users.getDocumentByRef(ref);
+    if (user?.state !== "REQUESTED") return;
+    const after = await store.users.update(
+      user.user_id,
+      (current) =>
+        current.state === "REQUESTED" ? { ...current, state: "APPROVED", updated_at: new Date() } : undefined,
+      { actor },
+    );
+    if (after.state === "APPROVED" && user.state === "REQUESTED") {
+      await deps.mail.enqueue(after.primary_email_address, {
+        kind: "state_changed",
+        userId: after.user_id,
+        state: after.state,
+        description: after.state_description,
+      });
+    }
+  }
 
   async function loadRequest(id: string, caller: Caller): Promise<TokenRequestDocument> {
     const doc = await store.tokenRequests.get(id);
@@ -372,6 +392,12 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
     async grantTokenRequest(req, ctx) {
       const caller = requireCaller(ctx);
       const expiresAt = futureOrNull(req.expiresAt, "expires_at");
+      // The requester is approved first: a retry after a crash in between
+      // finds the request still pending and the account already approved.
+      if (req.approveUser ?? true) {
+        const request = await loadRequest(req.id, caller);
+        if (request.status === "PENDING") await approveRequester(request.user_ref, caller.userId);
+      }
       const doc = await transition(req.id, "PENDING", (current) => ({
         ...current,
         status: "GRANTED",

@@ -13,6 +13,7 @@ import {
 } from "../errors.js";
 import { backoff, breakStaleClaim, type ClaimDocument, claimsCollection, tryClaim, versionedUpdate } from "./claims.js";
 import { duplicateKeyField, ensureIndexes, isDuplicateKeyError } from "./database.js";
+import { conditionQuery, type UserCondition } from "./user-conditions.js";
 import { isActiveAdmin, type StateName, systemUserId, type UserDocument, type UserField } from "./user-documents.js";
 
 /** Fields users can be ordered by, with the stored field that sorts them. */
@@ -39,6 +40,8 @@ export interface UserFilter {
   states?: StateName[];
   admin?: boolean;
   attributesContain?: Record<string, string>;
+  /** A condition tree (SCIM filters), applied besides the fields above. */
+  condition?: UserCondition;
 }
 
 /** Options of one page of a list. */
@@ -162,6 +165,7 @@ export function filterQuery(filter: UserFilter): Filter<UserDocument> {
     // Keys are validated by the registry (no `$`, no `.`), so this path is safe.
     and.push({ [`attributes.${key}`]: contains(value) } as Filter<UserDocument>);
   }
+  if (filter.condition) and.push(conditionQuery(filter.condition));
   return and.length === 1 ? (and[0] as Filter<UserDocument>) : { $and: and };
 }
 
@@ -175,7 +179,8 @@ function isUnfiltered(filter: UserFilter): boolean {
     !filter.emailContains &&
     !filter.states?.length &&
     filter.admin === undefined &&
-    Object.keys(filter.attributesContain ?? {}).length === 0
+    Object.keys(filter.attributesContain ?? {}).length === 0 &&
+    !filter.condition
   );
 }
 

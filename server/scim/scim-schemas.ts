@@ -62,17 +62,24 @@ const userAttributes: Attribute[] = [
     ],
   }),
   attribute("displayName", "Roster's name of the user."),
-  attribute("active", "Whether the user is APPROVED (true) or SUSPENDED (false).", { type: "boolean" }),
+  // Every Roster user has a state, so active is always there (true when a
+  // request leaves it out).
+  attribute("active", "Whether the user is APPROVED (true) or SUSPENDED (false); true when left out.", {
+    type: "boolean",
+    required: true,
+  }),
   attribute("password", "Write-only; checked against Roster's password policy.", {
     mutability: "writeOnly",
     returned: "never",
     caseExact: true,
   }),
+  // Every Roster user has a primary email address.
   attribute("emails", "Email addresses; the primary one is Roster's primary email address.", {
     type: "complex",
+    required: true,
     multiValued: true,
     subAttributes: [
-      attribute("value", "The address."),
+      attribute("value", "The address.", { required: true }),
       attribute("type", "work, home or other.", { canonicalValues: ["work", "home", "other"] }),
       attribute("primary", "Whether this is the primary address.", { type: "boolean" }),
     ],

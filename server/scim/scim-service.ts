@@ -19,6 +19,7 @@ import { ScimError, scimErrorOf } from "./scim-error.js";
 import { conditionOfFilter } from "./scim-filter.js";
 import {
   coreUserSchema,
+  enterpriseUserSchema,
   listResponseSchema,
   maxResults,
   patchOpSchema,
@@ -69,8 +70,11 @@ const sortFields: Record<string, UserOrderField> = {
  * guard, email uniqueness, notifications) as it does for the gRPC API.
  */
 export function scimService(deps: ScimServiceDeps): (req: Request, res: Response) => void {
-  const base = `${deps.publicUrl.replace(/\/+$/, "")}${scimPrefix}`;
+  // Listening on port 0 without --public-url: the address the client used.
+  const configuredBase = /:0$/.test(deps.publicUrl) ? undefined : `${deps.publicUrl.replace(/\/+$/, "")}${scimPrefix}`;
+  let base = configuredBase ?? "";
   return (req, res) => {
+    base = configuredBase ?? `http://${req.headers.host ?? req.headers[":authority"] ?? "localhost"}${scimPrefix}`;
     const started = performance.now();
     let caller: string | undefined;
     const send = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
@@ -119,6 +123,10 @@ export function scimService(deps: ScimServiceDeps): (req: Request, res: Response
     const allow = (...methods: string[]) => {
       if (!methods.includes(method)) throw new ScimError(405, `${method} is not allowed on ${url.pathname}`);
     };
+    if (collection === ".search" && !id) {
+      allow("POST");
+      return listUsers(searchParameters(await readJson(req, deps.maxRequestBytes)), ctx);
+    }
     switch (collection) {
       case "ServiceProviderConfig":
         allow("GET");
@@ -294,9 +302,20 @@ export function scimService(deps: ScimServiceDeps): (req: Request, res: Response
       const current = await getUser(id, ctx);
       if (etag && etag !== current.etag) throw new ScimError(412, `user ${id} has changed since etag ${etag}`);
       const resource = scimUserOf(current, base);
-      let patched: unknown;
+      let patched: Record<string, unknown> = resource as unknown as Record<string, unknown>;
       try {
-        patched = scimPatch(resource as never, operations as never, { mutateDocument: false, treatMissingAsAdd: true });
+        for (const operation of operations) {
+          // scim-patch does not remove a whole extension by its schema URN.
+          if (operation.op === "remove" && operation.path?.toLowerCase() === enterpriseUserSchema.toLowerCase()) {
+            const { [enterpriseUserSchema]: _, ...rest } = patched;
+            patched = rest;
+            continue;
+          }
+          patched = scimPatch(patched as never, [operation] as never, {
+            mutateDocument: false,
+            treatMissingAsAdd: true,
+          });
+        }
       } catch (err) {
         const e = err as { message?: string; scimType?: string; scimCode?: string; constructor?: { name?: string } };
         const type =

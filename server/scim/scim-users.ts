@@ -18,6 +18,8 @@ export const attributeKeys = {
   familyName: "scim_familyName",
   emails: "scim_emails",
   manager: "scim_manager",
+  /** "name" when Roster's name came from name.* because no displayName was given. */
+  nameFrom: "scim_nameFrom",
 } as const;
 
 /** One entry of `emails`. */
@@ -73,7 +75,8 @@ export function scimUserOf(user: User, base: string): ScimUser {
       emails[i] = { ...emails[i], value: user.primaryEmailAddress, primary: true };
     }
   }
-  const name: ScimUser["name"] = { formatted: a[attributeKeys.formatted] || user.name || undefined };
+  const name: ScimUser["name"] = {};
+  if (a[attributeKeys.formatted]) name.formatted = a[attributeKeys.formatted];
   if (a[attributeKeys.givenName]) name.givenName = a[attributeKeys.givenName];
   if (a[attributeKeys.familyName]) name.familyName = a[attributeKeys.familyName];
   const enterprise: Record<string, unknown> = {};
@@ -87,7 +90,7 @@ export function scimUserOf(user: User, base: string): ScimUser {
     ...(a[attributeKeys.externalId] ? { externalId: a[attributeKeys.externalId] } : {}),
     userName: a[attributeKeys.userName] || user.userId,
     ...(name.formatted || name.givenName || name.familyName ? { name } : {}),
-    ...(user.name ? { displayName: user.name } : {}),
+    ...(user.name && a[attributeKeys.nameFrom] !== "name" ? { displayName: user.name } : {}),
     active: user.state === State.APPROVED,
     ...(emails.length > 0 ? { emails } : {}),
     ...(hasEnterprise ? { [enterpriseUserSchema]: enterprise } : {}),
@@ -184,7 +187,8 @@ export function rosterFieldsOf(resource: unknown): RosterFields {
   if (givenName) attributes[attributeKeys.givenName] = givenName;
   if (familyName) attributes[attributeKeys.familyName] = familyName;
   const rosterName = displayName || formatted || [givenName, familyName].filter(Boolean).join(" ");
-  if (formatted && formatted !== rosterName) attributes[attributeKeys.formatted] = formatted;
+  if (formatted) attributes[attributeKeys.formatted] = formatted;
+  if (!displayName && rosterName) attributes[attributeKeys.nameFrom] = "name";
 
   if (r.emails !== undefined && r.emails !== null && !Array.isArray(r.emails)) {
     throw new ScimError(400, "emails must be a list", "invalidValue");

@@ -305,10 +305,14 @@ export function scimService(deps: ScimServiceDeps): (req: Request, res: Response
       let patched: Record<string, unknown> = resource as unknown as Record<string, unknown>;
       try {
         for (const operation of operations) {
-          // scim-patch does not remove a whole extension by its schema URN.
-          if (operation.op === "remove" && operation.path?.toLowerCase() === enterpriseUserSchema.toLowerCase()) {
-            const { [enterpriseUserSchema]: _, ...rest } = patched;
-            patched = rest;
+          // scim-patch does not take a whole extension by its schema URN as a path.
+          if (operation.path?.toLowerCase() === enterpriseUserSchema.toLowerCase()) {
+            const { [enterpriseUserSchema]: old, ...rest } = patched;
+            const value = operation.value && typeof operation.value === "object" ? operation.value : {};
+            if (operation.op === "remove") patched = rest;
+            else if (operation.op === "add")
+              patched = { ...rest, [enterpriseUserSchema]: { ...(old as object), ...value } };
+            else patched = { ...rest, [enterpriseUserSchema]: value };
             continue;
           }
           patched = scimPatch(patched as never, [operation] as never, {

@@ -10,6 +10,7 @@ import { UserAccess } from "../gen/roster/v1/user_access_pb.js";
 import { UserBulk } from "../gen/roster/v1/user_bulk_pb.js";
 import { UserRegistry } from "../gen/roster/v1/user_registry_pb.js";
 import { UserSettings } from "../gen/roster/v1/user_settings_pb.js";
+import { createCallerCache } from "./access/caller-cache.js";
 import { isCommonPassword } from "./access/common-passwords.js";
 import { createLoginService } from "./access/login.js";
 import { createLoginThrottle } from "./access/login-throttle.js";
@@ -28,6 +29,7 @@ import { projectRoot } from "./paths.js";
 import { scimService } from "./scim/scim-service.js";
 import { createSecretBox, loadSecretKey } from "./secret-box.js";
 import { userSettings } from "./settings/user-settings.js";
+import { watchDatabaseHealth } from "./store/database-health.js";
 import { openStore, type Store } from "./store/store.js";
 import { createHealthStatus, healthService, ServingStatus } from "./transport/health.js";
 import { httpHandler } from "./transport/http-handler.js";
@@ -38,6 +40,7 @@ import { requestCheckInterceptor } from "./transport/request-check.js";
 import { acceptCompression, withRequestDecoding } from "./transport/request-decoding.js";
 import { shutdownInterceptor } from "./transport/shutdown-interceptor.js";
 import { bootstrapAdmin } from "./users/bootstrap-admin.js";
+import { operationLeaseMs, recoverOperations } from "./users/operation-recovery.js";
 import { ensureSystemUser } from "./users/system-user.js";
 import { userRegistry } from "./users/user-registry.js";
 
@@ -67,28 +70,41 @@ const services = [
 ] as const;
 
 /** Where `MONGODB_URI` or the embedded database points. */
-async function databaseUri(config: Config, log: Logger): Promise<{ uri: string; embedded?: EmbeddedDatabase }> {
+async function databaseUri(
+  config: Config,
+  log: Logger,
+  onExit: () => void,
+): Promise<{ uri: string; embedded?: EmbeddedDatabase }> {
   if (config.mongodbUri) return { uri: config.mongodbUri };
   const embedded = await startEmbeddedDatabase({
     dataDir: join(config.dataDir, "db"),
     cacheDir: config.cacheDir,
     log: (msg) => log.info(msg),
+    onExit,
   });
   return { uri: `${embedded.uri}roster`, embedded };
 }
 
-/** Refuse RPCs (other than health and reflection) until the database is ready. */
-function readinessInterceptor(isReady: () => boolean): Interceptor {
+/**
+ * Refuse RPCs (other than health and reflection) at once while the server is
+ * not ready or its database does not answer pings, instead of letting them
+ * wait for a database that is not there.
+ */
+function readinessInterceptor(isReady: () => boolean, databaseReachable: () => boolean): Interceptor {
   return (next) => async (req) => {
-    if (!isReady() && req.service.typeName.startsWith("roster.")) {
-      throw new ConnectError("the server is starting or stopping; retry shortly", Code.Unavailable);
+    if (req.service.typeName.startsWith("roster.")) {
+      if (!isReady()) throw new ConnectError("the server is starting or stopping; retry shortly", Code.Unavailable);
+      if (!databaseReachable()) throw new ConnectError("the database is unreachable; retry shortly", Code.Unavailable);
     }
     return next(req);
   };
 }
 
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
-  const { uri, embedded } = await databaseUri(config, log);
+  // The embedded database's supervisor reports a death at once (the pings
+  // would notice within a second, but a quick restart might beat them).
+  let databaseDied = () => {};
+  const { uri, embedded } = await databaseUri(config, log, () => databaseDied());
   const store = await openStore(uri, {
     onCommand: config.logDatabaseCommands ? (summary) => log.info({ db: summary }, "database command") : undefined,
   });
@@ -101,6 +117,19 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   // Every call in flight listens to both: many listeners are no leak.
   setMaxListeners(0, streamsShutdown.signal, shutdown.signal);
   let ready = false;
+  // SERVING needs both: start-up done, and the database answering its pings.
+  const showHealth = () => {
+    if (health.closing) return;
+    health.set(ready && databaseHealth.reachable ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
+  };
+  const databaseHealth = watchDatabaseHealth(uri, {
+    onChange(reachable) {
+      if (reachable) log.info("database answers");
+      else log.warn("database does not answer; NOT_SERVING until it does");
+      showHealth();
+    },
+  });
+  databaseDied = () => databaseHealth.lost();
 
   const hasher = createPasswordHasher(config.hashParameters, config.hashConcurrency);
   const login = await createLoginService({
@@ -134,6 +163,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     hasher,
     passwordPolicy: config.passwordPolicy,
     isCommonPassword,
+    log,
     restoreWindowMs: config.restoreWindowMs,
     defaultDeadlineMs: config.defaultDeadlineMs,
     publicUrl: config.publicUrl,
@@ -193,9 +223,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     interceptors: [
       observeInterceptor(log, metrics),
       shutdownInterceptor({ streams: streamsShutdown.signal, calls: shutdown.signal }),
-      readinessInterceptor(() => ready),
+      readinessInterceptor(
+        () => ready,
+        () => databaseHealth.reachable,
+      ),
       deadlineInterceptor(config.defaultDeadlineMs),
-      authInterceptor(store),
+      authInterceptor(store, createCallerCache(config.credentialCacheMs, store.credentialsGeneration)),
       requestCheckInterceptor(),
     ],
   });
@@ -233,10 +266,14 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const becomeReady = (async () => {
     for (let attempt = 0; !shutdown.signal.aborted; attempt++) {
       try {
-        if (!(await store.ping(5000))) throw new Error("database does not answer");
+        const answering = Date.now() + 5000;
+        while (!databaseHealth.reachable && Date.now() < answering) await new Promise((r) => setTimeout(r, 50));
+        if (!databaseHealth.reachable) throw new Error("database does not answer");
         await store.ensureIndexes();
         paginator = createPaginator(await store.secret("page_tokens"));
         await ensureSystemUser(store);
+        // Renames and merges that a crash interrupted are finished before serving.
+        await recoverOperations(store, log);
         if (config.bootstrapAdmin && !(await store.users.any())) {
           const admin = await bootstrapAdmin(store, { userId: "admin", email: "admin@localhost" });
           // Printed for the operator, once, outside the structured log.
@@ -247,7 +284,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         }
         ready = true;
         mail.start();
-        health.set(ServingStatus.SERVING);
+        showHealth();
         log.info("serving");
         return;
       } catch (err) {
@@ -259,6 +296,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
 
   const sweeper = setInterval(() => {
     if (!ready) return;
+    recoverOperations(store, log, { olderThanMs: operationLeaseMs }).catch((err) =>
+      log.warn({ err }, "finishing interrupted operations failed"),
+    );
     store.sweep(new Date()).then(
       (counts) => log.debug({ counts }, "swept"),
       (err) => log.warn({ err }, "sweep failed"),
@@ -285,6 +325,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         shutdown.abort(unavailable);
         await becomeReady;
         await mail.stop();
+        await databaseHealth.stop();
         await store.close();
         await embedded?.stop();
       })();

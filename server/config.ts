@@ -23,6 +23,8 @@ export interface Config {
   restoreWindowMs: number;
   /** Deadline of calls whose client set none. */
   defaultDeadlineMs: number;
+  /** How long a resolved token may be reused without reading it again (see access/caller-cache.ts); 0: never. */
+  credentialCacheMs: number;
   /** Largest deadline a client may ask for. */
   maxDeadlineMs: number;
   /** Largest request message accepted. */
@@ -121,6 +123,12 @@ export function configOptions<T>(argv: Argv<T>) {
       type: "string",
       default: fromEnv("ROSTER_RESTORE_WINDOW", "24h"),
       describe: "how long a deleted user can be restored; env: ROSTER_RESTORE_WINDOW",
+    })
+    .option("credential-cache", {
+      type: "string",
+      default: fromEnv("ROSTER_CREDENTIAL_CACHE", "1s"),
+      describe:
+        "how long a token checked by this process is trusted without reading it again; changes made through other server processes (a revoked key, a deactivated user) reach this one within it; 0 turns it off; env: ROSTER_CREDENTIAL_CACHE",
     })
     .option("default-deadline", {
       type: "string",
@@ -312,6 +320,7 @@ export function configFromOptions(o: ParsedOptions): Config {
     logLevel: String(o["log-level"]),
     restoreWindowMs: parseDuration(String(o["restore-window"])),
     defaultDeadlineMs: parseDuration(String(o["default-deadline"])),
+    credentialCacheMs: parseDuration(String(o["credential-cache"])),
     maxDeadlineMs: parseDuration(String(o["max-deadline"])),
     maxRequestBytes: Number(o["max-request-bytes"]),
     corsOrigins: String(o["cors-origins"])

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { HandlerContext } from "@connectrpc/connect";
 
 /**
@@ -6,4 +7,19 @@ import type { HandlerContext } from "@connectrpc/connect";
  */
 export function maxTimeMS(ctx: HandlerContext, defaultDeadlineMs: number): number {
   return Math.max(1, Math.floor(ctx.timeoutMs() ?? defaultDeadlineMs));
+}
+
+const callDeadline = new AsyncLocalStorage<AbortSignal>();
+
+/** Run `fn` with `signal` as the current call's deadline (see `callSignal`). */
+export function withCallDeadline<T>(signal: AbortSignal, fn: () => T): T {
+  return callDeadline.run(signal, fn);
+}
+
+/**
+ * The signal that aborts when the current RPC's deadline passes (or the call
+ * ends early), for code that has no handler context, such as the store.
+ */
+export function callSignal(): AbortSignal | undefined {
+  return callDeadline.getStore();
 }

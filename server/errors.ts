@@ -79,6 +79,11 @@ export const errMissingRight = defineError<"right">(
   Code.PermissionDenied,
   "this call needs the right {right}",
 );
+export const errEmailNamesAdminOnly = defineError<"email">(
+  "EMAIL_NAMES_ADMIN_ONLY",
+  Code.PermissionDenied,
+  "only admins may name other users by email address ({email}); use the user id",
+);
 export const errAdminOnlyPaths = defineError<"paths">(
   "ADMIN_ONLY_FIELDS",
   Code.PermissionDenied,
@@ -262,9 +267,9 @@ export const errSystemUser = defineError(
   Code.FailedPrecondition,
   "the system user is built in: it cannot be changed, removed, merged, renamed or given credentials",
 );
-export const errOperationInProgress = defineError<"user_id" | "operation">(
-  "OPERATION_IN_PROGRESS",
-  Code.FailedPrecondition,
-  "user {user_id} is in the middle of {operation}; finish it by calling it again",
+export const errUserBusy = defineError<"user_id" | "operation">(
+  "USER_BUSY",
+  Code.Aborted,
+  "user {user_id} is in the middle of {operation}, which will finish or be undone shortly; retry",
 );
 export const errSameUser = defineError("SAME_USER", Code.InvalidArgument, "the two user ids must differ");

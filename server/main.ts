@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 // First: it sets the garbage collector up before the other modules allocate.
 import "./heap-settings.js";
 import { join } from "node:path";
@@ -67,6 +67,8 @@ await yargs(hideBin(process.argv))
             dataDir: join(config.dataDir, "db"),
             cacheDir: config.cacheDir,
             log: (msg) => log.info(msg),
+            // A running server keeps its database; this command uses it.
+            shareRunning: true,
           });
       const store = await openStore(config.mongodbUri ?? `${embedded?.uri}roster`);
       try {

@@ -296,6 +296,102 @@ describe("account operations (Arvados)", () => {
     });
   });
 
+  describe("rename racing with credentials", () => {
+    it("keeps every API key and login token acknowledged during a concurrent rename working afterwards", async () => {
+      let acknowledged = 0;
+      const broken: string[] = [];
+      for (let round = 0; round < 3; round++) {
+        const from = `racer-${round}`;
+        const to = `raced-${round}`;
+        await createUser(server, { userId: from, password: "racer passphrase" });
+        const keys = Array.from({ length: 20 }, (_, i) =>
+          access().call("CreateAPIKey", { user_id: from, name: `key ${i}`, rights: ["RIGHT_USER_ALL"] }),
+        );
+        const logins = Array.from({ length: 5 }, () =>
+          access("").call("Authenticate", { user_id_or_email: `${from}@example.com`, password: "racer passphrase" }),
+        );
+        await new Promise((r) => setTimeout(r, 5 * round));
+        await users().call("Rename", { user_id: from, new_user_id: to });
+        const secrets = (await Promise.allSettled([...keys, ...logins])).flatMap((r) =>
+          r.status === "fulfilled" ? [(r.value.key ?? r.value.token) as string] : [],
+        );
+        acknowledged += secrets.length;
+        for (const secret of secrets) {
+          const who = await works(secret);
+          if (who !== to) broken.push(`${secret.slice(0, 12)}... answers as ${who}`);
+        }
+      }
+      assert.ok(acknowledged > 0, "some credentials were made during the renames");
+      assert.deepEqual(broken, [], `${broken.length} of ${acknowledged} acknowledged credentials broken`);
+    });
+  });
+
+  describe("a server started after a crash between steps", () => {
+    const stepsOf = {
+      merge: ["merge:journaled", "merge:attributes", "merge:settings", "merge:tokens"],
+      rename: ["rename:journaled", "rename:copied", "rename:references", "rename:old-removed"],
+    };
+    for (const [operation, steps] of Object.entries(stepsOf)) {
+      for (const step of steps) {
+        it(`finishes a ${operation} interrupted after ${step} on its own, having refused writes to the old id meanwhile`, async () => {
+          const mongodbUri = testDatabaseUri();
+          const crashing = await startServer({ mongodbUri, env: { ROSTER_FAILPOINTS: step } });
+          const a = await createUser(crashing, { userId: "first", password: "first passphrase" });
+          await createUser(crashing, { userId: "second" });
+          await setSetting(crashing, a.key, "first", "theme", "dark");
+          const call =
+            operation === "merge"
+              ? users(crashing.adminKey, crashing).call("Merge", {
+                  old_user_id: "first",
+                  new_user_id: "second",
+                  redirect: true,
+                })
+              : users(crashing.adminKey, crashing).call("Rename", { user_id: "first", new_user_id: "renamed" });
+          await rejectsWith(call, grpc.status.INTERNAL);
+          // A write to the old id now is refused, never acknowledged and then lost.
+          const write = await users(crashing.adminKey, crashing)
+            .call("Update", {
+              user: { user_id: "first", attributes: { lost: "no" } },
+              update_mask: { paths: ["attributes"] },
+            })
+            .then(
+              () => grpc.status.OK,
+              (err: { code: grpc.status }) => err.code,
+            );
+          assert.ok([grpc.status.ABORTED, grpc.status.NOT_FOUND].includes(write), `write answered ${write}`);
+          assert.equal(await crashing.stop(), 0);
+
+          const healthy = await startServer({ mongodbUri, expectBootstrap: false });
+          const db = new MongoClient(mongodbUri);
+          const open = await db.db().collection("operations").countDocuments({ state: "open" });
+          const live = await db
+            .db()
+            .collection("users")
+            .find({ _id: { $in: ["first", "second", "renamed"] as never[] }, deleted_at: null })
+            .toArray();
+          await db.close();
+          assert.equal(open, 0, "no journal left open");
+          assert.ok(
+            live.every((d) => d.operation === null),
+            "no user left marked",
+          );
+          const survivor = operation === "merge" ? "second" : "renamed";
+          assert.deepEqual(live.map((d) => d._id).sort(), [survivor, ...(operation === "merge" ? [] : ["second"])]);
+          const found = await users(crashing.adminKey, healthy).call("Search", { email_contains: "first@example.com" });
+          assert.equal((found.users ?? []).length, operation === "merge" ? 0 : 1, "one user per email address");
+          assert.equal(await works(a.key, healthy), survivor);
+          assert.deepEqual(await settingsOf({ ...healthy, adminKey: crashing.adminKey }, survivor), { theme: "dark" });
+          const login = await access("", healthy).call("Authenticate", {
+            user_id_or_email: operation === "merge" ? "first" : "first@example.com",
+            password: "first passphrase",
+          });
+          assert.equal(login.user_id, survivor);
+          await healthy.stop();
+        });
+      }
+    }
+  });
+
   describe("crash between steps", () => {
     const stepsOf = {
       merge: ["merge:journaled", "merge:attributes", "merge:settings", "merge:tokens"],

@@ -27,7 +27,8 @@ describe("login throttling and timing", () => {
     const mongodbUri = testDatabaseUri();
     // With the threshold at 20, every one of the 20 parallel attempts finds
     // the account still open and is verified, so each must be counted.
-    const lock = ["--login-max-failures", "20", "--login-lockout", "2s", "--login-max-lockout", "3s"];
+    // Locks long enough that a loaded machine cannot outlast them between the burst and the checks.
+    const lock = ["--login-max-failures", "20", "--login-lockout", "8s", "--login-max-lockout", "10s"];
     const one = await start({ mongodbUri, args: lock });
     const two = await start({ mongodbUri, args: lock, expectBootstrap: false });
     await createUser(one, { userId: "target", password: "the right passphrase" });
@@ -39,7 +40,7 @@ describe("login throttling and timing", () => {
     );
     assert.ok(attempts.every((r) => r.status === "rejected"));
     const db = new MongoClient(mongodbUri);
-    const failures = await db.db().collection("login_failures").countDocuments({});
+    const failures = await db.db().collection("login_attempts").countDocuments({});
     await db.close();
     assert.equal(failures, 20, "no failure was lost, on either server");
     const lockedAt = Date.now();
@@ -56,9 +57,109 @@ describe("login throttling and timing", () => {
       a.call("Authenticate", { user_id_or_email: "Target@Example.com", password: "the right passphrase" }),
       grpc.status.UNAUTHENTICATED,
     );
-    await new Promise((r) => setTimeout(r, Math.max(0, 3300 - (Date.now() - lockedAt))));
+    await new Promise((r) => setTimeout(r, Math.max(0, 10_300 - (Date.now() - lockedAt))));
     const ok = await a.call("Authenticate", { user_id_or_email: "target", password: "the right passphrase" });
     assert.equal(ok.user_id, "target");
+  });
+
+  it("checks at most the configured number of guesses from a burst of 100 concurrent wrong passwords", async () => {
+    const mongodbUri = testDatabaseUri();
+    const one = await start({ mongodbUri, args: ["--login-max-failures", "10"] });
+    const two = await start({ mongodbUri, args: ["--login-max-failures", "10"], expectBootstrap: false });
+    await createUser(one, { userId: "burst-target", password: "the right passphrase" });
+    const [a, b] = [accessOf(one), accessOf(two)];
+    const burst = await Promise.allSettled(
+      Array.from({ length: 100 }, (_, i) =>
+        (i % 2 ? a : b).call("Authenticate", { user_id_or_email: "burst-target", password: `wrong guess ${i}` }),
+      ),
+    );
+    assert.ok(burst.every((r) => r.status === "rejected"));
+    const db = new MongoClient(mongodbUri);
+    // Every attempt is counted before its password is checked, so the count is the number checked.
+    const counted = await db.db().collection("login_attempts").countDocuments({});
+    await db.close();
+    assert.equal(counted, 10, "exactly the limit of guesses was checked");
+    await rejectsWith(
+      a.call("Authenticate", { user_id_or_email: "burst-target", password: "the right passphrase" }),
+      grpc.status.UNAUTHENTICATED,
+    );
+  });
+
+  it("refuses the right password sent in the middle of a burst, once the burst has used up the limit", async () => {
+    const mongodbUri = testDatabaseUri();
+    const s = await start({ mongodbUri, args: ["--login-max-failures", "10"] });
+    await createUser(s, { userId: "burst-right", password: "the right passphrase" });
+    const access = accessOf(s);
+    // Which of many concurrent calls is counted first is up to the network
+    // and the scheduler, so the right password is sent once ten guesses of
+    // the still-running burst are counted, as the 50th call of 60.
+    const wrong = Promise.allSettled(
+      Array.from({ length: 59 }, (_, i) =>
+        access.call("Authenticate", { user_id_or_email: "burst-right", password: `wrong guess ${i}` }),
+      ),
+    );
+    const db = new MongoClient(mongodbUri);
+    try {
+      while ((await db.db().collection("login_attempts").countDocuments({})) < 10) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    } finally {
+      await db.close();
+    }
+    const right = access.call("Authenticate", { user_id_or_email: "burst-right", password: "the right passphrase" });
+    const [answered, rightAnswer] = await Promise.all([
+      wrong,
+      right.then(
+        () => "accepted",
+        () => "refused",
+      ),
+    ]);
+    assert.equal(rightAnswer, "refused", "the right password in the burst did not get in");
+    assert.ok(answered.every((r) => r.status === "rejected"));
+  });
+
+  it("stores nothing for failed logins on ids that do not exist, and successful logins stay fast", async () => {
+    const mongodbUri = testDatabaseUri();
+    // Cheap hashes, so that 3,000 attempts take seconds, not minutes.
+    const cheap = ["--argon2-memory", "1024", "--argon2-iterations", "1"];
+    const s = await start({ mongodbUri, args: cheap });
+    await createUser(s, { userId: "steady", password: "the right passphrase" });
+    const access = accessOf(s);
+    const medianLogin = async () => {
+      const times: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        const started = performance.now();
+        await access.call("Authenticate", { user_id_or_email: "steady", password: "the right passphrase" });
+        times.push(performance.now() - started);
+      }
+      return [...times].sort((x, y) => x - y)[15] as number;
+    };
+    const db = new MongoClient(mongodbUri);
+    const stored = async () => {
+      const counts: Record<string, number> = {};
+      for (const c of await db.db().listCollections().toArray()) {
+        // The mail queue's deliveries (and their claims) run on their own time.
+        if (c.name === "email_queue" || c.name === "claims") continue;
+        counts[c.name] = await db.db().collection(c.name).countDocuments({});
+      }
+      return counts;
+    };
+    const before = await medianLogin();
+    const storedBefore = await stored();
+    for (let round = 0; round < 60; round++) {
+      await Promise.allSettled(
+        Array.from({ length: 50 }, (_, i) =>
+          access.call("Authenticate", { user_id_or_email: `nobody-${round}-${i}`, password: "a wrong guess" }),
+        ),
+      );
+    }
+    assert.deepEqual(await stored(), storedBefore, "3,000 failures on unknown ids stored nothing");
+    await db.close();
+    const afterwards = await medianLogin();
+    assert.ok(
+      afterwards < before * 2 + 20,
+      `median login ${before.toFixed(1)} ms before, ${afterwards.toFixed(1)} ms after`,
+    );
   });
 
   it("rehashes a password made with other parameters at the next login", async () => {

@@ -152,6 +152,30 @@ describe("three server processes on one database, under load", () => {
     }
   });
 
+  it("stops a key revoked through one process at once there, and on the others within the credential cache time", async () => {
+    const holder = await createUser(servers[0] as TestServer, { userId: "revoked-holder" });
+    const asHolder = servers.map((s) => client(s, "roster.v1.UserRegistry", holder.key));
+    for (const c of asHolder) await c.call("Get", { user_id: "revoked-holder" });
+    await (access[1] as GrpcClient).call("RevokeTokens", { user_id: "revoked-holder", kind: "TOKEN_KIND_API_KEY" });
+    const revokedAt = Date.now();
+    await rejectsWith(
+      (asHolder[1] as GrpcClient).call("Get", { user_id: "revoked-holder" }),
+      grpc.status.UNAUTHENTICATED,
+    );
+    for (const p of [0, 2]) {
+      for (;;) {
+        try {
+          await (asHolder[p] as GrpcClient).call("Get", { user_id: "revoked-holder" });
+        } catch (e) {
+          assert.equal((e as { code?: number }).code, grpc.status.UNAUTHENTICATED);
+          break;
+        }
+        assert.ok(Date.now() - revokedAt < 1500, `process ${p} still accepts the key after 1.5 s`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  });
+
   it("answered every call of the background load properly", async () => {
     stopLoad = true;
     const { calls, failures } = await load;

@@ -75,7 +75,8 @@ async function startRoster(
 ): Promise<{ url: string; key: string; process: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    [join(projectRoot, "dist", "server", "main.js"), "serve", "--listen", "127.0.0.1:0"],
+    // As `npm start` and the roster-server command start it (see server/heap-settings.ts).
+    ["--max-semi-space-size=8", join(projectRoot, "dist", "server", "main.js"), "serve", "--listen", "127.0.0.1:0"],
     {
       env: { ...process.env, MONGODB_URI: mongodbUri, ROSTER_DATA_DIR: dataDir },
       stdio: ["ignore", "pipe", "pipe"],

@@ -23,7 +23,7 @@ export const usersCommands: CommandGroupSpec = {
     {
       command: "create",
       rpc: `${registry}.Create`,
-      args: ["user.user_id"],
+      args: ["user.user_id?"],
       secrets: [{ field: "password", label: "Password", confirm: true, optional: true }],
     },
     {

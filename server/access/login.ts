@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { type AuthenticateResponse, AuthenticateResponseSchema } from "../../gen/roster/v1/user_access_pb.js";
-import { errUnauthenticated } from "../errors.js";
+import { errUnauthenticated, errUserBusy } from "../errors.js";
 import type { Store } from "../store/store.js";
 import type { UserDocument } from "../store/user-documents.js";
 import { systemActor } from "../users/system-user.js";
@@ -39,27 +39,35 @@ export async function createLoginService(options: LoginOptions): Promise<LoginSe
   // users without a password cost the same time as real ones.
   const dummyHash = await hasher.hash(newToken("login"));
 
-  async function verify(user: UserDocument | null, account: string, password: string): Promise<boolean> {
-    if (await throttle.isLocked(account)) {
+  /**
+   * Check a password, counted against the account before it is checked.
+   * Unknown names (`account` null) store nothing, so guessing them cannot
+   * grow the database; they cost one verification like any other attempt.
+   */
+  async function verify(user: UserDocument | null, account: string | null, password: string): Promise<boolean> {
+    if (!account) await throttle.readNothing();
+    if (!account || !(await throttle.admit(account))) {
       await hasher.verify(dummyHash, password);
       return false;
     }
     const { ok, rehash } = await hasher.verify(user?.password_hash ?? dummyHash, password);
     const matched = ok && !!user?.password_hash;
-    if (!matched) {
-      await throttle.recordFailure(account);
-      return false;
-    }
+    if (!matched) return false;
     await throttle.reset(account);
     if (rehash && user) {
       const hash = await hasher.hash(password);
       // Only if the hash is still the one verified: never undo a concurrent password change.
       const verifiedHash = user.password_hash;
-      await store.users.update(
-        user.user_id,
-        (current) => (current.password_hash === verifiedHash ? { ...current, password_hash: hash } : undefined),
-        { actor: systemActor, includeDeleted: true },
-      );
+      await store.users
+        .update(
+          user.user_id,
+          (current) => (current.password_hash === verifiedHash ? { ...current, password_hash: hash } : undefined),
+          { actor: systemActor, includeDeleted: true },
+        )
+        // A user in the middle of a rename or merge is rehashed at a later login.
+        .catch((err) => {
+          if (!errUserBusy.is(err)) throw err;
+        });
     }
     return true;
   }
@@ -78,7 +86,7 @@ export async function createLoginService(options: LoginOptions): Promise<LoginSe
       const redirected = !!found?.deleted_at && !!found.merged_into && found.merge_redirect;
       const account = found && (!found.deleted_at || redirected) ? found : null;
       const user = redirected && found ? await store.users.getDocument(found.merged_into) : account;
-      const ok = await verify(account, account ? `u:${account.ref.toHexString()}` : `x:${key}`, password);
+      const ok = await verify(account, account ? `u:${account.ref.toHexString()}` : null, password);
       const held = user ? rightsInState(user.admin, user.state) : new Set<Right>();
       if (!ok || !user || held.size === 0) throw errUnauthenticated({});
 

@@ -93,7 +93,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
   async function loadRequest(id: string, caller: Caller): Promise<TokenRequestDocument> {
     const doc = await store.tokenRequests.get(id);
     // Others' requests are invisible to non-admins: NOT_FOUND, not PERMISSION_DENIED.
-    if (!doc || (doc.user_id !== caller.userId && !holds(caller, Right.ADMIN_USERS_READ))) {
+    if (!doc || (!doc.user_ref.equals(caller.userRef) && !holds(caller, Right.ADMIN_USERS_READ))) {
       throw errTokenRequestNotFound({ id });
     }
     return doc;
@@ -155,7 +155,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
           createdBy: caller.userId,
         });
       }
-      return { apiKey: apiKeyFromDocument(doc), key: key.secret };
+      return { apiKey: apiKeyFromDocument(doc, user.user_id), key: key.secret };
     },
 
     async listAPIKeys(req, ctx) {
@@ -164,7 +164,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       const page = offsetPage(req);
       const { tokens, total } = await store.tokens.list(user.ref, "api_key", { ...page, maxTimeMS: timeout(ctx) });
       ctx.responseHeader.set("x-total-count", String(total));
-      return { apiKeys: tokens.map(apiKeyFromDocument), totalSize: BigInt(total) };
+      return { apiKeys: tokens.map((doc) => apiKeyFromDocument(doc, user.user_id)), totalSize: BigInt(total) };
     },
 
     async getAPIKey(req, ctx) {
@@ -172,7 +172,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       const user = await targetUser(store, caller, req.userId);
       const doc = await store.tokens.get(user.ref, "api_key", req.id);
       if (!doc) throw errApiKeyNotFound({ id: req.id, user_id: user.user_id });
-      return { apiKey: apiKeyFromDocument(doc) };
+      return { apiKey: apiKeyFromDocument(doc, user.user_id) };
     },
 
     async updateAPIKey(req, ctx) {
@@ -204,7 +204,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
         },
         { missing: () => errApiKeyNotFound({ id, user_id: user.user_id }), ...tokenErrors },
       );
-      return { apiKey: apiKeyFromDocument(doc) };
+      return { apiKey: apiKeyFromDocument(doc, user.user_id) };
     },
 
     async deleteAPIKey(req, ctx) {
@@ -373,7 +373,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
     async retrieveTokenRequestKey(req, ctx) {
       const caller = requireCaller(ctx);
       const request = await loadRequest(req.id, caller);
-      if (request.user_id !== caller.userId) throw errMissingRight({ right: "ownership of the request" });
+      if (!request.user_ref.equals(caller.userRef)) throw errMissingRight({ right: "ownership of the request" });
       if (request.status !== "GRANTED") {
         throw errTokenRequestState({ id: req.id, status: request.status, expected: "GRANTED" });
       }
@@ -391,7 +391,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       });
       const doc = await store.tokens.get(user.ref, "api_key", key.id);
       if (!doc) throw errApiKeyNotFound({ id: key.id, user_id: user.user_id });
-      return { apiKey: apiKeyFromDocument(doc), key: key.secret };
+      return { apiKey: apiKeyFromDocument(doc, user.user_id), key: key.secret };
     },
   };
 }

@@ -1,34 +1,38 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import {
-  accessSync,
-  closeSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { delimiter, join } from "node:path";
+import { acquireLease, type DatabaseLease, liveLease, releaseLease, updateLease } from "./database-lease.js";
 import { ensureFerretdb } from "./ferretdb-build.js";
+import { superviseDatabase } from "./supervised-database.js";
 
-/** A database server this process started, and how to reach it. */
+/** The embedded database of a data folder, and how to reach it. */
 export interface EmbeddedDatabase {
   kind: "mongod" | "ferretdb";
   /** mongodb://127.0.0.1:<port>/ (append a database name) */
   uri: string;
-  /** Stop the database server and wait for it to exit. */
+  /**
+   * Whether another, running Roster process owns (and supervises) this
+   * database, which this process only uses.
+   */
+  shared: boolean;
+  /** Stop the database server (if this process owns it) and wait for it to exit. */
   stop(): Promise<void>;
 }
 
 export interface EmbeddedDatabaseOptions {
-  /** Folder for the database files, its log and its pid file. */
+  /** Folder for the database files, its log, its pid file and its owner's lease. */
   dataDir: string;
   /** Folder for the FerretDB build. */
   cacheDir: string;
   log: (msg: string) => void;
+  /**
+   * When a running Roster process already owns the folder's database: use
+   * that database (administrative commands) instead of failing (`serve`).
+   * Default false.
+   */
+  shareRunning?: boolean;
+  /** Called when the database process dies (it is then restarted). */
+  onExit?: () => void;
 }
 
 function onPath(command: string): string | undefined {
@@ -64,30 +68,85 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-/** Kill a database server left behind by a process that died without stopping it. */
-function killStale(pidFile: string): void {
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, "utf8"));
+/**
+ * Kill a database server left behind by a Roster process that died without
+ * stopping it. Called only by the new owner of the folder's lease, so the
+ * database's owner is known to be dead.
+ */
+function killStale(pids: readonly (number | undefined)[]): void {
+  for (const pid of new Set(pids)) {
+    if (!pid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      if (/ferretdb|mongod/.test(cmdline)) process.kill(pid, "SIGKILL");
+    } catch {}
+  }
+}
+
+function readPid(pidFile: string): number | undefined {
   try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-    if (/ferretdb|mongod/.test(cmdline)) process.kill(pid, "SIGKILL");
-  } catch {}
-  rmSync(pidFile, { force: true });
+    return Number(readFileSync(pidFile, "utf8")) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The database of a live owner, once that owner has recorded where it listens. */
+async function runningDatabase(options: EmbeddedDatabaseOptions, owner: DatabaseLease): Promise<EmbeddedDatabase> {
+  const deadline = Date.now() + 60_000;
+  let lease: DatabaseLease | undefined = owner;
+  while (lease && !lease.uri && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    lease = liveLease(options.dataDir);
+  }
+  if (!lease?.uri)
+    throw new Error(`the Roster process ${owner.ownerPid} owns ${options.dataDir} but its database did not start`);
+  options.log(`using the database of the running Roster process ${lease.ownerPid} at ${lease.uri}`);
+  return { kind: lease.kind ?? "ferretdb", uri: lease.uri, shared: true, stop: async () => {} };
+}
+
+function inUse(options: EmbeddedDatabaseOptions, owner: DatabaseLease): Error {
+  return new Error(
+    `the database in ${options.dataDir} belongs to the running Roster process ${owner.ownerPid}` +
+      `${owner.uri ? ` (at ${owner.uri})` : ""}; stop that process first, or give this one another --data-dir`,
+  );
 }
 
 /**
  * Start a MongoDB-compatible server for a machine without MONGODB_URI: a
  * `mongod` from PATH if there is one, otherwise FerretDB 1.24 on SQLite
  * (built once with Go). It listens on a free loopback port, keeps its files
- * under `dataDir`, and is stopped by `stop()`.
+ * under `dataDir`, is restarted (same port, with backoff) whenever it dies,
+ * and is stopped by `stop()`.
+ *
+ * This process owns the database while it runs (a lease in `dataDir`). When
+ * a live Roster process already owns it, its database is used if
+ * `shareRunning` is set, and never killed.
  */
 export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
   mkdirSync(options.dataDir, { recursive: true });
+  const owned = acquireLease(options.dataDir);
+  if (!owned) {
+    const owner = liveLease(options.dataDir);
+    if (owner && options.shareRunning) return runningDatabase(options, owner);
+    if (owner) throw inUse(options, owner);
+    throw new Error(`could not take over the database lease in ${options.dataDir}; try again`);
+  }
+  try {
+    return await startOwnDatabase(options, owned.stale);
+  } catch (err) {
+    releaseLease(options.dataDir);
+    throw err;
+  }
+}
+
+async function startOwnDatabase(options: EmbeddedDatabaseOptions, stale?: DatabaseLease): Promise<EmbeddedDatabase> {
   const mongod = onPath("mongod");
   const kind = mongod ? "mongod" : "ferretdb";
   const binary = mongod ?? (await ensureFerretdb(options.cacheDir, options.log));
   const pidFile = join(options.dataDir, `${kind}.pid`);
-  killStale(pidFile);
+  killStale([stale?.databasePid, readPid(pidFile)]);
+  rmSync(pidFile, { force: true });
   const port = await freePort();
   let args: string[];
   if (kind === "mongod") {
@@ -107,40 +166,40 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
       "--log-level=error",
     ];
   }
-  const logFd = openSync(join(options.dataDir, `${kind}.log`), "a");
-  const child: ChildProcess = spawn(binary, args, { stdio: ["ignore", logFd, logFd] });
-  closeSync(logFd);
-  if (child.pid) writeFileSync(pidFile, String(child.pid));
-  let exited = false;
-  const exitedPromise = new Promise<void>((resolve) =>
-    child.once("exit", () => {
-      exited = true;
-      resolve();
-    }),
-  );
+  const uri = `mongodb://127.0.0.1:${port}/`;
+  const logFile = join(options.dataDir, `${kind}.log`);
+  const database = superviseDatabase({
+    binary,
+    args,
+    logFile,
+    log: options.log,
+    onExit: options.onExit,
+    onStart(pid) {
+      writeFileSync(pidFile, String(pid));
+      updateLease(options.dataDir, { kind, databasePid: pid });
+    },
+  });
 
   const deadline = Date.now() + 60_000;
   while (!(await canConnect(port))) {
-    if (exited || Date.now() > deadline) {
-      child.kill("SIGKILL");
-      const tail = readFileSync(join(options.dataDir, `${kind}.log`), "utf8").slice(-2000);
+    if (database.exits > 0 || Date.now() > deadline) {
+      await database.stop();
+      const tail = readFileSync(logFile, "utf8").slice(-2000);
       throw new Error(`${kind} did not start on port ${port}; its log ends with:\n${tail}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  updateLease(options.dataDir, { uri });
   options.log(`started ${kind} on 127.0.0.1:${port} with data in ${options.dataDir}`);
 
   return {
     kind,
-    uri: `mongodb://127.0.0.1:${port}/`,
+    uri,
+    shared: false,
     async stop() {
-      if (!exited) {
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-        await exitedPromise;
-        clearTimeout(timer);
-      }
+      await database.stop();
       rmSync(pidFile, { force: true });
+      releaseLease(options.dataDir);
     },
   };
 }

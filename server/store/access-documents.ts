@@ -16,10 +16,11 @@ function rights(names: readonly string[]): Right[] {
   return names.map(rightFromName).filter((r): r is Right => r !== undefined);
 }
 
-export function apiKeyFromDocument(doc: TokenDocument): APIKey {
+/** `userId`: the owner's current id, when known (the stored one may predate a rename). */
+export function apiKeyFromDocument(doc: TokenDocument, userId = doc.user_id): APIKey {
   return create(APIKeySchema, {
     id: doc.key_id,
-    userId: doc.user_id,
+    userId,
     name: doc.name,
     rights: rights(doc.rights),
     createdAt: timestampFromDate(doc.created_at),

@@ -1,4 +1,5 @@
 import { type Collection, type Db, type Document, type IndexDescription, MongoClient, MongoServerError } from "mongodb";
+import { callSignal } from "../deadline.js";
 
 /** An open connection to the database, and the name of the database used. */
 export interface Database {
@@ -22,6 +23,11 @@ export interface CommandSummary {
 export interface ConnectOptions {
   /** Called for every command sent (enables command monitoring). */
   onCommand?: (summary: CommandSummary) => void;
+  /**
+   * Called after every write to a collection (when the write has been
+   * answered, or has failed), with the collection's name.
+   */
+  onWrite?: (collection: string) => void;
 }
 
 /**
@@ -35,6 +41,9 @@ export async function connectDatabase(uri: string, options: ConnectOptions = {})
     // SQLite backend from queueing too many writers at once.
     maxPoolSize: 50,
     appName: "roster",
+    // Calls are bounded by their own deadlines (see boundedByCallDeadline);
+    // this only bounds work outside calls (start-up, sweeps, the mail queue).
+    serverSelectionTimeoutMS: 10_000,
   });
   if (options.onCommand) {
     const report = options.onCommand;
@@ -53,13 +62,76 @@ export async function connectDatabase(uri: string, options: ConnectOptions = {})
   // No connect() here: the driver connects on first use, so a server can
   // start (NOT_SERVING) while its database is still coming up.
   const db = client.db(new URL(uri.replace(/^mongodb(\+srv)?:/, "http:")).pathname.slice(1) || "roster");
-  return { client, db };
+  return { client, db: boundedByCallDeadline(db, options.onWrite) };
+}
+
+/**
+ * Where the options argument of each driver method that takes an abort
+ * `signal` is (the driver's writes take none).
+ */
+const abortableMethods: Record<string, number> = {
+  find: 1,
+  findOne: 1,
+  countDocuments: 1,
+  aggregate: 1,
+  distinct: 2,
+  estimatedDocumentCount: 0,
+};
+
+/** The driver's methods that write documents. */
+const writeMethods = new Set([
+  "insertOne",
+  "insertMany",
+  "updateOne",
+  "updateMany",
+  "replaceOne",
+  "deleteOne",
+  "deleteMany",
+  "findOneAndUpdate",
+  "findOneAndReplace",
+  "findOneAndDelete",
+  "bulkWrite",
+]);
+
+/**
+ * `db`, whose collections give every read the current call's deadline
+ * signal (`callSignal()`), so that a read stops waiting (for a server, a
+ * connection or an answer) when the caller's deadline passes, without every
+ * store method passing it along. The driver ignores `timeoutMS` since
+ * version 7, so the deadline is a client-side abort. Writes are reported to
+ * `onWrite` once they are answered.
+ */
+function boundedByCallDeadline(db: Db, onWrite?: (collection: string) => void): Db {
+  const collection = db.collection.bind(db);
+  const bounded = <T extends Document>(name: string, options?: Parameters<Db["collection"]>[1]): Collection<T> =>
+    new Proxy(collection<T>(name, options), {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if (onWrite && typeof key === "string" && writeMethods.has(key) && typeof value === "function") {
+          return (...args: unknown[]) => (value.apply(target, args) as Promise<unknown>).finally(() => onWrite(name));
+        }
+        const at = typeof key === "string" ? abortableMethods[key] : undefined;
+        if (at === undefined || typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          const signal = callSignal();
+          if (signal) {
+            const given = args[at] as Document | undefined;
+            while (args.length < at) args.push(undefined);
+            args[at] = given?.signal ? given : { ...given, signal };
+          }
+          return value.apply(target, args);
+        };
+      },
+    });
+  return new Proxy(db, {
+    get: (target, key, receiver) => (key === "collection" ? bounded : Reflect.get(target, key, receiver)),
+  });
 }
 
 /** Whether the database answers a ping within `timeoutMs`. */
 export async function pingDatabase(database: Database, timeoutMs = 2000): Promise<boolean> {
   try {
-    await database.db.command({ ping: 1 }, { timeoutMS: timeoutMs });
+    await database.db.command({ ping: 1 }, { signal: AbortSignal.timeout(timeoutMs) });
     return true;
   } catch {
     return false;

@@ -4,6 +4,7 @@ import { type ConnectOptions, connectDatabase, type Database, isDuplicateKeyErro
 import { createEmailQueueStore, type EmailQueueStore } from "./email-queue-store.js";
 import { createInvitationsStore, type InvitationsStore } from "./invitations-store.js";
 import { createLoginAttemptsStore, type LoginAttemptsStore } from "./login-attempts-store.js";
+import { createOperationsStore, type OperationsStore } from "./operations-store.js";
 import { createSettingsStore, type SettingsStore } from "./settings-store.js";
 import { createTokenRequestsStore, type TokenRequestsStore } from "./token-requests-store.js";
 import { createTokensStore, type TokensStore } from "./tokens-store.js";
@@ -18,12 +19,20 @@ export interface Store {
   loginAttempts: LoginAttemptsStore;
   invitations: InvitationsStore;
   emails: EmailQueueStore;
+  /** Journals of Rename and Merge, for finishing them after a crash. */
+  operations: OperationsStore;
   /** Per-user settings, keyed by the user's ref (no index beyond `_id`). */
   settings: SettingsStore;
   /** Export and import of many users (on the users collection and its indexes). */
   usersBulk: UsersBulkStore;
   /** Create every index; the server is not ready before this resolves. */
   ensureIndexes(): Promise<void>;
+  /**
+   * A number that grows after every write this process made to users or
+   * tokens: what was read before it changed may be stale (see
+   * access/caller-cache.ts).
+   */
+  credentialsGeneration(): number;
   /** Whether the database answers. */
   ping(timeoutMs?: number): Promise<boolean>;
   /**
@@ -36,8 +45,18 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/** The collections whose writes can change who a token's holder is or what it may do. */
+const credentialCollections = new Set(["users", "tokens"]);
+
 export async function openStore(uri: string, options: ConnectOptions = {}): Promise<Store> {
-  const database: Database = await connectDatabase(uri, options);
+  let generation = 0;
+  const database: Database = await connectDatabase(uri, {
+    ...options,
+    onWrite: (collection) => {
+      if (credentialCollections.has(collection)) generation++;
+      options.onWrite?.(collection);
+    },
+  });
   const users = createUsersStore(database.db);
   const tokens = createTokensStore(database.db);
   const tokenRequests = createTokenRequestsStore(database.db);
@@ -45,6 +64,7 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
   const invitations = createInvitationsStore(database.db);
   const emails = createEmailQueueStore(database.db);
   const settings = createSettingsStore(database.db);
+  const operations = createOperationsStore(database.db);
   const usersBulk = createUsersBulkStore(database.db);
   const claims = claimsCollection(database.db);
   const secrets = database.db.collection<{ _id: string; key: string }>("secrets");
@@ -55,6 +75,7 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
     loginAttempts,
     invitations,
     emails,
+    operations,
     settings,
     usersBulk,
     async ensureIndexes() {
@@ -64,7 +85,9 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
       await loginAttempts.ensureIndexes();
       await invitations.ensureIndexes();
       await emails.ensureIndexes();
+      await operations.ensureIndexes();
     },
+    credentialsGeneration: () => generation,
     ping: (timeoutMs) => pingDatabase(database, timeoutMs),
     async secret(name) {
       try {
@@ -79,10 +102,11 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
     async sweep(now) {
       return {
         tokens: await tokens.sweepExpired(now),
-        login_failures: await loginAttempts.sweep(new Date(now.getTime() - 7 * 86_400_000)),
+        login_attempts: await loginAttempts.sweep(new Date(now.getTime() - 7 * 86_400_000)),
         invitations_expired: await invitations.sweepExpired(now),
         emails: await emails.sweep(new Date(now.getTime() - 7 * 86_400_000)),
         claims: await sweepClaims(claims),
+        operations: await operations.sweep(new Date(now.getTime() - 7 * 86_400_000)),
       };
     },
     close: () => database.client.close(),

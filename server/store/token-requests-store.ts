@@ -41,8 +41,8 @@ export interface TokenRequestsStore {
     errors: { missing: () => Error; busy: () => Error },
   ): Promise<TokenRequestDocument>;
   deleteForUser(userRef: ObjectId): Promise<number>;
-  /** Point requests at a user's new id (Rename). */
-  renameUser(from: string, to: string): Promise<void>;
+  /** Point a user's requests (by ref) and the decisions it made at its new id (Rename). */
+  renameUser(ref: ObjectId, from: string, to: string): Promise<void>;
 }
 
 export function createTokenRequestsStore(db: Db): TokenRequestsStore {
@@ -90,8 +90,8 @@ export function createTokenRequestsStore(db: Db): TokenRequestsStore {
       });
       return after;
     },
-    async renameUser(from, to) {
-      await requests.updateMany({ user_id: from }, { $set: { user_id: to } });
+    async renameUser(ref, from, to) {
+      await requests.updateMany({ user_ref: ref }, { $set: { user_id: to } });
       await requests.updateMany({ decided_by: from }, { $set: { decided_by: to } });
     },
     async deleteForUser(userRef) {

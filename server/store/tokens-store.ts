@@ -72,8 +72,10 @@ export interface TokensStore {
   sweepExpired(now: Date): Promise<number>;
   /** Hand a user's tokens of one kind to another user (Merge); returns how many. */
   reassign(fromRef: ObjectId, kind: TokenDocument["kind"], to: { userId: string; userRef: ObjectId }): Promise<number>;
-  /** Point tokens at a user's new id (Rename). */
-  renameUser(from: string, to: string): Promise<void>;
+  /** Point a user's tokens (by ref) and the tokens it created at its new id (Rename). */
+  renameUser(ref: ObjectId, from: string, to: string): Promise<void>;
+  /** Correct the `user_id` hint of one token whose user was renamed. */
+  repoint(token: TokenDocument, userId: string): Promise<void>;
 }
 
 const touchIntervalMs = 60_000;
@@ -160,9 +162,14 @@ export function createTokensStore(db: Db): TokensStore {
       return result.modifiedCount;
     },
 
-    async renameUser(from, to) {
-      await tokens.updateMany({ user_id: from }, { $set: { user_id: to } });
+    async renameUser(ref, from, to) {
+      await tokens.updateMany({ user_ref: ref }, { $set: { user_id: to } });
       await tokens.updateMany({ created_by: from }, { $set: { created_by: to } });
+    },
+
+    async repoint(token, userId) {
+      // Last writer wins; the field is a hint, and every writer writes the current id.
+      await tokens.updateOne({ _id: token._id, user_ref: token.user_ref }, { $set: { user_id: userId } });
     },
 
     async sweepExpired(now) {

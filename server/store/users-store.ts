@@ -8,13 +8,21 @@ import {
   errEtagMismatch,
   errLastAdmin,
   errSystemUser,
+  errUserBusy,
   errUserIdTaken,
   errUserNotFound,
 } from "../errors.js";
 import { backoff, breakStaleClaim, type ClaimDocument, claimsCollection, tryClaim, versionedUpdate } from "./claims.js";
 import { duplicateKeyField, ensureIndexes, isDuplicateKeyError } from "./database.js";
 import { conditionQuery, type UserCondition } from "./user-conditions.js";
-import { isActiveAdmin, type StateName, systemUserId, type UserDocument, type UserField } from "./user-documents.js";
+import {
+  isActiveAdmin,
+  type StateName,
+  systemUserId,
+  type UserDocument,
+  type UserField,
+  type UserRef,
+} from "./user-documents.js";
 
 /** Fields users can be ordered by, with the stored field that sorts them. */
 export const userOrderFields = {
@@ -42,6 +50,8 @@ export interface UserFilter {
   attributesContain?: Record<string, string>;
   /** A condition tree (SCIM filters), applied besides the fields above. */
   condition?: UserCondition;
+  /** Also select the built-in system user (left out by default). */
+  withSystem?: boolean;
 }
 
 /** Options of one page of a list. */
@@ -81,6 +91,12 @@ export interface UpdateOptions {
   /** Apply to a soft-deleted user too (restore). */
   includeDeleted?: boolean;
   maxTimeMS?: number;
+  /**
+   * The change is a step of the Rename or Merge the user is journaled for.
+   * Other changes to a user in the middle of one are refused (USER_BUSY,
+   * retryable), so that none is acknowledged and then lost by the operation.
+   */
+  operation?: boolean;
 }
 
 /** Always-returned fields. */
@@ -103,6 +119,13 @@ export interface UsersStore {
   ): Promise<Partial<UserDocument> | null>;
   /** The whole stored document, for code that needs hashes and revisions. */
   getDocument(userId: string, options?: { includeDeleted?: boolean }): Promise<UserDocument | null>;
+  /**
+   * The user an incarnation reference names, or null once it is purged.
+   * Credentials hold refs, not ids, so that a rename cannot strand them;
+   * while a rename is under way (two documents share the ref) the new id
+   * answers.
+   */
+  getDocumentByRef(ref: UserRef, options?: { includeDeleted?: boolean }): Promise<UserDocument | null>;
   /** The whole stored document of an active (or, asked so, deleted) user by email (case-insensitive). */
   getDocumentByEmail(email: string, options?: { includeDeleted?: boolean }): Promise<UserDocument | null>;
   /** Active users by ids and by emails, with only `fields` (and `email_key`). */
@@ -150,6 +173,7 @@ function contains(text: string): Document {
 /** The query that selects the users `filter` describes (lists, searches and exports). */
 export function filterQuery(filter: UserFilter): Filter<UserDocument> {
   const and: Filter<UserDocument>[] = [filter.deleted ? { deleted_at: { $ne: null } } : { deleted_at: null }];
+  if (!filter.withSystem) and.push({ _id: { $ne: systemUserId } });
   if (filter.query) {
     and.push({
       $or: [{ _id: contains(filter.query) }, { name: contains(filter.query) }, { description: contains(filter.query) }],
@@ -269,6 +293,8 @@ export function createUsersStore(db: Db): UsersStore {
         users,
         [
           { key: { email_key: 1 }, name: "email_key_1", unique: true },
+          // Not unique: a user briefly has two documents while it is renamed.
+          { key: { ref: 1 }, name: "ref_1" },
           {
             key: { deleted_at: 1, _id: 1, name: 1, email_key: 1, description: 1, state: 1, admin: 1 },
             name: "deleted_at_1__id_1_search",
@@ -312,6 +338,14 @@ export function createUsersStore(db: Db): UsersStore {
 
     getDocument(userId, options = {}) {
       return byId(userId, options);
+    },
+
+    async getDocumentByRef(ref, options = {}) {
+      const docs = await users.find({ ref }).toArray();
+      const live = docs.filter((d) => options.includeDeleted || !d.deleted_at);
+      return (
+        live.find((d) => d.operation?.kind === "renamed_from") ?? live.find((d) => !d.operation) ?? live[0] ?? null
+      );
     },
 
     async getDocumentByEmail(email, options = {}) {
@@ -381,7 +415,8 @@ export function createUsersStore(db: Db): UsersStore {
           users.estimatedDocumentCount({ maxTimeMS: options.maxTimeMS }),
           users.countDocuments({ deleted_at: { $ne: null } }, { maxTimeMS: options.maxTimeMS }),
         ]);
-        total = Math.max(0, all - deleted);
+        // The system user is in the collection and, unless asked for, not in the list.
+        total = Math.max(0, all - deleted - (options.filter.withSystem ? 0 : 1));
       } else if (options.count !== "none") {
         total = await users.countDocuments(base, { maxTimeMS: options.maxTimeMS });
       }
@@ -398,6 +433,9 @@ export function createUsersStore(db: Db): UsersStore {
         load: () => byId(userId, { includeDeleted: options.includeDeleted, maxTimeMS: options.maxTimeMS }),
         change(current) {
           if (options.etag && options.etag !== current.etag) throw errEtagMismatch({ user_id: userId });
+          if (current.operation && !options.operation) {
+            throw errUserBusy({ user_id: userId, operation: current.operation.kind });
+          }
           const next = change(current);
           return (
             next && { ...next, user_id: current.user_id, ref: current.ref, etag: newEtag(), updated_by: options.actor }
@@ -418,6 +456,7 @@ export function createUsersStore(db: Db): UsersStore {
       for (let attempt = 0; attempt < 30; attempt++) {
         const current = await byId(userId, { includeDeleted: true });
         if (!current) throw errUserNotFound({ user_id: userId });
+        if (current.operation) throw errUserBusy({ user_id: userId, operation: current.operation.kind });
         const remove = async () =>
           (await users.deleteOne({ _id: current._id, revision: current.revision })).deletedCount === 1;
         const removed = isActiveAdmin(current) ? await guardLastAdmin(current, remove) : await remove();

@@ -2,23 +2,29 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Counter, Histogram } from "prom-client";
 import { authenticate } from "../access/authenticate.js";
 import { callerKey, requireRight } from "../access/caller.js";
+import type { CallerCache } from "../access/caller-cache.js";
 import { accessRuleOf } from "../access/rights-table.js";
+import { resolveUserNames } from "../access/user-names.js";
+import { withCallDeadline } from "../deadline.js";
 import { errMissingRight, errUnauthenticated } from "../errors.js";
 import type { Logger } from "../log.js";
 import { databaseErrorCode } from "../store/database-errors.js";
 import type { Store } from "../store/store.js";
 
 /**
- * Resolve the caller from the bearer token and check the rights table.
- * Runs before every handler.
+ * Resolve the caller from the bearer token, the users named by email in the
+ * request (see user-names.ts), and check the rights table. Runs before
+ * every handler.
  */
-export function authInterceptor(store: Store): Interceptor {
+export function authInterceptor(store: Store, cache?: CallerCache): Interceptor {
   return (next) => async (req) => {
     const rule = accessRuleOf(req.method);
     if (!rule) throw errMissingRight({ right: "(none defined for this method)" });
     if ("public" in rule) return next(req);
-    const caller = await authenticate(store, req.header.get("authorization"));
+    const caller = await authenticate(store, req.header.get("authorization"), { cache });
     req.contextValues.set(callerKey, caller);
+    // Users named by email become ids before anything compares them.
+    if (!req.stream) await resolveUserNames(store, req.method.input, req.message, caller);
     if ("authenticated" in rule) {
       if (!caller) throw errUnauthenticated({});
     } else if ("right" in rule) {
@@ -32,26 +38,48 @@ export function authInterceptor(store: Store): Interceptor {
 }
 
 /**
- * Give unary calls without a client deadline the default one, so that no
- * call runs unbounded; handlers pass the remaining time to the database.
+ * Bound every unary call by its deadline: the client's (Connect-Timeout-Ms,
+ * grpc-timeout), or the default one when it set none. The answer leaves when
+ * the deadline passes, whatever the handler (or the database driver, waiting
+ * for a server or a connection) is still doing; the deadline's signal is
+ * also the call's `callSignal()`, which the store hands to the driver.
  */
 export function deadlineInterceptor(defaultDeadlineMs: number): Interceptor {
   return (next) => async (req) => {
-    if (req.stream || req.header.has("grpc-timeout") || req.header.has("connect-timeout-ms")) return next(req);
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new ConnectError(`no answer within the default deadline of ${defaultDeadlineMs} ms`, Code.DeadlineExceeded),
-          ),
-        defaultDeadlineMs,
-      );
+    if (req.stream) return next(req);
+    const clientDeadline = req.header.has("grpc-timeout") || req.header.has("connect-timeout-ms");
+    const own = new AbortController();
+    const timer = clientDeadline
+      ? undefined
+      : setTimeout(
+          () =>
+            own.abort(
+              new ConnectError(
+                `no answer within the default deadline of ${defaultDeadlineMs} ms`,
+                Code.DeadlineExceeded,
+              ),
+            ),
+          defaultDeadlineMs,
+        );
+    // req.signal aborts at the client's deadline, when the client goes away
+    // and at the end of a shutdown, each with its ConnectError as reason.
+    const signal = AbortSignal.any([req.signal, own.signal]);
+    let onAbort = () => {};
+    const ended = new Promise<never>((_, reject) => {
+      onAbort = () =>
+        reject(
+          signal.reason instanceof ConnectError
+            ? signal.reason
+            : new ConnectError("the deadline passed", Code.DeadlineExceeded),
+        );
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
     });
     try {
-      return await Promise.race([next(req), expired]);
+      return await withCallDeadline(signal, () => Promise.race([next(req), ended]));
     } finally {
       clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
     }
   };
 }

@@ -1,12 +1,13 @@
 import {
   errConcurrentUpdate,
   errLastAdmin,
-  errOperationInProgress,
   errSameUser,
   errSystemUser,
+  errUserBusy,
   errUserNotFound,
 } from "../errors.js";
 import { failpoint } from "../failpoints.js";
+import type { OperationDocument } from "../store/operations-store.js";
 import type { Store } from "../store/store.js";
 import { isActiveAdmin, systemUserId, type UserDocument } from "../store/user-documents.js";
 
@@ -27,10 +28,10 @@ export interface MergeResult {
 
 /**
  * Merge one account into another (Arvados `merge`) without transactions.
- * The old user first records what it is about to do (a journal), then each
- * step is idempotent, in an order where a crash between any two leaves a
- * state that a second call finishes: attributes, then settings, then
- * tokens, and last the soft delete that also clears the journal.
+ * A journal (operations-store.ts) is written first, then the old user is
+ * marked (other writes to it are refused from then on); each later step is
+ * idempotent, so that this call or any server process (see
+ * operation-recovery.ts) can finish a merge that a crash interrupted.
  */
 export async function mergeUsers(store: Store, o: MergeOptions): Promise<MergeResult> {
   if (o.oldUserId === o.newUserId) throw errSameUser({});
@@ -44,9 +45,15 @@ export async function mergeUsers(store: Store, o: MergeOptions): Promise<MergeRe
     if (old.merged_into === o.newUserId) return { user: target, apiKeysMoved: 0, tokensRevoked: 0, settingsMoved: 0 };
     throw errUserNotFound({ user_id: o.oldUserId });
   }
-  if (old.operation && !(old.operation.kind === "merge" && old.operation.into === o.newUserId)) {
-    throw errOperationInProgress({ user_id: o.oldUserId, operation: old.operation.kind });
+  const [pending] = await store.operations.listOpen(old.ref);
+  if (pending) {
+    if (pending.kind === "merge" && pending.to === o.newUserId) return finishMerge(store, pending);
+    throw errUserBusy({ user_id: o.oldUserId, operation: pending.kind });
   }
+  // A merge marked without a journal was begun by an older version: journal it now.
+  const legacy = old.operation?.kind === "merge" && old.operation.into === o.newUserId;
+  if (old.operation && !legacy) throw errUserBusy({ user_id: o.oldUserId, operation: old.operation.kind });
+  if (target.operation) throw errUserBusy({ user_id: o.newUserId, operation: target.operation.kind });
   // Refuse before moving anything; the soft delete below checks it again.
   if (isActiveAdmin(old) && !isActiveAdmin(target)) {
     const admins = await store.users.list({
@@ -59,11 +66,54 @@ export async function mergeUsers(store: Store, o: MergeOptions): Promise<MergeRe
     });
     if (admins.users.length < 2) throw errLastAdmin({ user_id: o.oldUserId });
   }
-
-  const operation = { kind: "merge" as const, into: o.newUserId, api_keys: o.apiKeys, redirect: o.redirect };
-  await store.users.update(o.oldUserId, (current) => (current.operation ? undefined : { ...current, operation }), {
+  const journal = await store.operations.open({
+    kind: "merge",
+    user_ref: old.ref,
+    from: o.oldUserId,
+    to: o.newUserId,
+    api_keys: o.apiKeys,
+    redirect: o.redirect,
     actor: o.actor,
   });
+  return finishMerge(store, journal);
+}
+
+/**
+ * The steps of a journaled merge, each idempotent: mark the old user, then
+ * attributes, settings, tokens, and last the soft delete that also clears
+ * the mark; then the journal is closed.
+ */
+export async function finishMerge(store: Store, journal: OperationDocument): Promise<MergeResult> {
+  const o = {
+    oldUserId: journal.from,
+    newUserId: journal.to,
+    apiKeys: journal.api_keys ?? "MOVE",
+    redirect: journal.redirect,
+    actor: journal.actor,
+  };
+  const abandon = async (err: Error): Promise<never> => {
+    await store.operations.close(journal._id, "abandoned");
+    throw err;
+  };
+  const found = await store.users.getDocument(o.oldUserId, { includeDeleted: true });
+  const target = await store.users.getDocument(o.newUserId);
+  if (!found?.ref.equals(journal.user_ref) || !target) {
+    return abandon(errUserNotFound({ user_id: found && target ? o.oldUserId : o.newUserId }));
+  }
+  if (found.deleted_at) {
+    if (found.merged_into !== o.newUserId) return abandon(errUserNotFound({ user_id: o.oldUserId }));
+    await store.operations.close(journal._id, "done");
+    return { user: target, apiKeysMoved: 0, tokensRevoked: 0, settingsMoved: 0 };
+  }
+  const operation = { kind: "merge" as const, into: o.newUserId, api_keys: o.apiKeys, redirect: o.redirect };
+  const old = await store.users.update(
+    o.oldUserId,
+    (current) => (current.operation ? undefined : { ...current, operation }),
+    { actor: o.actor, operation: true },
+  );
+  if (!(old.operation?.kind === "merge" && old.operation.into === o.newUserId)) {
+    return abandon(errUserBusy({ user_id: o.oldUserId, operation: old.operation?.kind ?? "another change" }));
+  }
   failpoint("merge:journaled");
 
   // Attributes: the new user's values win; the old ones fill the gaps.
@@ -118,7 +168,8 @@ export async function mergeUsers(store: Store, o: MergeOptions): Promise<MergeRe
       merge_redirect: o.redirect,
       operation: null,
     }),
-    { actor: o.actor },
+    { actor: o.actor, operation: true },
   );
+  await store.operations.close(journal._id, "done");
   return { user: merged, apiKeysMoved, tokensRevoked: revokedKeys + revokedLogins, settingsMoved };
 }

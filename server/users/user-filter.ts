@@ -15,6 +15,8 @@ export interface FilterFields {
   admin?: boolean;
   attributesContain: Record<string, string>;
   deleted: boolean;
+  /** Search and List only. */
+  includeSystem?: boolean;
 }
 
 /**
@@ -47,6 +49,7 @@ export function userFilterFrom(req: FilterFields): UserFilter {
     emailContains: text(req.emailContains),
     admin: req.admin,
     attributesContain: { ...req.attributesContain },
+    withSystem: req.includeSystem,
   };
   if (problems.length > 0) throw invalidArgument(problems);
   filter.states = req.state.map(stateName);

@@ -2,9 +2,11 @@ import { createHash } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { Logger } from "pino";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { State, type User, UserSchema } from "../../gen/roster/v1/user_pb.js";
 import { MergeAPIKeys, type UserRegistry } from "../../gen/roster/v1/user_registry_pb.js";
+import { issueApiKey } from "../access/api-keys.js";
 import { type Caller, callerOf, holds, requireCaller } from "../access/caller.js";
 import type { PasswordHasher, PasswordPolicy } from "../access/passwords.js";
 import { newTemporaryPassword, passwordProblem } from "../access/passwords.js";
@@ -18,6 +20,7 @@ import {
   errMissingRight,
   errRegistrationClosed,
   errRestoreWindowPassed,
+  errUserIdTaken,
   errUserNotDeleted,
   errUserNotFound,
   invalidArgument,
@@ -36,7 +39,9 @@ import {
   userFromDocument,
 } from "../store/user-documents.js";
 import { alwaysReturnedFields, type UserFilter, type UserOrderField, userOrderFields } from "../store/users-store.js";
+import { derivedUserIds } from "./derived-user-id.js";
 import { mergeUsers } from "./merge-users.js";
+import { finishStaleOperations } from "./operation-recovery.js";
 import { renameUser } from "./rename-user.js";
 import { userFieldRules } from "./user-fields.js";
 import { userFilterFrom } from "./user-filter.js";
@@ -54,6 +59,8 @@ export interface UserRegistryDeps {
   defaultDeadlineMs: number;
   /** Base URL for links in emails. */
   publicUrl: string;
+  /** Where finishing another process's interrupted Rename or Merge is reported. */
+  log: Pick<Logger, "info" | "warn">;
 }
 
 /** Fields a caller sets when creating a user (the rest are the server's). */
@@ -181,9 +188,21 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
         if (deps.registration.mode === "invitation") throw errInvitationRequired({});
         if (!req.password) throw invalidArgument([{ field: "password", description: "is required to register" }]);
       }
+      // Without an id, one is derived from the address (REANA's and
+      // Wallaroo's users are named by email alone).
+      const candidates =
+        !user.userId && user.primaryEmailAddress ? derivedUserIds(user.primaryEmailAddress) : undefined;
+      if (candidates) user.userId = candidates.next().value as string;
       const given = creatableFields.filter((f) => f === "user_id" || f === "primary_email_address" || isSet(user, f));
       const adminOnly = given.filter((f) => userFieldRules[f].update === "admin");
       if (!admin && adminOnly.length > 0) throw errAdminOnlyPaths({ paths: adminOnly.join(", ") });
+      const adminOnlyOptions = [req.createApiKey && "create_api_key", req.sendEmail && "send_email"].filter(Boolean);
+      if (!admin && adminOnlyOptions.length > 0) throw errAdminOnlyPaths({ paths: adminOnlyOptions.join(", ") });
+      if (req.sendEmail && req.password) {
+        throw invalidArgument([
+          { field: "send_email", description: "gives a temporary password, so not with password" },
+        ]);
+      }
       validateUserFields(user, given);
 
       // A password chosen now wins; else the invitation's initial one; an
@@ -204,7 +223,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       } else if (invitation?.password_hash) {
         passwordHash = invitation.password_hash;
         requirePasswordUpdate = true;
-      } else if (invitation) {
+      } else if (invitation || req.sendEmail) {
         temporaryPassword = newTemporaryPassword();
         passwordHash = await deps.hasher.hash(temporaryPassword);
         requirePasswordUpdate = true;
@@ -216,30 +235,42 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       else state = deps.registration.approval === "admin" ? "REQUESTED" : "APPROVED";
 
       const now = new Date();
+      // The first free derived id, or the given one.
+      const insert = async (): Promise<UserDocument> => {
+        for (;;) {
+          try {
+            return await store.users.insert({
+              user_id: user.userId,
+              name: user.name,
+              description: user.description,
+              primary_email_address: user.primaryEmailAddress,
+              email_key: user.primaryEmailAddress.toLowerCase(),
+              primary_email_address_validated_at: invitation
+                ? now
+                : (documentValue(user, "primary_email_address_validated_at") as Date | null),
+              attributes: { ...user.attributes },
+              state,
+              state_description: user.stateDescription,
+              admin: invitation ? invitation.admin : user.admin,
+              require_password_update: requirePasswordUpdate,
+              password_hash: passwordHash,
+              password_updated_at: passwordHash ? now : null,
+              created_at: now,
+              updated_at: now,
+              deleted_at: null,
+              // Self-registered users created themselves.
+              created_by: caller?.userId ?? user.userId,
+            });
+          } catch (err) {
+            // A derived id taken by somebody else: the next one.
+            if (!candidates || !errUserIdTaken.is(err)) throw err;
+            user.userId = candidates.next().value as string;
+          }
+        }
+      };
       let doc: UserDocument;
       try {
-        doc = await store.users.insert({
-          user_id: user.userId,
-          name: user.name,
-          description: user.description,
-          primary_email_address: user.primaryEmailAddress,
-          email_key: user.primaryEmailAddress.toLowerCase(),
-          primary_email_address_validated_at: invitation
-            ? now
-            : (documentValue(user, "primary_email_address_validated_at") as Date | null),
-          attributes: { ...user.attributes },
-          state,
-          state_description: user.stateDescription,
-          admin: invitation ? invitation.admin : user.admin,
-          require_password_update: requirePasswordUpdate,
-          password_hash: passwordHash,
-          password_updated_at: passwordHash ? now : null,
-          created_at: now,
-          updated_at: now,
-          deleted_at: null,
-          // Self-registered users created themselves.
-          created_by: caller?.userId ?? user.userId,
-        });
+        doc = await insert();
       } catch (err) {
         // Several registrations with one token race for the invited email;
         // the losers learn that the invitation was used.
@@ -258,7 +289,16 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
         });
       }
       if (doc.state === "REQUESTED" && !admin) await notifyAdminsOfRequest(doc);
-      return { user: userFromDocument(doc) };
+      // The user stands without the key if this fails: CreateAPIKey gives one later.
+      const key = req.createApiKey
+        ? await issueApiKey(store, doc, {
+            name: "initial",
+            rights: [Right.USER_ALL],
+            expiresAt: null,
+            createdBy: caller?.userId ?? doc.user_id,
+          })
+        : undefined;
+      return { user: userFromDocument(doc), apiKey: key?.secret ?? "" };
     },
 
     async get(req, ctx) {
@@ -317,7 +357,21 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
     },
 
     async list(req, ctx) {
-      return page({ deleted: req.deleted }, req, ctx);
+      return page(
+        userFilterFrom({
+          query: "",
+          idContains: "",
+          nameContains: "",
+          descriptionContains: "",
+          emailContains: "",
+          attributesContain: {},
+          deleted: req.deleted,
+          state: req.state,
+          includeSystem: req.includeSystem,
+        }),
+        req,
+        ctx,
+      );
     },
 
     async search(req, ctx) {
@@ -450,6 +504,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       const caller = requireCaller(ctx);
       requireUserId(req.oldUserId, "old_user_id");
       requireUserId(req.newUserId, "new_user_id");
+      await finishStaleOperations(store, deps.log, [req.oldUserId, req.newUserId]);
       const result = await mergeUsers(store, {
         oldUserId: req.oldUserId,
         newUserId: req.newUserId,
@@ -469,6 +524,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       const caller = requireCaller(ctx);
       requireUserId(req.userId);
       requireUserId(req.newUserId, "new_user_id");
+      await finishStaleOperations(store, deps.log, [req.userId, req.newUserId]);
       return { user: userFromDocument(await renameUser(store, req.userId, req.newUserId, caller.userId)) };
     },
   };

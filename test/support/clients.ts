@@ -125,7 +125,7 @@ export async function connectJson(
   server: TestServer,
   procedure: string,
   body: unknown,
-  options: { key?: string; headers?: Record<string, string> } = {},
+  options: { key?: string; headers?: Record<string, string>; signal?: AbortSignal } = {},
 ): Promise<ConnectResponse> {
   const headers: Record<string, string> = {
     "content-type": "application/json",
@@ -133,7 +133,12 @@ export async function connectJson(
     ...options.headers,
   };
   if (options.key) headers.authorization = `Bearer ${options.key}`;
-  const res = await fetch(`${server.url}/${procedure}`, { method: "POST", headers, body: JSON.stringify(body) });
+  const res = await fetch(`${server.url}/${procedure}`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify(body),
+    signal: options.signal,
+  });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
 }

@@ -37,6 +37,18 @@ describe("SCIM 2.0", () => {
     // biome-ignore lint/suspicious/noExplicitAny: a JSON answer read field by field.
     return { status: res.status, body: (await res.json()) as any };
   };
+  /** A Connect (JSON) call, with `token` or none. */
+  const rpc = async (path: string, body: unknown, token = "") => {
+    const res = await fetch(`${server.url}/roster.v1.${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    // biome-ignore lint/suspicious/noExplicitAny: a JSON answer read field by field.
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  const login = (userIdOrEmail: string, password: string) =>
+    rpc("UserAccess/Authenticate", { userIdOrEmail, password });
   const ids = async (filter: string) => {
     const res = await scim("GET", `/Users?filter=${encodeURIComponent(filter)}&sortBy=userName`);
     assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -98,10 +110,7 @@ describe("SCIM 2.0", () => {
 
   it("filters with every operator, logic and grouping", async () => {
     assert.deepEqual(await ids('userName eq "ANN-LEE"'), ["ann-lee"]);
-    assert.deepEqual(await ids('userName ne "ann-lee" and userName ne "admin" and userName ne "system"'), [
-      "bob-stone",
-      "cy-a-b",
-    ]);
+    assert.deepEqual(await ids('userName ne "ann-lee" and userName ne "admin"'), ["bob-stone", "cy-a-b"]);
     assert.deepEqual(await ids('displayName co "stone"'), ["bob-stone"]);
     assert.deepEqual(await ids('emails.value sw "ann@"'), ["ann-lee"]);
     assert.deepEqual(await ids('emails ew ".org"'), ["bob-stone"]);
@@ -121,6 +130,20 @@ describe("SCIM 2.0", () => {
     assert.deepEqual(await ids('externalId eq "e.3*"'), ["cy-a-b"]);
     assert.deepEqual(await ids('externalId eq "e.3"'), []);
     assert.deepEqual(await ids('displayName co ".*"'), []);
+  });
+
+  it("leaves the built-in system user out of lists, searches and counts", async () => {
+    const all = await scim("GET", "/Users?count=200");
+    const listed = (all.body.Resources as { id: string }[]).map((r) => r.id);
+    assert.ok(listed.includes("admin"));
+    assert.ok(!listed.includes("system"), listed.join(", "));
+    assert.equal(all.body.totalResults, listed.length);
+    assert.deepEqual(await ids('userName eq "system"'), []);
+    const searched = await scim("POST", "/Users/.search", {
+      schemas: ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+      filter: 'userName sw "sys"',
+    });
+    assert.equal(searched.body.totalResults, 0);
   });
 
   it("refuses an unsupported attribute as invalidFilter", async () => {
@@ -244,6 +267,93 @@ describe("SCIM 2.0", () => {
     });
     assert.equal(off.status, 200);
     assert.equal((await rpcUser("eve-okta")).body.user.state, "STATE_SUSPENDED");
+  });
+
+  it("sets a password with PUT or PATCH as an admin does: policy checked, login tokens revoked", async () => {
+    const created = await scim("POST", "/Users", {
+      schemas: [core],
+      userName: "pat-pw",
+      emails: [{ value: "pat@example.com", primary: true }],
+      password: "first long passphrase",
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const first = await login("pat-pw", "first long passphrase");
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.equal((await rpc("UserRegistry/GetCurrent", {}, first.body.token)).status, 200);
+
+    const patched = await scim("PATCH", "/Users/pat-pw", {
+      schemas: [patchOp],
+      Operations: [{ op: "replace", path: "password", value: "second long passphrase" }],
+    });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    assert.equal(patched.body.password, undefined);
+    assert.equal((await login("pat-pw", "first long passphrase")).status, 401);
+    assert.equal((await rpc("UserRegistry/GetCurrent", {}, first.body.token)).status, 401);
+    assert.equal((await login("pat-pw", "second long passphrase")).status, 200);
+
+    const put = await scim("PUT", "/Users/pat-pw", {
+      schemas: [core],
+      userName: "pat-pw",
+      displayName: "Pat",
+      emails: [{ value: "pat@example.com", primary: true }],
+      password: "third long passphrase",
+    });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    assert.equal((await login("pat-pw", "third long passphrase")).status, 200);
+    assert.equal((await rpcUser("pat-pw")).body.user.requirePasswordUpdate ?? false, false);
+
+    for (const password of ["short", "pat@example.com"]) {
+      const weak = await scim("PATCH", "/Users/pat-pw", {
+        schemas: [patchOp],
+        Operations: [
+          { op: "replace", path: "displayName", value: "Not applied" },
+          { op: "replace", path: "password", value: password },
+        ],
+      });
+      assert.equal(weak.status, 400, JSON.stringify(weak.body));
+      assert.equal(weak.body.scimType, "invalidValue");
+    }
+    assert.equal((await rpcUser("pat-pw")).body.user.name, "Pat");
+    assert.equal((await login("pat-pw", "third long passphrase")).status, 200);
+  });
+
+  it("keeps the only email as Roster's primary address when its primary flag is removed", async () => {
+    const res = await scim("PATCH", "/Users/bob-stone", {
+      schemas: [patchOp],
+      Operations: [
+        { op: "replace", path: "emails", value: [{ value: "bob@example.org", type: "home", primary: false }] },
+      ],
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(res.body.emails, [{ value: "bob@example.org", type: "home", primary: false }]);
+    assert.equal((await rpcUser("bob-stone")).body.user.primaryEmailAddress, "bob@example.org");
+    assert.deepEqual((await scim("GET", "/Users/bob-stone")).body.emails, res.body.emails);
+    assert.deepEqual(await ids('emails.value eq "bob@example.org"'), ["bob-stone"]);
+  });
+
+  it("takes the tokens of a REQUESTED user it deactivates, for good", async () => {
+    const made = await rpc(
+      "UserRegistry/Create",
+      {
+        user: { userId: "req-user", primaryEmailAddress: "req@example.com", state: "STATE_REQUESTED" },
+        password: "a requested passphrase",
+      },
+      server.adminKey,
+    );
+    assert.equal(made.status, 200, JSON.stringify(made.body));
+    const { token } = (await login("req-user", "a requested passphrase")).body;
+    assert.equal((await rpc("UserRegistry/GetCurrent", {}, token)).status, 200);
+    const off = await scim("PATCH", "/Users/req-user", {
+      schemas: [patchOp],
+      Operations: [{ op: "replace", path: "active", value: false }],
+    });
+    assert.equal(off.status, 200, JSON.stringify(off.body));
+    const on = await scim("PATCH", "/Users/req-user", {
+      schemas: [patchOp],
+      Operations: [{ op: "replace", path: "active", value: true }],
+    });
+    assert.equal(on.status, 200, JSON.stringify(on.body));
+    assert.equal((await rpc("UserRegistry/GetCurrent", {}, token)).status, 401);
   });
 
   it("refuses a taken email with uniqueness and never lets SCIM suspend the last admin", async () => {

@@ -12,6 +12,7 @@ import {
 } from "../../gen/roster/v1/user_bulk_pb.js";
 import type { Store } from "../store/store.js";
 import type { UserDocument } from "../store/user-documents.js";
+import { isDeactivation } from "../users/deactivation.js";
 import { candidateFromRow, type ImportCandidate, updatedUser } from "./import-rows.js";
 
 /** Most rows one Import call takes. */
@@ -197,7 +198,7 @@ async function update(
       options,
     );
     if (!changed || !before) return report(i, ImportOutcome.UNCHANGED);
-    if (before.state === "APPROVED" && after.state !== "APPROVED") {
+    if (isDeactivation(before, after)) {
       await store.tokens.deleteMany({ userRef: after.ref });
     } else if (before.password_hash !== after.password_hash) {
       await store.tokens.deleteMany({ userRef: after.ref, kind: "login" });

@@ -4,10 +4,13 @@ import { create, type DescMessage, type DescMethod, type MessageShape } from "@b
 import { createContextValues, createHandlerContext, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { scimPatch } from "scim-patch";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
+import { ClearTokens } from "../../gen/roster/v1/user_access_pb.js";
 import { State, type User, UserSchema } from "../../gen/roster/v1/user_pb.js";
 import { UserRegistry } from "../../gen/roster/v1/user_registry_pb.js";
 import { authenticate } from "../access/authenticate.js";
-import { type Caller, callerKey } from "../access/caller.js";
+import { type Caller, callerKey, requireCaller } from "../access/caller.js";
+import { type PasswordHasher, type PasswordPolicy, passwordProblem } from "../access/passwords.js";
+import { setPassword } from "../access/set-password.js";
 import { errUserIdTaken, invalidArgument } from "../errors.js";
 import type { Logger } from "../log.js";
 import { requestProblems } from "../request-rules.js";
@@ -42,6 +45,10 @@ export interface ScimServiceDeps {
   registry: ServiceImpl<typeof UserRegistry>;
   /** Base URL of the server as clients reach it (`--public-url`). */
   publicUrl: string;
+  /** The server's password hasher and policy: a SCIM password is checked and stored as the gRPC API does. */
+  hasher: PasswordHasher;
+  passwordPolicy: PasswordPolicy;
+  isCommonPassword: (password: string) => boolean;
   maxRequestBytes: number;
   defaultDeadlineMs: number;
   isReady: () => boolean;
@@ -248,20 +255,26 @@ export function scimService(deps: ScimServiceDeps): (req: Request, res: Response
    */
   async function applyFields(current: User, fields: RosterFields, etag: string, ctx: HandlerContext): Promise<User> {
     if (fields.password) {
-      // Setting a password goes through UserAccess (temporary password or
-      // the user's own change), not through a profile update.
-      throw new ScimError(400, "password can only be set when the user is created", "mutability");
+      const problem = passwordProblem(
+        fields.password,
+        deps.passwordPolicy,
+        { userId: current.userId, email: fields.email },
+        deps.isCommonPassword,
+      );
+      if (problem) throw invalidArgument([{ field: "password", description: problem }]);
     }
     const attributes = mergedAttributes(current.attributes, fields.attributes);
     const state = fields.active ? State.APPROVED : State.SUSPENDED;
     const wasActive = current.state === State.APPROVED;
+    // A REQUESTED user holds restricted keys: deactivating suspends it.
+    const deactivatesRequested = !fields.active && fields.activeGiven && current.state === State.REQUESTED;
     const paths: string[] = [];
     if (fields.name !== current.name) paths.push("name");
     if (fields.email !== current.primaryEmailAddress) paths.push("primary_email_address");
     if (JSON.stringify(sortedEntries(attributes)) !== JSON.stringify(sortedEntries(current.attributes))) {
       paths.push("attributes");
     }
-    if (fields.active !== wasActive) paths.push("state", "state_description");
+    if (fields.active !== wasActive || deactivatesRequested) paths.push("state", "state_description");
     let user = current;
     if (paths.length > 0) {
       await deps.registry.update(
@@ -283,7 +296,25 @@ export function scimService(deps: ScimServiceDeps): (req: Request, res: Response
     } else if (etag && etag !== current.etag) {
       throw new ScimError(412, `user ${current.userId} has changed since etag ${etag}`);
     }
+    if (fields.password && !(await hasPassword(current.userId, fields.password))) {
+      // As an admin sets one (UserAccess.CreateTemporaryPassword), but the
+      // identity provider's password is the user's own: no change is forced.
+      await setPassword(deps.store, deps.hasher, current.userId, {
+        password: fields.password,
+        requirePasswordUpdate: false,
+        clearTokens: ClearTokens.LOGIN_ONLY,
+        actor: requireCaller(ctx).userId,
+        etag: user.etag,
+      });
+      user = await getUser(current.userId, ctx);
+    }
     return user;
+  }
+
+  /** Whether `password` is the user's password already (a PUT that resends it revokes nothing). */
+  async function hasPassword(userId: string, password: string): Promise<boolean> {
+    const doc = await deps.store.users.getDocument(userId);
+    return !!doc?.password_hash && (await deps.hasher.verify(doc.password_hash, password)).ok;
   }
 
   async function replaceUser(id: string, body: unknown, etag: string, ctx: HandlerContext): Promise<Answer> {
@@ -330,9 +361,10 @@ export function scimService(deps: ScimServiceDeps): (req: Request, res: Response
               : "invalidValue";
         throw new ScimError(400, e.message ?? "invalid patch", type);
       }
-      const fields = rosterFieldsOf(patched);
+      const activeGiven = operations.some((o) => /^(.*:)?active$/i.test(o.path ?? ""));
+      const fields = { ...rosterFieldsOf(patched), userId: id, activeGiven };
       try {
-        return userAnswer(await applyFields(current, { ...fields, userId: id }, etag || current.etag, ctx));
+        return userAnswer(await applyFields(current, fields, etag || current.etag, ctx));
       } catch (err) {
         // Somebody else changed the user between the read and the write: read again.
         const scim = scimErrorOf(err);

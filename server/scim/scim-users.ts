@@ -67,12 +67,14 @@ export function scimUserOf(user: User, base: string): ScimUser {
   const emails = parseEmails(a[attributeKeys.emails]);
   const primaryIndex = emails.findIndex((e) => e.primary);
   if (user.primaryEmailAddress) {
+    // Roster's primary address is the entry marked primary, or the first.
     const i = Math.max(primaryIndex, 0);
-    // The primary address may have changed through the gRPC API since.
     if (emails[i]?.value.toLowerCase() !== user.primaryEmailAddress.toLowerCase()) {
+      // The primary address has changed through the gRPC API since.
       emails.splice(i, emails[i] && primaryIndex >= 0 ? 1 : 0, { value: user.primaryEmailAddress, primary: true });
     } else {
-      emails[i] = { ...emails[i], value: user.primaryEmailAddress, primary: true };
+      // The flag as the client sent it: RFC 7643 allows a list without a primary.
+      emails[i] = { ...emails[i], value: user.primaryEmailAddress };
     }
   }
   const name: ScimUser["name"] = {};
@@ -115,6 +117,8 @@ export interface RosterFields {
   /** The `scim_` attributes (the user's others are kept as they are). */
   attributes: Record<string, string>;
   active: boolean;
+  /** Whether `active` was given (a REQUESTED user, shown inactive, is suspended only when it is). */
+  activeGiven: boolean;
   password?: string;
 }
 
@@ -202,7 +206,8 @@ export function rosterFieldsOf(resource: unknown): RosterFields {
     if (type) out.type = type;
     const display = text(entry.display, `emails[${i}].display`);
     if (display) out.display = display;
-    if (entry.primary !== undefined && booleanOf(entry.primary, `emails[${i}].primary`)) out.primary = true;
+    if (entry.primary !== undefined && entry.primary !== null)
+      out.primary = booleanOf(entry.primary, `emails[${i}].primary`);
     return out;
   });
   if (emails.filter((e) => e.primary).length > 1) {
@@ -212,8 +217,9 @@ export function rosterFieldsOf(resource: unknown): RosterFields {
   const email = primary?.value ?? (derived ? userName : "");
   if (!email)
     throw new ScimError(400, "an email address (emails, or an email-shaped userName) is required", "invalidValue");
-  if (emails.length > 1 || emails.some((e) => e.type || e.display)) {
-    attributes[attributeKeys.emails] = JSON.stringify(emails.map((e) => (e === primary ? { ...e, primary: true } : e)));
+  // Kept as sent unless it is just the primary address, which Roster's own field holds.
+  if (emails.length > 1 || emails.some((e) => e.type || e.display || !e.primary)) {
+    attributes[attributeKeys.emails] = JSON.stringify(emails);
   }
 
   const enterprise = lowerKeys(r[enterpriseUserSchema.toLowerCase()]);
@@ -233,6 +239,7 @@ export function rosterFieldsOf(resource: unknown): RosterFields {
     email,
     attributes,
     active: r.active === undefined || r.active === null ? true : booleanOf(r.active, "active"),
+    activeGiven: r.active !== undefined && r.active !== null,
     ...(password ? { password } : {}),
   };
 }

@@ -27,7 +27,8 @@ export interface PasswordChanged {
 /**
  * Store a new password for user `userId`: hash it with the server's hasher,
  * stamp password_updated_at and revoke the tokens `change.clearTokens`
- * names. The one place a password is written after the user was created.
+ * names. The one path for a new password of an existing user (the bulk
+ * import, which takes hashes, and the rehash at login are not new passwords).
  */
 export async function setPassword(
   store: Store,

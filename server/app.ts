@@ -26,6 +26,7 @@ import type { Logger } from "./log.js";
 import { createMetrics } from "./metrics.js";
 import { createPaginator } from "./pagination.js";
 import { projectRoot } from "./paths.js";
+import { scimService } from "./scim/scim-service.js";
 import { createSecretBox, loadSecretKey } from "./secret-box.js";
 import { userSettings } from "./settings/user-settings.js";
 import { watchDatabaseHealth } from "./store/database-health.js";
@@ -151,28 +152,28 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   // The paginator key comes from the database, so it is set once it answers.
   let paginator = createPaginator(Buffer.alloc(32));
 
+  // One registry serves the gRPC API and SCIM, so that both write alike.
+  const users = userRegistry({
+    store,
+    mail,
+    registration: { mode: config.registration, approval: config.registrationApproval },
+    get paginator() {
+      return paginator;
+    },
+    hasher,
+    passwordPolicy: config.passwordPolicy,
+    isCommonPassword,
+    log,
+    restoreWindowMs: config.restoreWindowMs,
+    defaultDeadlineMs: config.defaultDeadlineMs,
+    publicUrl: config.publicUrl,
+  });
+
   const routes = (router: ConnectRouter) => {
     router.service(Health, healthService(health));
     router.service(reflectionV1.ServerReflection, reflectionServiceV1(fileRegistry, serviceNames));
     router.service(reflectionV1alpha.ServerReflection, reflectionServiceV1alpha(fileRegistry, serviceNames));
-    router.service(
-      UserRegistry,
-      userRegistry({
-        store,
-        mail,
-        registration: { mode: config.registration, approval: config.registrationApproval },
-        get paginator() {
-          return paginator;
-        },
-        hasher,
-        passwordPolicy: config.passwordPolicy,
-        isCommonPassword,
-        log,
-        restoreWindowMs: config.restoreWindowMs,
-        defaultDeadlineMs: config.defaultDeadlineMs,
-        publicUrl: config.publicUrl,
-      }),
-    );
+    router.service(UserRegistry, users);
     router.service(
       UserAccess,
       userAccess({
@@ -239,6 +240,18 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       metrics: metrics.registry,
       health,
       consoleDir: join(projectRoot, "dist", "web"),
+      scim: scimService({
+        store,
+        registry: users,
+        publicUrl: config.publicUrl,
+        hasher,
+        passwordPolicy: config.passwordPolicy,
+        isCommonPassword,
+        maxRequestBytes: config.maxRequestBytes,
+        defaultDeadlineMs: config.defaultDeadlineMs,
+        isReady: () => ready,
+        log,
+      }),
     }),
     { idleTimeoutMs: config.idleTimeoutMs },
   );

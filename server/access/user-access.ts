@@ -1,7 +1,7 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
-import { ClearTokens, TokenKind, TokenRequestStatus, type UserAccess } from "../../gen/roster/v1/user_access_pb.js";
+import { TokenKind, TokenRequestStatus, type UserAccess } from "../../gen/roster/v1/user_access_pb.js";
 import { maxTimeMS } from "../deadline.js";
 import type { EmailQueue } from "../email/email-queue.js";
 import {
@@ -31,6 +31,7 @@ import type { LoginService } from "./login.js";
 import type { PasswordHasher, PasswordPolicy } from "./passwords.js";
 import { newTemporaryPassword, passwordProblem } from "./passwords.js";
 import { expandRights, rightName, rightsOfUser } from "./rights.js";
+import { setPassword } from "./set-password.js";
 import { newRecordId } from "./token-format.js";
 
 export interface UserAccessDeps {
@@ -76,13 +77,6 @@ function futureOrNull(ts: { seconds: bigint; nanos: number } | undefined, field:
   const date = timestampDate(ts as Parameters<typeof timestampDate>[0]);
   if (date.getTime() <= Date.now()) throw invalidArgument([{ field, description: "must be in the future" }]);
   return date;
-}
-
-/** Revoke what `clear` names; returns counts. */
-async function clearTokens(store: Store, user: UserDocument, clear: ClearTokens) {
-  const login = clear === ClearTokens.NONE ? 0 : await store.tokens.deleteMany({ userRef: user.ref, kind: "login" });
-  const api = clear === ClearTokens.ALL ? await store.tokens.deleteMany({ userRef: user.ref, kind: "api_key" }) : 0;
-  return { loginTokensRevoked: BigInt(login), apiKeysRevoked: BigInt(api) };
 }
 
 export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess> {
@@ -285,21 +279,14 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       if (req.oldPassword === req.newPassword) {
         throw invalidArgument([{ field: "new_password", description: "must differ from the current password" }]);
       }
-      const hash = await deps.hasher.hash(req.newPassword);
-      const now = new Date();
-      const updated = await store.users.update(
-        user.user_id,
-        (current) => ({
-          ...current,
-          password_hash: hash,
-          password_updated_at: now,
-          require_password_update: false,
-          updated_at: now,
-        }),
-        { actor: caller.userId },
-      );
+      const { user: updated, ...counts } = await setPassword(store, deps.hasher, user.user_id, {
+        password: req.newPassword,
+        requirePasswordUpdate: false,
+        clearTokens: req.clearTokens,
+        actor: caller.userId,
+      });
       await deps.mail.enqueue(updated.primary_email_address, { kind: "password_changed", userId: updated.user_id });
-      return clearTokens(store, updated, req.clearTokens || ClearTokens.LOGIN_ONLY);
+      return counts;
     },
 
     async createTemporaryPassword(req, ctx) {
@@ -307,20 +294,12 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       const user = await store.users.getDocument(req.userId);
       if (!user) throw errUserNotFound({ user_id: req.userId });
       const password = newTemporaryPassword();
-      const hash = await deps.hasher.hash(password);
-      const now = new Date();
-      const updated = await store.users.update(
-        user.user_id,
-        (current) => ({
-          ...current,
-          password_hash: hash,
-          password_updated_at: now,
-          require_password_update: true,
-          updated_at: now,
-        }),
-        { actor: caller.userId },
-      );
-      const counts = await clearTokens(store, updated, req.clearTokens || ClearTokens.LOGIN_ONLY);
+      const { user: updated, ...counts } = await setPassword(store, deps.hasher, user.user_id, {
+        password,
+        requirePasswordUpdate: true,
+        clearTokens: req.clearTokens,
+        actor: caller.userId,
+      });
       if (req.sendEmail ?? true) {
         await deps.mail.enqueue(updated.primary_email_address, {
           kind: "temporary_password",

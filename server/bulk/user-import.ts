@@ -13,6 +13,7 @@ import {
 import { importApiKey } from "../access/api-keys.js";
 import type { Store } from "../store/store.js";
 import type { UserDocument } from "../store/user-documents.js";
+import { isDeactivation } from "../users/deactivation.js";
 import { candidateFromRow, type ImportCandidate, updatedUser } from "./import-rows.js";
 
 /** Most rows one Import call takes. */
@@ -220,7 +221,7 @@ async function update(
       options,
     );
     if (!changed || !before) return report(i, ImportOutcome.UNCHANGED);
-    if (before.state === "APPROVED" && after.state !== "APPROVED") {
+    if (isDeactivation(before, after)) {
       await store.tokens.deleteMany({ userRef: after.ref });
     } else if (before.password_hash !== after.password_hash) {
       await store.tokens.deleteMany({ userRef: after.ref, kind: "login" });

@@ -14,6 +14,7 @@ import {
 } from "../errors.js";
 import { backoff, breakStaleClaim, type ClaimDocument, claimsCollection, tryClaim, versionedUpdate } from "./claims.js";
 import { duplicateKeyField, ensureIndexes, isDuplicateKeyError } from "./database.js";
+import { conditionQuery, type UserCondition } from "./user-conditions.js";
 import {
   isActiveAdmin,
   type StateName,
@@ -47,6 +48,8 @@ export interface UserFilter {
   states?: StateName[];
   admin?: boolean;
   attributesContain?: Record<string, string>;
+  /** A condition tree (SCIM filters), applied besides the fields above. */
+  condition?: UserCondition;
   /** Also select the built-in system user (left out by default). */
   withSystem?: boolean;
 }
@@ -186,6 +189,7 @@ export function filterQuery(filter: UserFilter): Filter<UserDocument> {
     // Keys are validated by the registry (no `$`, no `.`), so this path is safe.
     and.push({ [`attributes.${key}`]: contains(value) } as Filter<UserDocument>);
   }
+  if (filter.condition) and.push(conditionQuery(filter.condition));
   return and.length === 1 ? (and[0] as Filter<UserDocument>) : { $and: and };
 }
 
@@ -199,7 +203,8 @@ function isUnfiltered(filter: UserFilter): boolean {
     !filter.emailContains &&
     !filter.states?.length &&
     filter.admin === undefined &&
-    Object.keys(filter.attributesContain ?? {}).length === 0
+    Object.keys(filter.attributesContain ?? {}).length === 0 &&
+    !filter.condition
   );
 }
 

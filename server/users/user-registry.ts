@@ -39,6 +39,7 @@ import {
   userFromDocument,
 } from "../store/user-documents.js";
 import { alwaysReturnedFields, type UserFilter, type UserOrderField, userOrderFields } from "../store/users-store.js";
+import { isDeactivation } from "./deactivation.js";
 import { derivedUserIds } from "./derived-user-id.js";
 import { mergeUsers } from "./merge-users.js";
 import { finishStaleOperations } from "./operation-recovery.js";
@@ -162,10 +163,9 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
     }
   }
 
-  /** Deactivated or deleted users lose every token at once; reactivation does not bring them back. */
+  /** Deactivated users lose every token at once (see isDeactivation). */
   async function revokeIfDeactivated(before: UserDocument, after: UserDocument) {
-    const active = (d: UserDocument) => d.state === "APPROVED" && d.deleted_at === null;
-    if (active(before) && !active(after)) await store.tokens.deleteMany({ userRef: after.ref });
+    if (isDeactivation(before, after)) await store.tokens.deleteMany({ userRef: after.ref });
   }
 
   return {

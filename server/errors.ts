@@ -166,6 +166,11 @@ export const errApiKeyNotFound = defineError<"id" | "user_id">(
   Code.NotFound,
   "API key {id} of user {user_id} not found",
 );
+export const errApiKeyNameTaken = defineError<"name" | "user_id">(
+  "API_KEY_NAME_TAKEN",
+  Code.AlreadyExists,
+  "user {user_id} already has an API key named {name}",
+);
 export const errRightsExceeded = defineError<"rights">(
   "RIGHTS_EXCEEDED",
   Code.PermissionDenied,

@@ -3,6 +3,7 @@ import { Right } from "../../gen/roster/v1/rights_pb.js";
 import type {
   CreateAPIKeyRequest,
   DeleteAPIKeyRequest,
+  ExpireAPIKeyRequest,
   GetAPIKeyRequest,
   ListAPIKeysRequest,
   RevokeTokensRequest,
@@ -97,6 +98,11 @@ export const accessRules: Record<string, AccessRule> = {
     (r) => r.apiKey?.userId ?? "",
   ),
   "roster.v1.UserAccess/DeleteAPIKey": userRule<DeleteAPIKeyRequest>(
+    Right.USER_API_KEYS,
+    Right.ADMIN_USERS_WRITE,
+    (r) => r.userId,
+  ),
+  "roster.v1.UserAccess/ExpireAPIKey": userRule<ExpireAPIKeyRequest>(
     Right.USER_API_KEYS,
     Right.ADMIN_USERS_WRITE,
     (r) => r.userId,

@@ -296,6 +296,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
             rights: [Right.USER_ALL],
             expiresAt: null,
             createdBy: caller?.userId ?? doc.user_id,
+            nameTaken: "suffix",
           })
         : undefined;
       return { user: userFromDocument(doc), apiKey: key?.secret ?? "" };

@@ -246,6 +246,7 @@ describe("fuzzing every RPC over every protocol", () => {
     await server.stop();
   });
 
+  let repairs = 0;
   /** The fuzz may revoke or demote its own admin; the bootstrap admin (never fuzzed) repairs that. */
   async function repairAdmin(): Promise<void> {
     const probe = await connectJson(server, "roster.v1.UserAccess/ListRights", {}, { key: keys.admin });
@@ -263,7 +264,8 @@ describe("fuzzing every RPC over every protocol", () => {
       });
       const created = await access.call("CreateAPIKey", {
         user_id: "fuzz-admin",
-        name: "fuzz",
+        // Key names are unique per user; the fuzz may have left keys of earlier repairs.
+        name: `fuzz repair ${++repairs}`,
         rights: ["RIGHT_USER_ALL", "RIGHT_ADMIN_ALL"],
       });
       keys.admin = created.key;

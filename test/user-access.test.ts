@@ -264,11 +264,14 @@ describe("UserAccess", () => {
   });
 
   describe("revocation", () => {
+    let keySets = 0;
     async function tokensOf(userId: string, password: string) {
       const login1 = (await login(userId, password)).token;
       const login2 = (await login(userId, password)).token;
-      const key1 = (await access(login1).call("CreateAPIKey", { name: "k1" })).key;
-      const key2 = (await access(login1).call("CreateAPIKey", { name: "k2" })).key;
+      // Key names are unique per user; a user may get several sets.
+      const set = ++keySets;
+      const key1 = (await access(login1).call("CreateAPIKey", { name: `k1 of set ${set}` })).key;
+      const key2 = (await access(login1).call("CreateAPIKey", { name: `k2 of set ${set}` })).key;
       return { login1, login2, key1, key2 };
     }
     const works = async (token: string) => {

@@ -95,13 +95,15 @@ export async function createLoginService(options: LoginOptions): Promise<LoginSe
       const token = newToken("login");
       const now = new Date();
       const expiresAt = new Date(now.getTime() + options.tokenTtlMs);
+      const keyId = newRecordId("lt");
       await store.tokens.insert({
         _id: hashToken(token),
-        key_id: newRecordId("lt"),
+        key_id: keyId,
         kind: "login",
         user_id: user.user_id,
         user_ref: user.ref,
-        name: restricted ? "login (password change only)" : "login",
+        // Token names are unique per user and kind.
+        name: `${restricted ? "login (password change only)" : "login"} ${keyId}`,
         rights: rights.map(rightName),
         created_at: now,
         expires_at: expiresAt,

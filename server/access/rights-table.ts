@@ -3,12 +3,18 @@ import { Right } from "../../gen/roster/v1/rights_pb.js";
 import type {
   CreateAPIKeyRequest,
   DeleteAPIKeyRequest,
+  ExpireAPIKeyRequest,
   GetAPIKeyRequest,
   ListAPIKeysRequest,
   RevokeTokensRequest,
   UpdateAPIKeyRequest,
 } from "../../gen/roster/v1/user_access_pb.js";
-import type { DeleteUserRequest, GetUserRequest, UpdateUserRequest } from "../../gen/roster/v1/user_registry_pb.js";
+import type {
+  DeleteUserRequest,
+  GetUserRequest,
+  MergeUsersRequest,
+  UpdateUserRequest,
+} from "../../gen/roster/v1/user_registry_pb.js";
 
 /**
  * What an RPC needs from its caller.
@@ -70,7 +76,12 @@ export const accessRules: Record<string, AccessRule> = {
   "roster.v1.UserRegistry/Purge": { right: Right.ADMIN_USERS_WRITE },
   "roster.v1.UserRegistry/Setup": { right: Right.ADMIN_USERS_WRITE },
   "roster.v1.UserRegistry/Unsetup": { right: Right.ADMIN_USERS_WRITE },
-  "roster.v1.UserRegistry/Merge": { right: Right.ADMIN_USERS_WRITE },
+  // The old user may merge itself with a token of the new one, checked by the handler.
+  "roster.v1.UserRegistry/Merge": userRule<MergeUsersRequest>(
+    Right.USER_DELETE,
+    Right.ADMIN_USERS_WRITE,
+    (r) => r.oldUserId,
+  ),
   "roster.v1.UserRegistry/Rename": { right: Right.ADMIN_USERS_WRITE },
 
   "roster.v1.UserAccess/Authenticate": { public: true },
@@ -97,6 +108,11 @@ export const accessRules: Record<string, AccessRule> = {
     (r) => r.apiKey?.userId ?? "",
   ),
   "roster.v1.UserAccess/DeleteAPIKey": userRule<DeleteAPIKeyRequest>(
+    Right.USER_API_KEYS,
+    Right.ADMIN_USERS_WRITE,
+    (r) => r.userId,
+  ),
+  "roster.v1.UserAccess/ExpireAPIKey": userRule<ExpireAPIKeyRequest>(
     Right.USER_API_KEYS,
     Right.ADMIN_USERS_WRITE,
     (r) => r.userId,

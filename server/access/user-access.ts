@@ -5,6 +5,7 @@ import { TokenKind, TokenRequestStatus, type UserAccess } from "../../gen/roster
 import { maxTimeMS } from "../deadline.js";
 import type { EmailQueue } from "../email/email-queue.js";
 import {
+  errApiKeyNameTaken,
   errApiKeyNotFound,
   errIncorrectPassword,
   errMissingRight,
@@ -25,7 +26,7 @@ import type { Store } from "../store/store.js";
 import type { TokenRequestDocument, TokenRequestStatusName } from "../store/token-requests-store.js";
 import type { UserDocument, UserRef } from "../store/user-documents.js";
 import { longerThan } from "../text.js";
-import { issueApiKey } from "./api-keys.js";
+import { apiKeyByIdOrName, apiKeyIdPrefix, isApiKeyId, issueApiKey } from "./api-keys.js";
 import { type Caller, holds, requireCaller, requireRight } from "./caller.js";
 import type { LoginService } from "./login.js";
 import type { PasswordHasher, PasswordPolicy } from "./passwords.js";
@@ -70,13 +71,24 @@ function validateName(name: string, field = "name") {
   if (!name.trim() || longerThan(name, apiKeyNameMaxChars)) {
     throw invalidArgument([{ field, description: `must be 1 to ${apiKeyNameMaxChars} characters` }]);
   }
+  // Requests name a key by id or name in one field; an id-shaped name would be ambiguous.
+  if (isApiKeyId(name)) throw invalidArgument([{ field, description: "must not have the form of an API key id" }]);
 }
 
-function futureOrNull(ts: { seconds: bigint; nanos: number } | undefined, field: string): Date | null {
+/**
+ * How far in the past an expiry may be and still mean "now": a client's
+ * "now" reaches the server a moment later, and clocks differ a little.
+ */
+const expiryLeewayMs = 60_000;
+
+function expiryOrNull(ts: { seconds: bigint; nanos: number } | undefined, field: string): Date | null {
   if (!ts) return null;
   const date = timestampDate(ts as Parameters<typeof timestampDate>[0]);
-  if (date.getTime() <= Date.now()) throw invalidArgument([{ field, description: "must be in the future" }]);
-  return date;
+  const now = Date.now();
+  if (date.getTime() < now - expiryLeewayMs) {
+    throw invalidArgument([{ field, description: "must not be in the past (to expire a key now, use ExpireAPIKey)" }]);
+  }
+  return date.getTime() < now ? new Date(now) : date;
 }
 
 export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess> {
@@ -136,7 +148,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
     async logout(_req, ctx) {
       const caller = requireCaller(ctx);
       if (caller.tokenKind !== "login") throw errNotLoginToken({});
-      await store.tokens.delete(caller.userRef, "login", caller.tokenId);
+      await store.tokens.delete(caller.userRef, "login", { key_id: caller.tokenId });
       return {};
     },
 
@@ -156,9 +168,15 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       validateName(req.name);
       const user = await targetUser(store, caller, req.userId);
       const rights = grantableRights(req.rights, caller.rights, user.admin);
-      const expiresAt = futureOrNull(req.expiresAt, "expires_at");
-      const key = await issueApiKey(store, user, { name: req.name, rights, expiresAt, createdBy: caller.userId });
-      const doc = await store.tokens.get(user.ref, "api_key", key.id);
+      const expiresAt = expiryOrNull(req.expiresAt, "expires_at");
+      const key = await issueApiKey(store, user, {
+        name: req.name,
+        rights,
+        expiresAt,
+        createdBy: caller.userId,
+        nameTaken: "fail",
+      });
+      const doc = await store.tokens.get(user.ref, "api_key", { key_id: key.id });
       if (!doc) throw errApiKeyNotFound({ id: key.id, user_id: user.user_id });
       if (req.sendEmail !== false) {
         await deps.mail.enqueue(user.primary_email_address, {
@@ -184,7 +202,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
     async getAPIKey(req, ctx) {
       const caller = requireCaller(ctx);
       const user = await targetUser(store, caller, req.userId);
-      const doc = await store.tokens.get(user.ref, "api_key", req.id);
+      const doc = await store.tokens.get(user.ref, "api_key", apiKeyByIdOrName(req.id));
       if (!doc) throw errApiKeyNotFound({ id: req.id, user_id: user.user_id });
       return { apiKey: apiKeyFromDocument(doc, user.user_id) };
     },
@@ -196,18 +214,18 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       const paths = req.updateMask?.paths ?? [];
       const updatable = ["name", "rights", "expires_at"];
       const unknown = paths.filter((p) => !updatable.includes(p));
-      if (unknown.some((p) => ["id", "user_id", "created_at", "last_used_at", "created_by"].includes(p))) {
+      if (unknown.some((p) => ["id", "user_id", "created_at", "last_used_at", "created_by", "expired"].includes(p))) {
         throw errReadOnlyPaths({ paths: unknown.join(", ") });
       }
       if (unknown.length > 0) throw errUnknownPaths({ paths: unknown.join(", ") });
       const id = given?.id ?? "";
       if (paths.includes("name")) validateName(given?.name ?? "", "api_key.name");
       const rights = paths.includes("rights") ? grantableRights(given?.rights ?? [], caller.rights, user.admin) : [];
-      const expiresAt = paths.includes("expires_at") ? futureOrNull(given?.expiresAt, "api_key.expires_at") : null;
+      const expiresAt = paths.includes("expires_at") ? expiryOrNull(given?.expiresAt, "api_key.expires_at") : null;
       const doc = await store.tokens.update(
         user.ref,
         "api_key",
-        id,
+        apiKeyByIdOrName(id),
         (current) => {
           if (paths.length === 0) return undefined;
           const next = { ...current };
@@ -216,7 +234,11 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
           if (paths.includes("expires_at")) next.expires_at = expiresAt;
           return next;
         },
-        { missing: () => errApiKeyNotFound({ id, user_id: user.user_id }), ...tokenErrors },
+        {
+          missing: () => errApiKeyNotFound({ id, user_id: user.user_id }),
+          nameTaken: () => errApiKeyNameTaken({ name: given?.name ?? "", user_id: user.user_id }),
+          ...tokenErrors,
+        },
       );
       return { apiKey: apiKeyFromDocument(doc, user.user_id) };
     },
@@ -224,10 +246,29 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
     async deleteAPIKey(req, ctx) {
       const caller = requireCaller(ctx);
       const user = await targetUser(store, caller, req.userId);
-      if (!(await store.tokens.delete(user.ref, "api_key", req.id))) {
+      if (!(await store.tokens.delete(user.ref, "api_key", apiKeyByIdOrName(req.id)))) {
         throw errApiKeyNotFound({ id: req.id, user_id: user.user_id });
       }
       return {};
+    },
+
+    async expireAPIKey(req, ctx) {
+      const caller = requireCaller(ctx);
+      const user = await targetUser(store, caller, req.userId);
+      const now = new Date();
+      const doc = await store.tokens.update(
+        user.ref,
+        "api_key",
+        apiKeyByIdOrName(req.id),
+        (current) => (current.expires_at && current.expires_at <= now ? undefined : { ...current, expires_at: now }),
+        {
+          missing: () => errApiKeyNotFound({ id: req.id, user_id: user.user_id }),
+          // The name does not change: a taken name cannot happen.
+          nameTaken: () => errTokenBusy({}),
+          ...tokenErrors,
+        },
+      );
+      return { apiKey: apiKeyFromDocument(doc, user.user_id, now) };
     },
 
     async revokeTokens(req, ctx) {
@@ -370,7 +411,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
 
     async grantTokenRequest(req, ctx) {
       const caller = requireCaller(ctx);
-      const expiresAt = futureOrNull(req.expiresAt, "expires_at");
+      const expiresAt = expiryOrNull(req.expiresAt, "expires_at");
       // The requester is approved first: a retry after a crash in between
       // finds the request still pending and the account already approved.
       if (req.approveUser ?? true) {
@@ -410,7 +451,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       const user = await targetUser(store, caller, caller.userId);
       // The request moves to RETRIEVED before the key exists, so that two
       // concurrent retrievals cannot both mint a key; only the winner does.
-      const keyId = newRecordId("ak");
+      const keyId = newRecordId(apiKeyIdPrefix);
       await transition(req.id, "GRANTED", (current) => ({ ...current, status: "RETRIEVED", api_key_id: keyId }));
       const key = await issueApiKey(store, user, {
         id: keyId,
@@ -418,8 +459,10 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
         rights: request.rights.map((n) => Right[n as keyof typeof Right]).filter((r) => r !== undefined),
         expiresAt: request.expires_at,
         createdBy: request.decided_by,
+        // The request is already RETRIEVED: failing now would lose the key.
+        nameTaken: "suffix",
       });
-      const doc = await store.tokens.get(user.ref, "api_key", key.id);
+      const doc = await store.tokens.get(user.ref, "api_key", { key_id: key.id });
       if (!doc) throw errApiKeyNotFound({ id: key.id, user_id: user.user_id });
       return { apiKey: apiKeyFromDocument(doc, user.user_id), key: key.secret };
     },

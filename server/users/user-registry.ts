@@ -7,9 +7,11 @@ import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { State, type User, UserSchema } from "../../gen/roster/v1/user_pb.js";
 import { MergeAPIKeys, type UserRegistry } from "../../gen/roster/v1/user_registry_pb.js";
 import { issueApiKey } from "../access/api-keys.js";
+import { authenticate } from "../access/authenticate.js";
 import { type Caller, callerOf, holds, requireCaller } from "../access/caller.js";
 import type { PasswordHasher, PasswordPolicy } from "../access/passwords.js";
 import { newTemporaryPassword, passwordProblem } from "../access/passwords.js";
+import { expandRights } from "../access/rights.js";
 import { maxTimeMS } from "../deadline.js";
 import type { EmailQueue } from "../email/email-queue.js";
 import {
@@ -17,9 +19,12 @@ import {
   errEmailTaken,
   errInvitationRequired,
   errInvitationUsed,
+  errMergedUser,
   errMissingRight,
+  errNewUserToken,
   errRegistrationClosed,
   errRestoreWindowPassed,
+  errUnauthenticated,
   errUserIdTaken,
   errUserNotDeleted,
   errUserNotFound,
@@ -88,6 +93,22 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
   const timeout = (ctx: HandlerContext) => maxTimeMS(ctx, deps.defaultDeadlineMs);
   const mayReadPrivate = (caller: Caller, userId: string) =>
     caller.userId === userId || holds(caller, Right.ADMIN_USERS_READ);
+
+  /**
+   * Merge without admin rights (Arvados): `token` must be a valid token of
+   * the new account holding every user right, so that the old user proves
+   * it controls both accounts.
+   */
+  async function requireNewUserToken(token: string, newUserId: string): Promise<void> {
+    const owner = token
+      ? await authenticate(store, `Bearer ${token}`).catch((err) => {
+          if (errUnauthenticated.is(err)) return undefined;
+          throw err;
+        })
+      : undefined;
+    const full = !!owner && [...expandRights([Right.USER_ALL])].every((r) => owner.rights.has(r));
+    if (!owner || owner.userId !== newUserId || !full) throw errNewUserToken({ user_id: newUserId });
+  }
 
   function requireUserId(userId: string, field = "user_id") {
     const problem = userIdProblem(userId);
@@ -296,6 +317,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
             rights: [Right.USER_ALL],
             expiresAt: null,
             createdBy: caller?.userId ?? doc.user_id,
+            nameTaken: "suffix",
           })
         : undefined;
       return { user: userFromDocument(doc), apiKey: key?.secret ?? "" };
@@ -458,6 +480,8 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       requireUserId(req.userId);
       const restorable = (doc: UserDocument) => {
         if (!doc.deleted_at) throw errUserNotDeleted({ user_id: req.userId });
+        // Its data now belongs to the other user, and its login redirects there.
+        if (doc.merged_into) throw errMergedUser({ user_id: req.userId, merged_into: doc.merged_into });
         if (Date.now() - doc.deleted_at.getTime() > deps.restoreWindowMs) {
           throw errRestoreWindowPassed({ user_id: req.userId, deleted_at: doc.deleted_at.toISOString() });
         }
@@ -522,6 +546,9 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       const caller = requireCaller(ctx);
       requireUserId(req.oldUserId, "old_user_id");
       requireUserId(req.newUserId, "new_user_id");
+      if (req.newUserToken || !holds(caller, Right.ADMIN_USERS_WRITE)) {
+        await requireNewUserToken(req.newUserToken, req.newUserId);
+      }
       await finishStaleOperations(store, deps.log, [req.oldUserId, req.newUserId]);
       const result = await mergeUsers(store, {
         oldUserId: req.oldUserId,

@@ -108,7 +108,8 @@ function readRows(text: string, format: string, recordType: DescMessage, registr
   const kept = columns.filter((c): c is RecordColumn => c !== null);
   for (const { record, info } of data) {
     if (record.length !== columns.length) {
-      problems.push(`line ${info.lines}: ${record.length} cells, but the file has ${columns.length} columns`);
+      const has = layout.header ? "the header names" : "the file has";
+      problems.push(`line ${info.lines}: ${record.length} cells, but ${has} ${columns.length} columns`);
       continue;
     }
     let json: JsonObject;

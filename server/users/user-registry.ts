@@ -327,7 +327,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       const caller = requireCaller(ctx);
       requireUserId(req.userId);
       const fields = resolveReadMask(userFieldRules, req.fieldMask?.paths ?? [], mayReadPrivate(caller, req.userId));
-      const doc = await store.users.get(req.userId, fields, { maxTimeMS: timeout(ctx) });
+      const doc = await store.users.get(req.userId, fields);
       if (!doc) throw errUserNotFound({ user_id: req.userId });
       return { user: userFromDocument(doc) };
     },
@@ -335,7 +335,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
     async getCurrent(req, ctx) {
       const caller = requireCaller(ctx);
       const fields = resolveReadMask(userFieldRules, req.fieldMask?.paths ?? [], true);
-      const doc = await store.users.get(caller.userId, fields, { maxTimeMS: timeout(ctx) });
+      const doc = await store.users.get(caller.userId, fields);
       if (!doc) throw errUserNotFound({ user_id: caller.userId });
       return { user: userFromDocument(doc) };
     },
@@ -351,7 +351,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       for (const [i, id] of req.userIds.entries()) requireUserId(id, `user_ids[${i}]`);
       const onlySelf = req.userIds.every((id) => id === caller.userId) && req.emailAddresses.length === 0;
       const fields = resolveReadMask(userFieldRules, req.fieldMask?.paths ?? [], adminRead || onlySelf);
-      const docs = await store.users.getMany(req.userIds, req.emailAddresses, fields, timeout(ctx));
+      const docs = await store.users.getMany(req.userIds, req.emailAddresses, fields);
       const byId = new Map(docs.map((d) => [d.user_id, d]));
       const byEmail = new Map(docs.map((d) => [d.email_key, d]));
       const users: User[] = [];

@@ -37,15 +37,22 @@ export function recordColumns(record: DescMessage): RecordColumn[] {
 }
 
 /**
+ * Record fields an export never fills (UserRecord's `api_key`: a token from
+ * another system, stored only as a hash), so exports have no column for them.
+ */
+const importOnlyFields = new Set(["api_key"]);
+
+/**
  * The columns of an export that asked for `readPaths` of the record's
  * field `select`: that message's first field (its id) and the paths asked
  * for, plus the record's other fields; every column when none were asked for.
  */
 export function selectedColumns(
-  columns: readonly RecordColumn[],
+  all: readonly RecordColumn[],
   select: string | undefined,
   readPaths: readonly string[],
 ): RecordColumn[] {
+  const columns = all.filter((c) => !importOnlyFields.has(c.path.join(".")));
   if (readPaths.length === 0 || select === undefined) return [...columns];
   const wanted = new Set(readPaths.map((p) => p.split(".")[0]));
   const inSelect = columns.filter((c) => c.path[0] === select && c.path.length > 1);

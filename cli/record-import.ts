@@ -12,6 +12,7 @@ import {
   type Message,
 } from "@bufbuild/protobuf";
 import { parse } from "csv-parse/sync";
+import { layouts, mapColumns, parseColumnMappings } from "./column-mapping.js";
 import { type RecordColumn, recordColumns, recordJson } from "./csv-records.js";
 import { CliError, UsageError } from "./errors.js";
 import { messageJson } from "./output.js";
@@ -45,7 +46,23 @@ interface Row {
 /** Most rows one call of the server takes. */
 const maxBatchSize = 1000;
 
-function readRows(text: string, format: string, recordType: DescMessage, registry: FileRegistry) {
+/** How the CSV's columns are read: from --column, --no-header and --layout. */
+interface CsvLayout {
+  mappings: ReadonlyMap<string, string>;
+  header: boolean;
+}
+
+function csvLayout(argv: Record<string, unknown>): CsvLayout {
+  const layoutName = typeof argv.layout === "string" ? argv.layout : undefined;
+  const layout = layoutName ? layouts[layoutName] : undefined;
+  if (layoutName && !layout)
+    throw new UsageError(`unknown --layout ${layoutName}; one of ${Object.keys(layouts).join(", ")}`);
+  const given = ([] as unknown[]).concat(argv.column ?? []).map(String);
+  const mappings = new Map([...Object.entries(layout?.columns ?? {}), ...parseColumnMappings(given)]);
+  return { mappings, header: argv.header === false ? false : (layout?.header ?? true) };
+}
+
+function readRows(text: string, format: string, recordType: DescMessage, registry: FileRegistry, layout: CsvLayout) {
   const rows: Row[] = [];
   const problems: string[] = [];
   const add = (line: number, json: JsonObject) => {
@@ -84,23 +101,23 @@ function readRows(text: string, format: string, recordType: DescMessage, registr
   } catch (err) {
     throw new UsageError(`not a CSV file: ${(err as Error).message}`);
   }
-  const [header, ...data] = records;
-  if (!header) return { rows, problems };
-  const known = recordColumns(recordType);
-  const columns = header.record.map((name) => {
-    const column = known.find((c) => c.name === name.trim() || c.path.join(".") === name.trim());
-    if (!column)
-      throw new UsageError(`unknown column "${name}"; the columns are ${known.map((c) => c.name).join(", ")}`);
-    return column;
-  });
+  const first = records[0];
+  if (!first) return { rows, problems };
+  const data = layout.header ? records.slice(1) : records;
+  const columns = mapColumns(first.record, recordColumns(recordType), layout.mappings, !layout.header);
+  const kept = columns.filter((c): c is RecordColumn => c !== null);
   for (const { record, info } of data) {
     if (record.length !== columns.length) {
-      problems.push(`line ${info.lines}: ${record.length} cells, but the header names ${columns.length} columns`);
+      const has = layout.header ? "the header names" : "the file has";
+      problems.push(`line ${info.lines}: ${record.length} cells, but ${has} ${columns.length} columns`);
       continue;
     }
     let json: JsonObject;
     try {
-      json = recordJson(record, columns as RecordColumn[]);
+      json = recordJson(
+        record.filter((_, i) => columns[i] !== null),
+        kept,
+      );
     } catch (err) {
       problems.push(`line ${info.lines}: ${(err as Error).message}`);
       continue;
@@ -146,7 +163,7 @@ export async function importBatches(options: ImportOptions): Promise<void> {
     throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
   }
   const format = formatOf(argv, file, text);
-  const { rows, problems } = readRows(text, format, listField.message, registry);
+  const { rows, problems } = readRows(text, format, listField.message, registry, csvLayout(argv));
   if (problems.length > 0) {
     for (const problem of problems) process.stderr.write(`${problem}\n`);
     throw new UsageError(`${problems.length} rows of ${file ?? "stdin"} cannot be read; nothing was sent`);

@@ -5,6 +5,7 @@ import {
   type DescMethod,
   type FileRegistry,
   fromJson,
+  isFieldSet,
   type JsonObject,
   type JsonValue,
   type Message,
@@ -82,6 +83,12 @@ export interface RpcCommandSpec {
    * reported on stderr with exit code 4, after the rest is printed.
    */
   missing?: readonly string[];
+  /**
+   * Response fields beside the resource that only requests asking for them
+   * fill (Create's `api_key`): the resource is printed alone unless one is
+   * set, then the whole response.
+   */
+  extras?: readonly string[];
   /** Help text instead of the method's comment. */
   describe?: string;
   /** A paragraph added to the method's comment in --help: what the command does besides the call. */
@@ -191,6 +198,8 @@ interface MethodShape {
    * response with more (a new secret next to its record) prints whole.
    */
   resultSaysAll: boolean;
+  /** Response fields of `extras`: the whole response is printed when one is set. */
+  resultExtras?: DescField[];
   /** The message whose fields the select flags and the read mask name: the result's type, or a field of it (`records.select`). */
   selectType?: DescMessage;
 }
@@ -217,8 +226,11 @@ function shapeOf(method: DescMethod, spec: RpcCommandSpec): MethodShape {
     const result = results[0] as DescField;
     shape.result = result;
     shape.resultType = result.message;
+    const extras = spec.extras ?? [];
+    shape.resultExtras = method.output.fields.filter((f) => extras.includes(f.name));
     shape.resultSaysAll = method.output.fields.every(
-      (f) => f === result || pagingResponseFields.includes(f.name) || reported.includes(f.name),
+      (f) =>
+        f === result || pagingResponseFields.includes(f.name) || reported.includes(f.name) || extras.includes(f.name),
     );
     const select = spec.records?.select;
     const selected = select ? fieldAt(result.message as DescMessage, select) : undefined;
@@ -344,6 +356,24 @@ function deriveFlags(spec: RpcCommandSpec, shape: MethodShape): CommandFlags {
       choices: ["csv", "ndjson"],
       describe: "csv or ndjson; default: the extension of --file, else guessed from the content",
     });
+    fix("column", {
+      type: "string",
+      array: true,
+      requiresArg: true,
+      describe:
+        "map a CSV column of another system to a field: SOURCE=FIELD (a header, or a 1-based position with --no-header), SOURCE=- leaves it out; common headers (email, username, full_name) are known",
+    });
+    fix("header", {
+      type: "boolean",
+      default: undefined,
+      describe: "whether the CSV's first row names its columns (default: yes); --no-header reads it as data",
+    });
+    fix("layout", {
+      type: "string",
+      requiresArg: true,
+      choices: ["reana"],
+      describe: "read another system's export: reana (flask reana-admin user-export)",
+    });
     fix("batch-size", { type: "number", requiresArg: true, default: 100, describe: "rows per call (at most 1000)" });
     fix("report", {
       type: "string",
@@ -463,7 +493,13 @@ export function rpcCommand(registry: FileRegistry, spec: RpcCommandSpec, parents
         for (const flag of list)
           y = y.option(flag.name, { ...flag.option, group, ...aliasOption(flags.aliases.get(flag.name)) });
       };
-      add(flags.request, groups.request);
+      // A filter flag that holds a field's name also selects that field when
+      // given without a value, as The Things Stack's field flags do.
+      const bareSelects = new Set(flags.renamedSelect.map((f) => flagName(f.path)));
+      add(
+        flags.request.map((f) => (bareSelects.has(f.name) ? { ...f, option: bareAllowed(f.option) } : f)),
+        groups.request,
+      );
       add(flags.set, groups.set);
       if (flags.etag) add([flags.etag], groups.request);
       add(flags.select, groups.select);
@@ -475,8 +511,36 @@ export function rpcCommand(registry: FileRegistry, spec: RpcCommandSpec, parents
       }
       return y.epilogue(epilogue(spec, shape, flags));
     },
-    handler: async (argv) => run(registry, spec, shape, flagsOf(), argv as Record<string, unknown>),
+    handler: async (argv) => run(registry, spec, shape, flagsOf(), bareFiltersSelect(flagsOf(), argv)),
   };
+}
+
+/** Whether a flag's parsed value says it was given without one. */
+function isBare(value: unknown): boolean {
+  const values = Array.isArray(value) ? value : [value];
+  return values.every((v) => v === "" || v === true);
+}
+
+/** The option of a filter flag that may also be given bare (see bareFiltersSelect). */
+function bareAllowed(option: Options): Options {
+  const coerce = option.coerce;
+  return { ...option, requiresArg: false, coerce: coerce && ((v: unknown) => (isBare(v) ? v : coerce(v))) };
+}
+
+/**
+ * Filter flags given without a value (followed by another flag) that
+ * share their name with a field: they select the field instead.
+ */
+function bareFiltersSelect(flags: CommandFlags, argv: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...argv };
+  for (const select of flags.renamedSelect) {
+    const filter = flagName(select.path);
+    if (filter in out && out[filter] !== undefined && isBare(out[filter])) {
+      delete out[filter];
+      out[select.name] = true;
+    }
+  }
+  return out;
 }
 
 function fieldAt(message: DescMessage, path: string): DescField {
@@ -507,7 +571,9 @@ function epilogue(spec: RpcCommandSpec, shape: MethodShape, flags: CommandFlags)
     const filters = flags.renamedSelect.map((f) => `--${flagName(f.path)}`).join(", ");
     const renamed = flags.renamedSelect.map((f) => `--${f.name}`).join(", ");
     const others = spec.records ? "--field-mask" : "--all, --field-mask";
-    notes.push(`Here ${filters} filter the request; to return those fields, use ${renamed} (or ${others}).`);
+    notes.push(
+      `Here ${filters} with a value filter the request; without a value, or with ${renamed} (or ${others}), they return those fields.`,
+    );
   }
   if (shape.updateMask)
     notes.push("Only the fields given by flags (and --unset) are changed: they form the update mask.");
@@ -826,7 +892,8 @@ function printResponse(
 ) {
   const fields = message as unknown as Record<string, unknown>;
   const { result, resultType } = shape;
-  if (result && resultType && shape.resultSaysAll && fields[result.localName] !== undefined) {
+  const extrasUnset = (shape.resultExtras ?? []).every((f) => !isFieldSet(message, f));
+  if (result && resultType && shape.resultSaysAll && extrasUnset && fields[result.localName] !== undefined) {
     const value = fields[result.localName];
     if (Array.isArray(value)) {
       const writer = printer.list();

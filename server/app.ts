@@ -11,6 +11,7 @@ import { UserAccess } from "../gen/roster/v1/user_access_pb.js";
 import { UserBulk } from "../gen/roster/v1/user_bulk_pb.js";
 import { UserRegistry } from "../gen/roster/v1/user_registry_pb.js";
 import { UserSettings } from "../gen/roster/v1/user_settings_pb.js";
+import { clientAddressKey } from "./access/caller.js";
 import { createCallerCache } from "./access/caller-cache.js";
 import { isCommonPassword } from "./access/common-passwords.js";
 import { createLoginService } from "./access/login.js";
@@ -22,7 +23,7 @@ import type { Config } from "./config.js";
 import { type EmbeddedDatabase, startEmbeddedDatabase } from "./database/embedded-database.js";
 import { createEmailQueue } from "./email/email-queue.js";
 import { createMailTransport } from "./email/mailer.js";
-import { clientAddressKey, eventInterceptor } from "./events/event-interceptor.js";
+import { eventInterceptor, recordedService, recordOwnChange } from "./events/event-interceptor.js";
 import { recoverEvents } from "./events/event-recovery.js";
 import { eventsService } from "./events/events-service.js";
 import { invitationRegistry } from "./invitations/invitation-registry.js";
@@ -30,6 +31,7 @@ import type { Logger } from "./log.js";
 import { createMetrics } from "./metrics.js";
 import { createPaginator } from "./pagination.js";
 import { projectRoot } from "./paths.js";
+import { scimService } from "./scim/scim-service.js";
 import { createSecretBox, loadSecretKey } from "./secret-box.js";
 import { userSettings } from "./settings/user-settings.js";
 import { watchDatabaseHealth } from "./store/database-health.js";
@@ -156,28 +158,34 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   // The paginator key comes from the database, so it is set once it answers.
   let paginator = createPaginator(Buffer.alloc(32));
 
+  const eventOptions = {
+    leaseMs: config.eventLeaseMs,
+    defaultDeadlineMs: config.defaultDeadlineMs,
+    maxDeadlineMs: config.maxDeadlineMs,
+    log,
+  };
+  // One registry serves the gRPC API and SCIM, so that both write alike.
+  const users = userRegistry({
+    store,
+    mail,
+    registration: { mode: config.registration, approval: config.registrationApproval },
+    get paginator() {
+      return paginator;
+    },
+    hasher,
+    passwordPolicy: config.passwordPolicy,
+    isCommonPassword,
+    log,
+    restoreWindowMs: config.restoreWindowMs,
+    defaultDeadlineMs: config.defaultDeadlineMs,
+    publicUrl: config.publicUrl,
+  });
+
   const routes = (router: ConnectRouter) => {
     router.service(Health, healthService(health));
     router.service(reflectionV1.ServerReflection, reflectionServiceV1(fileRegistry, serviceNames));
     router.service(reflectionV1alpha.ServerReflection, reflectionServiceV1alpha(fileRegistry, serviceNames));
-    router.service(
-      UserRegistry,
-      userRegistry({
-        store,
-        mail,
-        registration: { mode: config.registration, approval: config.registrationApproval },
-        get paginator() {
-          return paginator;
-        },
-        hasher,
-        passwordPolicy: config.passwordPolicy,
-        isCommonPassword,
-        log,
-        restoreWindowMs: config.restoreWindowMs,
-        defaultDeadlineMs: config.defaultDeadlineMs,
-        publicUrl: config.publicUrl,
-      }),
-    );
+    router.service(UserRegistry, users);
     router.service(
       UserAccess,
       userAccess({
@@ -244,16 +252,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       deadlineInterceptor(config.defaultDeadlineMs),
       authInterceptor(store, createCallerCache(config.credentialCacheMs, store.credentialsGeneration)),
       requestCheckInterceptor(),
-      ...(config.recordEvents
-        ? [
-            eventInterceptor(store, {
-              leaseMs: config.eventLeaseMs,
-              defaultDeadlineMs: config.defaultDeadlineMs,
-              maxDeadlineMs: config.maxDeadlineMs,
-              log,
-            }),
-          ]
-        : []),
+      ...(config.recordEvents ? [eventInterceptor(store, eventOptions)] : []),
     ],
   });
   const listener = await listen(
@@ -264,6 +263,20 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       metrics: metrics.registry,
       health,
       consoleDir: join(projectRoot, "dist", "web"),
+      scim: scimService({
+        store,
+        // SCIM's changes are events like the API's.
+        registry: config.recordEvents ? recordedService(UserRegistry, users, store, eventOptions) : users,
+        record: config.recordEvents ? recordOwnChange(store, eventOptions) : (_ctx, _change, run) => run(),
+        publicUrl: config.publicUrl,
+        hasher,
+        passwordPolicy: config.passwordPolicy,
+        isCommonPassword,
+        maxRequestBytes: config.maxRequestBytes,
+        defaultDeadlineMs: config.defaultDeadlineMs,
+        isReady: () => ready,
+        log,
+      }),
     }),
     { idleTimeoutMs: config.idleTimeoutMs },
   );

@@ -139,6 +139,16 @@ export const errUserNotDeleted = defineError<"user_id">(
   Code.FailedPrecondition,
   "user {user_id} is not deleted",
 );
+export const errMergedUser = defineError<"user_id" | "merged_into">(
+  "USER_MERGED",
+  Code.FailedPrecondition,
+  "user {user_id} was merged into {merged_into} and cannot be restored",
+);
+export const errNewUserToken = defineError<"user_id">(
+  "NEW_USER_TOKEN_INVALID",
+  Code.PermissionDenied,
+  "new_user_token must be a valid token of user {user_id} holding RIGHT_USER_ALL (or the caller an admin)",
+);
 export const errRestoreWindowPassed = defineError<"user_id" | "deleted_at">(
   "RESTORE_WINDOW_PASSED",
   Code.FailedPrecondition,
@@ -165,6 +175,11 @@ export const errApiKeyNotFound = defineError<"id" | "user_id">(
   "API_KEY_NOT_FOUND",
   Code.NotFound,
   "API key {id} of user {user_id} not found",
+);
+export const errApiKeyNameTaken = defineError<"name" | "user_id">(
+  "API_KEY_NAME_TAKEN",
+  Code.AlreadyExists,
+  "user {user_id} already has an API key named {name}",
 );
 export const errRightsExceeded = defineError<"rights">(
   "RIGHTS_EXCEEDED",

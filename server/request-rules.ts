@@ -85,6 +85,7 @@ export const textRules: Readonly<Record<string, TextRule>> = {
   "roster.v1.UpdatePasswordRequest.old_password": secret,
   "roster.v1.UpdatePasswordRequest.new_password": secret,
   "roster.v1.SendInvitationRequest.initial_password": secret,
+  "roster.v1.MergeUsersRequest.new_user_token": secret,
   "roster.v1.CreateAPIKeyRequest.name": { maxChars: apiKeyNameMaxChars },
   "roster.v1.APIKey.name": { maxChars: apiKeyNameMaxChars },
   "roster.v1.CreateTokenRequestRequest.name": { maxChars: apiKeyNameMaxChars },

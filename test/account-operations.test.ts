@@ -200,6 +200,57 @@ describe("account operations (Arvados)", () => {
       );
     });
 
+    it("lets the old user merge itself without admin rights with a full token of the new account", async () => {
+      const old = await createUser(server, { userId: "self-old", password: "old passphrase" });
+      const fresh = await createUser(server, { userId: "self-new" });
+      const { key: infoOnly } = await access().call("CreateAPIKey", {
+        user_id: "self-new",
+        name: "info only",
+        rights: ["RIGHT_USER_INFO"],
+      });
+      const other = await createUser(server, { userId: "self-other" });
+      await rejectsWith(
+        users(old.key).call("Merge", { old_user_id: "self-old", new_user_id: "self-new" }),
+        grpc.status.PERMISSION_DENIED,
+        "NEW_USER_TOKEN_INVALID",
+      );
+      for (const token of [infoOnly, other.key, "rst_ak_0000000000000000000000000000000000000000"]) {
+        await rejectsWith(
+          users(old.key).call("Merge", { old_user_id: "self-old", new_user_id: "self-new", new_user_token: token }),
+          grpc.status.PERMISSION_DENIED,
+          "NEW_USER_TOKEN_INVALID",
+        );
+      }
+      // Somebody else's account cannot be merged away, whatever token is shown.
+      await rejectsWith(
+        users(other.key).call("Merge", { old_user_id: "self-old", new_user_id: "self-new", new_user_token: fresh.key }),
+        grpc.status.PERMISSION_DENIED,
+        "MISSING_RIGHT",
+      );
+      const res = await users(old.key).call("Merge", {
+        old_user_id: "self-old",
+        new_user_id: "self-new",
+        new_user_token: fresh.key,
+        redirect: true,
+      });
+      assert.equal(res.user.user_id, "self-new");
+      assert.equal(await works(old.key), "self-new");
+    });
+
+    it("refuses to restore a merged user, naming the user it was merged into", async () => {
+      const err = await rejectsWith(
+        users().call("Restore", { user_id: "self-old" }),
+        FAILED_PRECONDITION,
+        "USER_MERGED",
+      );
+      assert.match(err.details, /self-old was merged into self-new and cannot be restored/);
+      const redirected = await access("").call("Authenticate", {
+        user_id_or_email: "self-old",
+        password: "old passphrase",
+      });
+      assert.equal(redirected.user_id, "self-new");
+    });
+
     it("refuses to merge a user into itself, into a missing user, or the system user", async () => {
       await createUser(server, { userId: "lonely" });
       await rejectsWith(

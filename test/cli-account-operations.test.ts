@@ -102,6 +102,23 @@ describe("roster users setup, unsetup, merge and rename", () => {
     assert.equal(login.json().user_id, "new-account");
   });
 
+  it("lets a user merge itself into another account it holds, with that account's token on stdin", async () => {
+    const old = await createUser(server, { userId: "arv-old" });
+    const fresh = await createUser(server, { userId: "arv-new" });
+    const denied = await cli(["users", "merge", "arv-old", "arv-new", "--force"], { key: old.key });
+    assert.equal(denied.code, 6);
+    assert.match(denied.stderr, /NEW_USER_TOKEN_INVALID/);
+    const res = await cli(["users", "merge", "arv-old", "arv-new", "--new-user-token-stdin", "--force"], {
+      key: old.key,
+      input: `${fresh.key}\n`,
+    });
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(res.json().user.user_id, "arv-new");
+    const restore = await cli(["users", "restore", "arv-old"]);
+    assert.equal(restore.code, 5);
+    assert.match(restore.stderr, /FAILED_PRECONDITION: user arv-old was merged into arv-new and cannot be restored/);
+  });
+
   it("revokes the old account's keys on a merge with --api-keys revoke", async () => {
     const old = await createUser(server, { userId: "old-two" });
     await createUser(server, { userId: "new-two" });

@@ -79,6 +79,29 @@ describe("roster users api-keys", () => {
     assert.equal(all.json().length, 3);
   });
 
+  it("names a key by its name where it takes an id, as Conch does", async () => {
+    const got = await cli(["users", "api-keys", "get", "keyholder", "read only"]);
+    assert.equal(got.code, 0, got.stderr);
+    assert.equal(got.json().id, keyId);
+    const taken = await cli(["users", "api-keys", "create", "keyholder", "--name", "second"]);
+    assert.equal(taken.code, 5, taken.stderr);
+    assert.match(taken.stderr, /ALREADY_EXISTS: user keyholder already has an API key named second/);
+  });
+
+  it("expires a key by name now: it stops working and is listed as expired", async () => {
+    const created = await cli(["users", "api-keys", "create", "keyholder", "--name", "deploy"]);
+    const deploy = created.json().key;
+    assert.equal((await cli(["users", "current"], deploy)).code, 0);
+    const res = await cli(["users", "api-keys", "expire", "keyholder", "deploy"]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(res.json().expired, true);
+    assert.match((await cli(["users", "current"], deploy)).stderr, /UNAUTHENTICATED/);
+    const list = await cli(["users", "api-keys", "list", "keyholder"]);
+    const listed = list.json().find((k: { name: string }) => k.name === "deploy");
+    assert.equal(listed.expired, true);
+    assert.ok(Date.parse(listed.expires_at) <= Date.now());
+  });
+
   it("deletes a key, which stops working at once", async () => {
     const res = await cli(["users", "api-keys", "delete", "keyholder", keyId]);
     assert.equal(res.code, 0, res.stderr);

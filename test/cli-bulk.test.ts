@@ -303,7 +303,10 @@ describe("roster users export and import", () => {
     writeFileSync(file("columns.csv"), "user_id,colour\nx,red\n");
     const unknown = await roster(["users", "import", "--file", file("columns.csv")], { server: source });
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /unknown column "colour"; the columns are user_id, name, /);
+    assert.match(
+      unknown.stderr,
+      /unknown column "colour"; map it with --column colour=FIELD .*; the fields are user_id, name, /,
+    );
   });
 
   it("shows progress bars on a terminal: the export's total, the import's rate and time left", async () => {

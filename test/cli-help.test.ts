@@ -38,7 +38,7 @@ describe("roster help, version and completion", () => {
     const help = (await roster(["users", "search", "--help"])).stdout.replace(/\s+/g, " ");
     assert.match(
       help,
-      /Here --state, --admin filter the request; to return those fields, use --select-state, --select-admin/,
+      /Here --state, --admin with a value filter the request; without a value, or with --select-state, --select-admin/,
     );
   });
 

@@ -99,7 +99,10 @@ describe("UserAccess", () => {
 
     it("gives users who must change their password a token that can only change it", async () => {
       await createUser(server, { userId: "forced" });
-      const { temporary_password: temp } = await adminAccess.call("CreateTemporaryPassword", { user_id: "forced" });
+      const { temporary_password: temp } = await adminAccess.call("CreateTemporaryPassword", {
+        user_id: "forced",
+        send_email: false,
+      });
       assert.equal(temp.length, 20);
       const res = await login("forced", temp);
       assert.equal(res.password_update_required, true);
@@ -261,11 +264,14 @@ describe("UserAccess", () => {
   });
 
   describe("revocation", () => {
+    let keySets = 0;
     async function tokensOf(userId: string, password: string) {
       const login1 = (await login(userId, password)).token;
       const login2 = (await login(userId, password)).token;
-      const key1 = (await access(login1).call("CreateAPIKey", { name: "k1" })).key;
-      const key2 = (await access(login1).call("CreateAPIKey", { name: "k2" })).key;
+      // Key names are unique per user; a user may get several sets.
+      const set = ++keySets;
+      const key1 = (await access(login1).call("CreateAPIKey", { name: `k1 of set ${set}` })).key;
+      const key2 = (await access(login1).call("CreateAPIKey", { name: `k2 of set ${set}` })).key;
       return { login1, login2, key1, key2 };
     }
     const works = async (token: string) => {
@@ -323,7 +329,8 @@ describe("UserAccess", () => {
         });
         n++;
         assert.deepEqual(await state(t), after, clear);
-        await adminAccess.call("RevokeTokens", { user_id: "clearer" });
+        // API keys only: an admin's revocation of login tokens would require a new password.
+        await adminAccess.call("RevokeTokens", { user_id: "clearer", kind: "TOKEN_KIND_API_KEY" });
       }
     });
 
@@ -333,6 +340,7 @@ describe("UserAccess", () => {
       const res = await adminAccess.call("CreateTemporaryPassword", {
         user_id: "reset-me",
         clear_tokens: "CLEAR_TOKENS_ALL",
+        send_email: false,
       });
       assert.deepEqual(await state(t), { login1: false, login2: false, key1: false, key2: false });
       await rejectsWith(login("reset-me", "a fine passphrase"), UNAUTHENTICATED);
@@ -375,6 +383,36 @@ describe("UserAccess", () => {
       // The admin revokes it later.
       await adminAccess.call("DeleteAPIKey", { user_id: "requester", id: api_key.id });
       await rejectsWith(users(key).call("GetCurrent", {}), UNAUTHENTICATED);
+    });
+
+    it("approves a requester awaiting approval with the grant (REANA), unless told not to", async () => {
+      for (const [id, approve] of [
+        ["reana-waiting", undefined],
+        ["reana-kept", false],
+      ] as const) {
+        await adminUsers.call("Create", {
+          user: { user_id: id, primary_email_address: `${id}@example.com`, state: "STATE_REQUESTED" },
+          password: "a fine passphrase",
+        });
+        const { token } = await login(id, "a fine passphrase");
+        const { token_request: request } = await access(token).call("CreateTokenRequest", {
+          name: "workflows",
+          reason: "to run my workflows",
+        });
+        await adminAccess.call("GrantTokenRequest", {
+          id: request.id,
+          ...(approve === undefined ? {} : { approve_user: approve }),
+        });
+        const { user } = await adminUsers.call("Get", { user_id: id, field_mask: { paths: ["state"] } });
+        if (approve === false) {
+          assert.equal(user.state, "STATE_REQUESTED");
+          await rejectsWith(access(token).call("RetrieveTokenRequestKey", { id: request.id }), PERMISSION_DENIED);
+        } else {
+          assert.equal(user.state, "STATE_APPROVED");
+          const { key } = await access(token).call("RetrieveTokenRequestKey", { id: request.id });
+          assert.equal((await users(key).call("GetCurrent", {})).user.user_id, id, "the key works at once");
+        }
+      }
     });
 
     it("lets admins deny a request with a note, once", async () => {

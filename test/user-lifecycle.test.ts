@@ -141,6 +141,36 @@ describe("deleting, restoring and purging users", () => {
     asDave.close();
   });
 
+  it("takes every token away from a REQUESTED user who is suspended, rejected or deleted", async () => {
+    const access = grpcClient(server, "roster.v1.UserAccess", "");
+    for (const [userId, change] of [
+      ["fay", "STATE_SUSPENDED"],
+      ["gil", "STATE_REJECTED"],
+      ["hal", "delete"],
+    ] as const) {
+      await admin.call("Create", {
+        user: { user_id: userId, primary_email_address: `${userId}@example.com`, state: "STATE_REQUESTED" },
+        password: "a fine passphrase",
+      });
+      const { token } = await access.call("Authenticate", { user_id_or_email: userId, password: "a fine passphrase" });
+      const asUser = grpcClient(server, "roster.v1.UserRegistry", token);
+      assert.equal((await asUser.call("GetCurrent", {})).user.user_id, userId);
+      if (change === "delete") {
+        await admin.call("Delete", { user_id: userId });
+        await admin.call("Restore", { user_id: userId });
+      } else {
+        await admin.call("Update", { user: { user_id: userId, state: change }, update_mask: { paths: ["state"] } });
+      }
+      await admin.call("Update", {
+        user: { user_id: userId, state: "STATE_REQUESTED" },
+        update_mask: { paths: ["state"] },
+      });
+      await rejectsWith(asUser.call("GetCurrent", {}), UNAUTHENTICATED);
+      asUser.close();
+    }
+    access.close();
+  });
+
   it("does not hand a purged user's keys to a new user with the same id", async () => {
     const erin = await createUser(server, { userId: "erin" });
     await admin.call("Purge", { user_id: "erin" });

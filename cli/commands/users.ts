@@ -24,7 +24,8 @@ export const usersCommands: CommandGroupSpec = {
     {
       command: "create",
       rpc: `${registry}.Create`,
-      args: ["user.user_id"],
+      args: ["user.user_id?"],
+      extras: ["api_key"],
       secrets: [{ field: "password", label: "Password", confirm: true, optional: true }],
     },
     {
@@ -52,6 +53,8 @@ export const usersCommands: CommandGroupSpec = {
       command: "merge",
       rpc: `${registry}.Merge`,
       args: ["old_user_id", "new_user_id"],
+      // Without admin rights, the old user proves it holds the new account too (Arvados).
+      secrets: [{ field: "new_user_token", label: "New user token", optional: true, prompt: false }],
       confirm: (request) =>
         `Merge user ${request.old_user_id} into ${request.new_user_id}? ${request.old_user_id} is deleted afterwards.`,
     },

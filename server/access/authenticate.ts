@@ -5,7 +5,7 @@ import { systemUserId } from "../store/user-documents.js";
 import type { Caller } from "./caller.js";
 import type { CallerCache } from "./caller-cache.js";
 import { expandRights, rightFromName, rightsInState } from "./rights.js";
-import { hashToken, tokenKind } from "./token-format.js";
+import { hashToken, isImportedTokenShape, tokenKind } from "./token-format.js";
 
 /**
  * Resolve an `authorization` header into a caller. No header: undefined
@@ -24,7 +24,7 @@ export async function authenticate(
   const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
   const secret = match?.[1];
   const kind = secret ? tokenKind(secret) : undefined;
-  if (!secret || (kind !== "apiKey" && kind !== "login")) throw errUnauthenticated({});
+  if (!secret || (kind !== "apiKey" && kind !== "login" && !isImportedTokenShape(secret))) throw errUnauthenticated({});
   const hash = hashToken(secret);
   const cached = options.cache?.get(hash, now.getTime());
   if (cached) return cached;

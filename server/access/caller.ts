@@ -19,6 +19,16 @@ export interface Caller {
 /** The caller of the current RPC; undefined for anonymous calls. */
 export const callerKey = createContextKey<Caller | undefined>(undefined, { description: "roster caller" });
 
+/** The client's address, set per HTTP request (see app.ts). */
+export const clientAddressKey = createContextKey<string>("", { description: "roster client address" });
+
+/**
+ * The existing account a sign-in named, set by Authenticate before it
+ * answers; a failed sign-in is recorded only for an account that exists,
+ * so guesses at unknown ids store nothing.
+ */
+export const signInAccountKey = createContextKey<string>("", { description: "roster sign-in account" });
+
 export function callerOf(ctx: HandlerContext): Caller | undefined {
   return ctx.values.get(callerKey);
 }

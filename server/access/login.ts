@@ -17,7 +17,12 @@ export interface LoginService {
    * error after the same amount of work (a hash is verified even for unknown
    * users), so callers cannot tell which accounts exist.
    */
-  authenticate(identifier: string, password: string): Promise<AuthenticateResponse>;
+  authenticate(
+    identifier: string,
+    password: string,
+    /** Told the id of the account the identifier names, if one exists. */
+    named?: (userId: string) => void,
+  ): Promise<AuthenticateResponse>;
   /** Whether `password` is the user's, throttled and counted like logins. */
   checkPassword(user: UserDocument, password: string): Promise<boolean>;
 }
@@ -73,7 +78,7 @@ export async function createLoginService(options: LoginOptions): Promise<LoginSe
   }
 
   return {
-    async authenticate(identifier, password) {
+    async authenticate(identifier, password, named) {
       const key = identifier.trim().toLowerCase();
       const found =
         key.length === 0 || password.length === 0 || password.length > 4096
@@ -86,6 +91,7 @@ export async function createLoginService(options: LoginOptions): Promise<LoginSe
       const redirected = !!found?.deleted_at && !!found.merged_into && found.merge_redirect;
       const account = found && (!found.deleted_at || redirected) ? found : null;
       const user = redirected && found ? await store.users.getDocument(found.merged_into) : account;
+      if (account) named?.(account.user_id);
       const ok = await verify(account, account ? `u:${account.ref.toHexString()}` : null, password);
       const held = user ? rightsInState(user.admin, user.state) : new Set<Right>();
       if (!ok || !user || held.size === 0) throw errUnauthenticated({});
@@ -95,13 +101,15 @@ export async function createLoginService(options: LoginOptions): Promise<LoginSe
       const token = newToken("login");
       const now = new Date();
       const expiresAt = new Date(now.getTime() + options.tokenTtlMs);
+      const keyId = newRecordId("lt");
       await store.tokens.insert({
         _id: hashToken(token),
-        key_id: newRecordId("lt"),
+        key_id: keyId,
         kind: "login",
         user_id: user.user_id,
         user_ref: user.ref,
-        name: restricted ? "login (password change only)" : "login",
+        // Token names are unique per user and kind.
+        name: `${restricted ? "login (password change only)" : "login"} ${keyId}`,
         rights: rights.map(rightName),
         created_at: now,
         expires_at: expiresAt,

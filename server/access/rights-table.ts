@@ -3,12 +3,18 @@ import { Right } from "../../gen/roster/v1/rights_pb.js";
 import type {
   CreateAPIKeyRequest,
   DeleteAPIKeyRequest,
+  ExpireAPIKeyRequest,
   GetAPIKeyRequest,
   ListAPIKeysRequest,
   RevokeTokensRequest,
   UpdateAPIKeyRequest,
 } from "../../gen/roster/v1/user_access_pb.js";
-import type { DeleteUserRequest, GetUserRequest, UpdateUserRequest } from "../../gen/roster/v1/user_registry_pb.js";
+import type {
+  DeleteUserRequest,
+  GetUserRequest,
+  MergeUsersRequest,
+  UpdateUserRequest,
+} from "../../gen/roster/v1/user_registry_pb.js";
 
 /**
  * What an RPC needs from its caller.
@@ -70,7 +76,12 @@ export const accessRules: Record<string, AccessRule> = {
   "roster.v1.UserRegistry/Purge": { right: Right.ADMIN_USERS_WRITE },
   "roster.v1.UserRegistry/Setup": { right: Right.ADMIN_USERS_WRITE },
   "roster.v1.UserRegistry/Unsetup": { right: Right.ADMIN_USERS_WRITE },
-  "roster.v1.UserRegistry/Merge": { right: Right.ADMIN_USERS_WRITE },
+  // The old user may merge itself with a token of the new one, checked by the handler.
+  "roster.v1.UserRegistry/Merge": userRule<MergeUsersRequest>(
+    Right.USER_DELETE,
+    Right.ADMIN_USERS_WRITE,
+    (r) => r.oldUserId,
+  ),
   "roster.v1.UserRegistry/Rename": { right: Right.ADMIN_USERS_WRITE },
 
   "roster.v1.UserAccess/Authenticate": { public: true },
@@ -101,6 +112,11 @@ export const accessRules: Record<string, AccessRule> = {
     Right.ADMIN_USERS_WRITE,
     (r) => r.userId,
   ),
+  "roster.v1.UserAccess/ExpireAPIKey": userRule<ExpireAPIKeyRequest>(
+    Right.USER_API_KEYS,
+    Right.ADMIN_USERS_WRITE,
+    (r) => r.userId,
+  ),
   "roster.v1.UserAccess/RevokeTokens": userRule<RevokeTokensRequest>(
     Right.USER_API_KEYS,
     Right.ADMIN_USERS_WRITE,
@@ -108,10 +124,13 @@ export const accessRules: Record<string, AccessRule> = {
   ),
   "roster.v1.UserAccess/UpdatePassword": { right: Right.USER_PASSWORD },
   "roster.v1.UserAccess/CreateTemporaryPassword": { right: Right.ADMIN_USERS_WRITE },
-  "roster.v1.UserAccess/CreateTokenRequest": { right: Right.USER_API_KEYS },
-  // Own requests need USER_API_KEYS; others' (or all) ADMIN_USERS_READ, checked by the handler.
-  "roster.v1.UserAccess/ListTokenRequests": { right: Right.USER_API_KEYS },
-  "roster.v1.UserAccess/GetTokenRequest": { right: Right.USER_API_KEYS },
+  // Asking for a key and following the request need only USER_INFO, which
+  // an account awaiting approval holds: REANA's users request their token
+  // before an admin lets them in (a grant approves them).
+  "roster.v1.UserAccess/CreateTokenRequest": { right: Right.USER_INFO },
+  // Own requests need USER_INFO; others' (or all) ADMIN_USERS_READ, checked by the handler.
+  "roster.v1.UserAccess/ListTokenRequests": { right: Right.USER_INFO },
+  "roster.v1.UserAccess/GetTokenRequest": { right: Right.USER_INFO },
   "roster.v1.UserAccess/GrantTokenRequest": { right: Right.ADMIN_USERS_WRITE },
   "roster.v1.UserAccess/DenyTokenRequest": { right: Right.ADMIN_USERS_WRITE },
   "roster.v1.UserAccess/RetrieveTokenRequestKey": { right: Right.USER_API_KEYS },

@@ -10,7 +10,12 @@ export const userRights: readonly Right[] = [
 ];
 
 /** Rights only approved admins have. */
-export const adminRights: readonly Right[] = [Right.ADMIN_USERS_READ, Right.ADMIN_USERS_WRITE, Right.ADMIN_INVITATIONS];
+export const adminRights: readonly Right[] = [
+  Right.ADMIN_USERS_READ,
+  Right.ADMIN_USERS_WRITE,
+  Right.ADMIN_INVITATIONS,
+  Right.SCIM,
+];
 
 /** Replace the *_ALL rights by what they stand for. */
 export function expandRights(rights: Iterable<Right>): Set<Right> {

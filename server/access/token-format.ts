@@ -76,3 +76,17 @@ export function hashToken(token: string): string {
 export function newRecordId(prefix: string): string {
   return prefix + base62(randomBytes(10), 13).toLowerCase();
 }
+
+/** Whether `text` has the form of a `newRecordId(prefix)`. */
+export function isRecordId(prefix: string, text: string): boolean {
+  return text.startsWith(prefix) && /^[0-9a-z]{13}$/.test(text.slice(prefix.length));
+}
+
+/**
+ * Whether `token` may be an access token imported from another system
+ * (UserRecord.api_key): 16 to 512 printable ASCII characters without
+ * Roster's prefixes. Such a token is looked up by its hash like an API key.
+ */
+export function isImportedTokenShape(token: string): boolean {
+  return /^[\x21-\x7e]{16,512}$/.test(token) && !token.startsWith("rst_");
+}

@@ -1,10 +1,11 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
-import { ClearTokens, TokenKind, TokenRequestStatus, type UserAccess } from "../../gen/roster/v1/user_access_pb.js";
+import { TokenKind, TokenRequestStatus, type UserAccess } from "../../gen/roster/v1/user_access_pb.js";
 import { maxTimeMS } from "../deadline.js";
 import type { EmailQueue } from "../email/email-queue.js";
 import {
+  errApiKeyNameTaken,
   errApiKeyNotFound,
   errIncorrectPassword,
   errMissingRight,
@@ -23,14 +24,15 @@ import { apiKeyNameMaxChars, tokenRequestReasonMaxChars } from "../request-rules
 import { apiKeyFromDocument, tokenRequestFromDocument } from "../store/access-documents.js";
 import type { Store } from "../store/store.js";
 import type { TokenRequestDocument, TokenRequestStatusName } from "../store/token-requests-store.js";
-import type { UserDocument } from "../store/user-documents.js";
+import type { UserDocument, UserRef } from "../store/user-documents.js";
 import { longerThan } from "../text.js";
-import { issueApiKey } from "./api-keys.js";
-import { type Caller, holds, requireCaller, requireRight } from "./caller.js";
+import { apiKeyByIdOrName, apiKeyIdPrefix, isApiKeyId, issueApiKey } from "./api-keys.js";
+import { type Caller, holds, requireCaller, requireRight, signInAccountKey } from "./caller.js";
 import type { LoginService } from "./login.js";
 import type { PasswordHasher, PasswordPolicy } from "./passwords.js";
 import { newTemporaryPassword, passwordProblem } from "./passwords.js";
 import { expandRights, rightName, rightsOfUser } from "./rights.js";
+import { setPassword } from "./set-password.js";
 import { newRecordId } from "./token-format.js";
 
 export interface UserAccessDeps {
@@ -69,26 +71,50 @@ function validateName(name: string, field = "name") {
   if (!name.trim() || longerThan(name, apiKeyNameMaxChars)) {
     throw invalidArgument([{ field, description: `must be 1 to ${apiKeyNameMaxChars} characters` }]);
   }
+  // Requests name a key by id or name in one field; an id-shaped name would be ambiguous.
+  if (isApiKeyId(name)) throw invalidArgument([{ field, description: "must not have the form of an API key id" }]);
 }
 
-function futureOrNull(ts: { seconds: bigint; nanos: number } | undefined, field: string): Date | null {
+/**
+ * How far in the past an expiry may be and still mean "now": a client's
+ * "now" reaches the server a moment later, and clocks differ a little.
+ */
+const expiryLeewayMs = 60_000;
+
+function expiryOrNull(ts: { seconds: bigint; nanos: number } | undefined, field: string): Date | null {
   if (!ts) return null;
   const date = timestampDate(ts as Parameters<typeof timestampDate>[0]);
-  if (date.getTime() <= Date.now()) throw invalidArgument([{ field, description: "must be in the future" }]);
-  return date;
-}
-
-/** Revoke what `clear` names; returns counts. */
-async function clearTokens(store: Store, user: UserDocument, clear: ClearTokens) {
-  const login = clear === ClearTokens.NONE ? 0 : await store.tokens.deleteMany({ userRef: user.ref, kind: "login" });
-  const api = clear === ClearTokens.ALL ? await store.tokens.deleteMany({ userRef: user.ref, kind: "api_key" }) : 0;
-  return { loginTokensRevoked: BigInt(login), apiKeysRevoked: BigInt(api) };
+  const now = Date.now();
+  if (date.getTime() < now - expiryLeewayMs) {
+    throw invalidArgument([{ field, description: "must not be in the past (to expire a key now, use ExpireAPIKey)" }]);
+  }
+  return date.getTime() < now ? new Date(now) : date;
 }
 
 export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess> {
   const { store } = deps;
   const timeout = (ctx: HandlerContext) => maxTimeMS(ctx, deps.defaultDeadlineMs);
   const tokenErrors = { busy: () => errTokenBusy({}) };
+
+  /** Approve a REQUESTED account (REANA's grant lets its user work), and tell them. */
+  async function approveRequester(ref: UserRef, actor: string): Promise<void> {
+    const user = await store.users.getDocumentByRef(ref);
+    if (user?.state !== "REQUESTED") return;
+    const after = await store.users.update(
+      user.user_id,
+      (current) =>
+        current.state === "REQUESTED" ? { ...current, state: "APPROVED", updated_at: new Date() } : undefined,
+      { actor },
+    );
+    if (after.state === "APPROVED" && user.state === "REQUESTED") {
+      await deps.mail.enqueue(after.primary_email_address, {
+        kind: "state_changed",
+        userId: after.user_id,
+        state: after.state,
+        description: after.state_description,
+      });
+    }
+  }
 
   async function loadRequest(id: string, caller: Caller): Promise<TokenRequestDocument> {
     const doc = await store.tokenRequests.get(id);
@@ -115,14 +141,14 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
   }
 
   return {
-    async authenticate(req) {
-      return deps.login.authenticate(req.userIdOrEmail, req.password);
+    async authenticate(req, ctx) {
+      return deps.login.authenticate(req.userIdOrEmail, req.password, (id) => ctx.values.set(signInAccountKey, id));
     },
 
     async logout(_req, ctx) {
       const caller = requireCaller(ctx);
       if (caller.tokenKind !== "login") throw errNotLoginToken({});
-      await store.tokens.delete(caller.userRef, "login", caller.tokenId);
+      await store.tokens.delete(caller.userRef, "login", { key_id: caller.tokenId });
       return {};
     },
 
@@ -142,9 +168,15 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       validateName(req.name);
       const user = await targetUser(store, caller, req.userId);
       const rights = grantableRights(req.rights, caller.rights, user.admin);
-      const expiresAt = futureOrNull(req.expiresAt, "expires_at");
-      const key = await issueApiKey(store, user, { name: req.name, rights, expiresAt, createdBy: caller.userId });
-      const doc = await store.tokens.get(user.ref, "api_key", key.id);
+      const expiresAt = expiryOrNull(req.expiresAt, "expires_at");
+      const key = await issueApiKey(store, user, {
+        name: req.name,
+        rights,
+        expiresAt,
+        createdBy: caller.userId,
+        nameTaken: "fail",
+      });
+      const doc = await store.tokens.get(user.ref, "api_key", { key_id: key.id });
       if (!doc) throw errApiKeyNotFound({ id: key.id, user_id: user.user_id });
       if (req.sendEmail !== false) {
         await deps.mail.enqueue(user.primary_email_address, {
@@ -170,7 +202,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
     async getAPIKey(req, ctx) {
       const caller = requireCaller(ctx);
       const user = await targetUser(store, caller, req.userId);
-      const doc = await store.tokens.get(user.ref, "api_key", req.id);
+      const doc = await store.tokens.get(user.ref, "api_key", apiKeyByIdOrName(req.id));
       if (!doc) throw errApiKeyNotFound({ id: req.id, user_id: user.user_id });
       return { apiKey: apiKeyFromDocument(doc, user.user_id) };
     },
@@ -182,18 +214,18 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       const paths = req.updateMask?.paths ?? [];
       const updatable = ["name", "rights", "expires_at"];
       const unknown = paths.filter((p) => !updatable.includes(p));
-      if (unknown.some((p) => ["id", "user_id", "created_at", "last_used_at", "created_by"].includes(p))) {
+      if (unknown.some((p) => ["id", "user_id", "created_at", "last_used_at", "created_by", "expired"].includes(p))) {
         throw errReadOnlyPaths({ paths: unknown.join(", ") });
       }
       if (unknown.length > 0) throw errUnknownPaths({ paths: unknown.join(", ") });
       const id = given?.id ?? "";
       if (paths.includes("name")) validateName(given?.name ?? "", "api_key.name");
       const rights = paths.includes("rights") ? grantableRights(given?.rights ?? [], caller.rights, user.admin) : [];
-      const expiresAt = paths.includes("expires_at") ? futureOrNull(given?.expiresAt, "api_key.expires_at") : null;
+      const expiresAt = paths.includes("expires_at") ? expiryOrNull(given?.expiresAt, "api_key.expires_at") : null;
       const doc = await store.tokens.update(
         user.ref,
         "api_key",
-        id,
+        apiKeyByIdOrName(id),
         (current) => {
           if (paths.length === 0) return undefined;
           const next = { ...current };
@@ -202,7 +234,11 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
           if (paths.includes("expires_at")) next.expires_at = expiresAt;
           return next;
         },
-        { missing: () => errApiKeyNotFound({ id, user_id: user.user_id }), ...tokenErrors },
+        {
+          missing: () => errApiKeyNotFound({ id, user_id: user.user_id }),
+          nameTaken: () => errApiKeyNameTaken({ name: given?.name ?? "", user_id: user.user_id }),
+          ...tokenErrors,
+        },
       );
       return { apiKey: apiKeyFromDocument(doc, user.user_id) };
     },
@@ -210,10 +246,29 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
     async deleteAPIKey(req, ctx) {
       const caller = requireCaller(ctx);
       const user = await targetUser(store, caller, req.userId);
-      if (!(await store.tokens.delete(user.ref, "api_key", req.id))) {
+      if (!(await store.tokens.delete(user.ref, "api_key", apiKeyByIdOrName(req.id)))) {
         throw errApiKeyNotFound({ id: req.id, user_id: user.user_id });
       }
       return {};
+    },
+
+    async expireAPIKey(req, ctx) {
+      const caller = requireCaller(ctx);
+      const user = await targetUser(store, caller, req.userId);
+      const now = new Date();
+      const doc = await store.tokens.update(
+        user.ref,
+        "api_key",
+        apiKeyByIdOrName(req.id),
+        (current) => (current.expires_at && current.expires_at <= now ? undefined : { ...current, expires_at: now }),
+        {
+          missing: () => errApiKeyNotFound({ id: req.id, user_id: user.user_id }),
+          // The name does not change: a taken name cannot happen.
+          nameTaken: () => errTokenBusy({}),
+          ...tokenErrors,
+        },
+      );
+      return { apiKey: apiKeyFromDocument(doc, user.user_id, now) };
     },
 
     async revokeTokens(req, ctx) {
@@ -221,8 +276,33 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       const user = await targetUser(store, caller, req.userId);
       const createdBefore = req.issuedBefore ? timestampDate(req.issuedBefore) : undefined;
       const revoke = (kind: "login" | "api_key") => store.tokens.deleteMany({ userRef: user.ref, kind, createdBefore });
-      const login = req.kind === TokenKind.API_KEY ? 0 : await revoke("login");
-      const api = req.kind === TokenKind.LOGIN ? 0 : await revoke("api_key");
+      const logins = req.kind !== TokenKind.API_KEY;
+      const keys = req.kind !== TokenKind.LOGIN;
+      const onOther = user.user_id !== caller.userId;
+      // An admin revoking another user's sign-ins makes the next password
+      // login change the password (Conch's user_session_auth); API keys
+      // that are kept keep working. One's own revocation is a logout.
+      if (logins && onOther) {
+        await store.users.update(
+          user.user_id,
+          (current) =>
+            current.require_password_update
+              ? undefined
+              : { ...current, require_password_update: true, updated_at: new Date() },
+          { actor: caller.userId },
+        );
+      }
+      const login = logins ? await revoke("login") : 0;
+      const api = keys ? await revoke("api_key") : 0;
+      if (onOther && (req.sendEmail ?? true)) {
+        await deps.mail.enqueue(user.primary_email_address, {
+          kind: "tokens_revoked",
+          userId: user.user_id,
+          what: logins && keys ? "login tokens and API keys" : logins ? "login tokens" : "API keys",
+          by: caller.userId,
+          mustChangePassword: logins,
+        });
+      }
       return { loginTokensRevoked: BigInt(login), apiKeysRevoked: BigInt(api) };
     },
 
@@ -240,21 +320,14 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       if (req.oldPassword === req.newPassword) {
         throw invalidArgument([{ field: "new_password", description: "must differ from the current password" }]);
       }
-      const hash = await deps.hasher.hash(req.newPassword);
-      const now = new Date();
-      const updated = await store.users.update(
-        user.user_id,
-        (current) => ({
-          ...current,
-          password_hash: hash,
-          password_updated_at: now,
-          require_password_update: false,
-          updated_at: now,
-        }),
-        { actor: caller.userId },
-      );
+      const { user: updated, ...counts } = await setPassword(store, deps.hasher, user.user_id, {
+        password: req.newPassword,
+        requirePasswordUpdate: false,
+        clearTokens: req.clearTokens,
+        actor: caller.userId,
+      });
       await deps.mail.enqueue(updated.primary_email_address, { kind: "password_changed", userId: updated.user_id });
-      return clearTokens(store, updated, req.clearTokens || ClearTokens.LOGIN_ONLY);
+      return counts;
     },
 
     async createTemporaryPassword(req, ctx) {
@@ -262,21 +335,13 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       const user = await store.users.getDocument(req.userId);
       if (!user) throw errUserNotFound({ user_id: req.userId });
       const password = newTemporaryPassword();
-      const hash = await deps.hasher.hash(password);
-      const now = new Date();
-      const updated = await store.users.update(
-        user.user_id,
-        (current) => ({
-          ...current,
-          password_hash: hash,
-          password_updated_at: now,
-          require_password_update: true,
-          updated_at: now,
-        }),
-        { actor: caller.userId },
-      );
-      const counts = await clearTokens(store, updated, req.clearTokens || ClearTokens.LOGIN_ONLY);
-      if (req.sendEmail) {
+      const { user: updated, ...counts } = await setPassword(store, deps.hasher, user.user_id, {
+        password,
+        requirePasswordUpdate: true,
+        clearTokens: req.clearTokens,
+        actor: caller.userId,
+      });
+      if (req.sendEmail ?? true) {
         await deps.mail.enqueue(updated.primary_email_address, {
           kind: "temporary_password",
           userId: updated.user_id,
@@ -346,7 +411,13 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
 
     async grantTokenRequest(req, ctx) {
       const caller = requireCaller(ctx);
-      const expiresAt = futureOrNull(req.expiresAt, "expires_at");
+      const expiresAt = expiryOrNull(req.expiresAt, "expires_at");
+      // The requester is approved first: a retry after a crash in between
+      // finds the request still pending and the account already approved.
+      if (req.approveUser ?? true) {
+        const request = await loadRequest(req.id, caller);
+        if (request.status === "PENDING") await approveRequester(request.user_ref, caller.userId);
+      }
       const doc = await transition(req.id, "PENDING", (current) => ({
         ...current,
         status: "GRANTED",
@@ -380,7 +451,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       const user = await targetUser(store, caller, caller.userId);
       // The request moves to RETRIEVED before the key exists, so that two
       // concurrent retrievals cannot both mint a key; only the winner does.
-      const keyId = newRecordId("ak");
+      const keyId = newRecordId(apiKeyIdPrefix);
       await transition(req.id, "GRANTED", (current) => ({ ...current, status: "RETRIEVED", api_key_id: keyId }));
       const key = await issueApiKey(store, user, {
         id: keyId,
@@ -388,8 +459,10 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
         rights: request.rights.map((n) => Right[n as keyof typeof Right]).filter((r) => r !== undefined),
         expiresAt: request.expires_at,
         createdBy: request.decided_by,
+        // The request is already RETRIEVED: failing now would lose the key.
+        nameTaken: "suffix",
       });
-      const doc = await store.tokens.get(user.ref, "api_key", key.id);
+      const doc = await store.tokens.get(user.ref, "api_key", { key_id: key.id });
       if (!doc) throw errApiKeyNotFound({ id: key.id, user_id: user.user_id });
       return { apiKey: apiKeyFromDocument(doc, user.user_id), key: key.secret };
     },

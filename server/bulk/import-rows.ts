@@ -3,6 +3,7 @@ import { ConnectError } from "@connectrpc/connect";
 import { type UserRecord, UserRecordSchema } from "../../gen/roster/v1/user_bulk_pb.js";
 import { State } from "../../gen/roster/v1/user_pb.js";
 import { passwordHashProblem } from "../access/imported-password-hashes.js";
+import { isImportedTokenShape } from "../access/token-format.js";
 import { requestProblems } from "../request-rules.js";
 import { stateName, systemUserId, type UserDocument, type UserField } from "../store/user-documents.js";
 import type { NewUserDocument } from "../store/users-bulk-store.js";
@@ -62,6 +63,9 @@ export function candidateFromRow(row: UserRecord, actor: string, now: Date): Imp
   if (row.passwordHash) {
     const problem = passwordHashProblem(row.passwordHash);
     if (problem) problems.push(`password_hash: ${problem}`);
+  }
+  if (row.apiKey && !isImportedTokenShape(row.apiKey)) {
+    problems.push("api_key: must be 16 to 512 printable ASCII characters, not a Roster key");
   }
   if (problems.length > 0) return { problem: problems.join("; ") };
   const date = (t: typeof user.createdAt) => (t ? timestampDate(t) : null);

@@ -10,8 +10,10 @@ import {
   ImportUserResultSchema,
   type UserRecord,
 } from "../../gen/roster/v1/user_bulk_pb.js";
+import { importApiKey } from "../access/api-keys.js";
 import type { Store } from "../store/store.js";
 import type { UserDocument } from "../store/user-documents.js";
+import { isDeactivation } from "../users/deactivation.js";
 import { candidateFromRow, type ImportCandidate, updatedUser } from "./import-rows.js";
 
 /** Most rows one Import call takes. */
@@ -154,6 +156,28 @@ export async function importUsers(
     });
   }
 
+  // Access tokens from other systems, for the rows whose user now stands
+  // (created, or already there): idempotent, so a retried import finishes
+  // what a crash between the user and its key left undone.
+  if (!req.dryRun) {
+    const standing = new Set([
+      ImportOutcome.CREATED,
+      ImportOutcome.SKIPPED,
+      ImportOutcome.UNCHANGED,
+      ImportOutcome.UPDATED,
+    ]);
+    await pool(
+      [...candidates.keys()].filter(
+        (i) => req.rows[i]?.apiKey && standing.has((results[i] as ImportUserResult).outcome),
+      ),
+      updateConcurrency,
+      async (i) => {
+        const user = await store.users.getDocument((candidates.get(i) as ImportCandidate).doc.user_id);
+        if (user) await importApiKey(store, user, (req.rows[i] as UserRecord).apiKey, req.actor);
+      },
+    );
+  }
+
   const summary = create(ImportSummarySchema, { rows: BigInt(results.length) });
   const counted: Record<ImportOutcome, keyof ImportSummary | undefined> = {
     [ImportOutcome.UNSPECIFIED]: undefined,
@@ -197,7 +221,7 @@ async function update(
       options,
     );
     if (!changed || !before) return report(i, ImportOutcome.UNCHANGED);
-    if (before.state === "APPROVED" && after.state !== "APPROVED") {
+    if (isDeactivation(before, after)) {
       await store.tokens.deleteMany({ userRef: after.ref });
     } else if (before.password_hash !== after.password_hash) {
       await store.tokens.deleteMany({ userRef: after.ref, kind: "login" });

@@ -13,7 +13,9 @@ export type EmailTemplate =
   | { kind: "api_key_created"; userId: string; keyName: string; keyId: string; createdBy: string }
   | { kind: "state_changed"; userId: string; state: string; description: string }
   | { kind: "registration_pending"; userId: string; name: string; email: string }
-  | { kind: "welcome"; userId: string; loginUrl: string };
+  | { kind: "welcome"; userId: string; loginUrl: string }
+  | { kind: "tokens_revoked"; userId: string; what: string; by: string; mustChangePassword: boolean }
+  | { kind: "account_updated"; userId: string; fields: string[]; by: string };
 
 const escapeHtml = (text: string) =>
   text.replace(
@@ -73,6 +75,19 @@ export function renderEmail(t: EmailTemplate): EmailContent {
       return render(`New account awaiting approval: ${t.userId}`, [
         `${t.name || t.userId} <${t.email}> registered as ${t.userId} and awaits approval.`,
         `Approve with:\n  roster users update ${t.userId} --state APPROVED`,
+      ]);
+    case "tokens_revoked":
+      return render("Your sign-ins were revoked", [
+        `${t.by} revoked the ${t.what} of your account ${t.userId}.`,
+        ...(t.mustChangePassword
+          ? ["Sign in again and choose a new password; until you do, you can do nothing else."]
+          : []),
+        "If you did not expect this, contact your administrator.",
+      ]);
+    case "account_updated":
+      return render("Your account was changed", [
+        `${t.by} changed your account ${t.userId}: ${t.fields.join(", ")}.`,
+        "If you did not expect this, contact your administrator.",
       ]);
     case "welcome":
       return render("Your account is ready", [

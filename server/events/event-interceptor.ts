@@ -1,14 +1,19 @@
 import { randomUUID } from "node:crypto";
-import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
-import { type Caller, callerKey } from "../access/caller.js";
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  type ContextValues,
+  type HandlerContext,
+  type Interceptor,
+  type ServiceImpl,
+} from "@connectrpc/connect";
+import { type Caller, callerKey, clientAddressKey, signInAccountKey } from "../access/caller.js";
 import type { Logger } from "../log.js";
 import type { EventActorDocument, EventRecord } from "../store/events-store.js";
 import type { Store } from "../store/store.js";
 import { eventRuleOf } from "./event-table.js";
 import { recordChange } from "./record-change.js";
-
-/** The client's address, set per HTTP request (see app.ts). */
-export const clientAddressKey = createContextKey<string>("", { description: "roster client address" });
 
 const authenticateMethod = "roster.v1.UserAccess/Authenticate";
 
@@ -51,80 +56,178 @@ export interface EventOptions {
   log: Logger;
 }
 
+/** An RPC as the recorder reads it: which method, its request, headers and context. */
+export interface RecordedCall {
+  method: DescMethod;
+  message: unknown;
+  header: Headers;
+  contextValues: ContextValues;
+}
+
 export function eventInterceptor(store: Store, options: EventOptions): Interceptor {
   return (next) => async (req) => {
     if (req.stream) return next(req);
-    const rule = eventRuleOf(req.method);
-    if (!rule) return next(req);
-    const method = `${req.method.parent.typeName}/${req.method.name}`;
-    const caller = req.contextValues.get(callerKey);
-    const callerId = caller?.userId ?? "";
-    const message = req.message;
-    const names = rule.names(message, undefined);
-    const base: EventRecord = {
-      name: names[0] ?? method,
-      time: new Date(),
-      actor: actorOf(caller),
-      user_ids: [],
-      paths: [],
-      object_ids: [],
-      request_id: req.header.get("x-request-id")?.slice(0, 128) || randomUUID(),
-      client_address: req.contextValues.get(clientAddressKey),
-      user_agent: (req.header.get("user-agent") ?? "").slice(0, 256),
-      method,
-    };
-    const details = (res: unknown): Pick<EventRecord, "user_ids" | "paths" | "object_ids"> => ({
-      user_ids: clean(rule.users(message, res ?? {}, callerId)),
-      paths: clean(rule.paths?.(message, res ?? {}) ?? []),
-      object_ids: clean(rule.objects?.(message, res ?? {}) ?? []),
-    });
+    return recordRpc(
+      store,
+      options,
+      req,
+      () => next(req),
+      (res) => res?.message,
+    );
+  };
+}
 
-    if (method === authenticateMethod) {
-      // Nothing to make recoverable: a sign-in is recorded after the fact.
-      try {
-        const res = await next(req);
-        const userId = (res.message as { userId?: string }).userId ?? "";
-        await store.events.record({
-          ...base,
-          ...details(res.message),
-          actor: { user_id: userId, credential_kind: "password", credential_id: "" },
-        });
-        return res;
-      } catch (err) {
-        if (err instanceof ConnectError && err.code === Code.Unauthenticated) {
-          const named = (message as { userIdOrEmail?: string }).userIdOrEmail ?? "";
-          await store.events
-            .record({ ...base, name: "user.login.fail", object_ids: clean([named.slice(0, 320)]) })
-            .catch((e) => options.log.warn({ err: e }, "could not record a failed sign-in"));
-        }
-        throw err;
-      }
-    }
+/**
+ * Run an RPC (`run`) and record its event by the event table: the
+ * interceptor does this for every call, and SCIM for the registry calls it
+ * makes in-process. `messageOf` reads the response message from `run`'s result.
+ */
+export async function recordRpc<T>(
+  store: Store,
+  options: EventOptions,
+  call: RecordedCall,
+  run: () => Promise<T>,
+  messageOf: (result: T | undefined) => unknown,
+): Promise<T> {
+  const rule = eventRuleOf(call.method);
+  if (!rule) return run();
+  const method = `${call.method.parent.typeName}/${call.method.name}`;
+  const caller = call.contextValues.get(callerKey);
+  const callerId = caller?.userId ?? "";
+  const message = call.message;
+  const names = rule.names(message, undefined);
+  const base: EventRecord = {
+    name: names[0] ?? method,
+    time: new Date(),
+    actor: actorOf(caller),
+    user_ids: [],
+    paths: [],
+    object_ids: [],
+    request_id: call.header.get("x-request-id")?.slice(0, 128) || randomUUID(),
+    client_address: call.contextValues.get(clientAddressKey),
+    user_agent: (call.header.get("user-agent") ?? "").slice(0, 256),
+    method,
+  };
+  const details = (res: unknown): Pick<EventRecord, "user_ids" | "paths" | "object_ids"> => ({
+    user_ids: clean(rule.users(message, res ?? {}, callerId)),
+    paths: clean(rule.paths?.(message, res ?? {}) ?? []),
+    object_ids: clean(rule.objects?.(message, res ?? {}) ?? []),
+  });
 
-    const known = (res: unknown) => ({
-      ...details(res),
-      changed: rule.changes ? rule.changes(message, res) : true,
-      alsoNames: res === undefined ? [] : rule.names(message, res).slice(1),
-    });
-    let before: Pick<EventRecord, "user_ids" | "paths" | "object_ids">;
+  if (method === authenticateMethod) {
+    // Nothing to make recoverable: a sign-in is recorded after the fact.
     try {
-      before = details(undefined);
-    } catch {
-      before = { user_ids: [], paths: [], object_ids: [] };
+      const res = await run();
+      const answer = messageOf(res);
+      const userId = (answer as { userId?: string }).userId ?? "";
+      await store.events.record({
+        ...base,
+        ...details(answer),
+        actor: { user_id: userId, credential_kind: "password", credential_id: "" },
+      });
+      return res;
+    } catch (err) {
+      const account = call.contextValues.get(signInAccountKey);
+      if (err instanceof ConnectError && err.code === Code.Unauthenticated && account) {
+        // Not awaited: a failure answers as fast whether or not the account exists.
+        void store.events
+          .record({ ...base, name: "user.login.fail", user_ids: [account] })
+          .catch((e) => options.log.warn({ err: e }, "could not record a failed sign-in"));
+      }
+      throw err;
     }
-    // The intent is judged only once the call can no longer be running: its
-    // deadline (which stops its reads) and a margin for a last write in flight.
-    const deadlineMs = Math.min(requestedDeadlineMs(req.header) ?? options.defaultDeadlineMs, options.maxDeadlineMs);
+  }
+
+  const known = (res: unknown) => ({
+    ...details(res),
+    changed: rule.changes ? rule.changes(message, res) : true,
+    alsoNames: res === undefined ? [] : rule.names(message, res).slice(1),
+  });
+  let before: Pick<EventRecord, "user_ids" | "paths" | "object_ids">;
+  try {
+    before = details(undefined);
+  } catch {
+    before = { user_ids: [], paths: [], object_ids: [] };
+  }
+  // The intent is judged only once the call can no longer be running: its
+  // deadline (which stops its reads) and a margin for a last write in flight.
+  const deadlineMs = Math.min(requestedDeadlineMs(call.header) ?? options.defaultDeadlineMs, options.maxDeadlineMs);
+  return recordChange(
+    store,
+    {
+      record: { ...base, ...before },
+      versioned: rule.versioned ?? false,
+      leaseMs: deadlineMs + options.leaseMs,
+      log: options.log,
+    },
+    run,
+    (res) => known(messageOf(res)),
+  );
+}
+
+/**
+ * `impl` with its changes recorded, for callers that use a service in
+ * process, past the interceptors (SCIM uses the user registry so).
+ */
+export function recordedService<S extends DescService>(
+  service: S,
+  impl: ServiceImpl<S>,
+  store: Store,
+  options: EventOptions,
+): ServiceImpl<S> {
+  const recorded: Record<string, unknown> = { ...impl };
+  for (const method of service.methods) {
+    const handler = (impl as Record<string, unknown>)[method.localName];
+    if (method.methodKind !== "unary" || typeof handler !== "function" || !eventRuleOf(method)) continue;
+    recorded[method.localName] = (req: unknown, ctx: HandlerContext) =>
+      recordRpc(
+        store,
+        options,
+        { method, message: req, header: ctx.requestHeader, contextValues: ctx.values },
+        () => handler.call(impl, req, ctx) as Promise<unknown>,
+        (res) => res,
+      );
+  }
+  return recorded as ServiceImpl<S>;
+}
+
+/** A change made outside any RPC (SCIM's password set), and how to name its event. */
+export interface OwnChange {
+  name: string;
+  userId: string;
+  paths: string[];
+  /** What the event's `method` says, such as "scim PUT /Users". */
+  method: string;
+}
+
+/**
+ * Record a change that no RPC of the event table makes, as recordRpc would:
+ * intent, change, event, recoverable in between. The actor and request
+ * details come from `ctx`.
+ */
+export function recordOwnChange(store: Store, options: EventOptions) {
+  return <T>(ctx: HandlerContext, change: OwnChange, run: () => Promise<T>): Promise<T> => {
+    const outcome = { user_ids: [change.userId], paths: change.paths, object_ids: [] };
     return recordChange(
       store,
       {
-        record: { ...base, ...before },
-        versioned: rule.versioned ?? false,
-        leaseMs: deadlineMs + options.leaseMs,
+        record: {
+          name: change.name,
+          time: new Date(),
+          actor: actorOf(ctx.values.get(callerKey)),
+          ...outcome,
+          request_id: ctx.requestHeader.get("x-request-id")?.slice(0, 128) || randomUUID(),
+          client_address: ctx.values.get(clientAddressKey),
+          user_agent: (ctx.requestHeader.get("user-agent") ?? "").slice(0, 256),
+          method: change.method,
+        },
+        // Its writes are not all versioned (tokens are deleted): recorded after a crash.
+        versioned: false,
+        leaseMs: Math.min(ctx.timeoutMs() ?? options.defaultDeadlineMs, options.maxDeadlineMs) + options.leaseMs,
         log: options.log,
       },
-      () => next(req),
-      (res) => known(res?.message),
+      run,
+      () => outcome,
     );
   };
 }

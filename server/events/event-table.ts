@@ -85,6 +85,11 @@ export const eventRules: Record<string, EventRule> = {
     users: (req, _res, c) => target(req.userId, c),
     objects: (req) => [req.id],
   },
+  "roster.v1.UserAccess/ExpireAPIKey": {
+    names: one("api_key.expire"),
+    users: (req, _res, c) => target(req.userId, c),
+    objects: (_req, res) => [res.apiKey?.id],
+  },
   "roster.v1.UserAccess/RevokeTokens": {
     names: (req) => [["token.revoke", "token.revoke.login", "token.revoke.api_key"][req.kind] ?? "token.revoke.all"],
     users: (req, _res, c) => target(req.userId, c),

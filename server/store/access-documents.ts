@@ -17,7 +17,7 @@ function rights(names: readonly string[]): Right[] {
 }
 
 /** `userId`: the owner's current id, when known (the stored one may predate a rename). */
-export function apiKeyFromDocument(doc: TokenDocument, userId = doc.user_id): APIKey {
+export function apiKeyFromDocument(doc: TokenDocument, userId = doc.user_id, now = new Date()): APIKey {
   return create(APIKeySchema, {
     id: doc.key_id,
     userId,
@@ -27,6 +27,7 @@ export function apiKeyFromDocument(doc: TokenDocument, userId = doc.user_id): AP
     expiresAt: doc.expires_at ? timestampFromDate(doc.expires_at) : undefined,
     lastUsedAt: doc.last_used_at ? timestampFromDate(doc.last_used_at) : undefined,
     createdBy: doc.created_by,
+    expired: !!doc.expires_at && doc.expires_at <= now,
   });
 }
 

@@ -11,7 +11,12 @@ export interface DatabaseHealth {
 export interface DatabaseHealthOptions {
   /** Time between pings. Default 500 ms, so health turns within about a second. */
   intervalMs?: number;
-  /** A ping not answered within this long counts as a failure. Default 1000 ms. */
+  /**
+   * A ping not answered within this long counts as a failure. Default 1500
+   * ms: long enough that a database slowed by load is not taken for a dead
+   * one (which would refuse every call just when many are made), short
+   * enough that a hung one turns health within 2 s.
+   */
   timeoutMs?: number;
   /** Called when `reachable` changes. */
   onChange: (reachable: boolean) => void;
@@ -24,13 +29,14 @@ export interface DatabaseHealthOptions {
  */
 export function watchDatabaseHealth(uri: string, options: DatabaseHealthOptions): DatabaseHealth {
   const intervalMs = options.intervalMs ?? 500;
-  const timeoutMs = options.timeoutMs ?? 1000;
+  const timeoutMs = options.timeoutMs ?? 1500;
   const client = new MongoClient(uri, {
     maxPoolSize: 1,
     appName: "roster-health",
     serverSelectionTimeoutMS: timeoutMs,
-    connectTimeoutMS: timeoutMs,
-    socketTimeoutMS: timeoutMs,
+    // A connection slow to set up under load is not a failed ping: only
+    // the ping's own time limit (its abort signal) decides.
+    connectTimeoutMS: 10_000,
     heartbeatFrequencyMS: Math.max(500, intervalMs),
   });
   const admin = client.db("admin");

@@ -1,6 +1,7 @@
 import type { Collection, Db, Filter, ObjectId } from "mongodb";
 import { type ClaimDocument, claimsCollection, versionedUpdate } from "./claims.js";
-import { ensureIndexes } from "./database.js";
+import { ensureIndexes, isDuplicateKeyError } from "./database.js";
+import { freeTokenName, nameVariantPattern } from "./token-names.js";
 
 /**
  * A credential as stored: an API key or a login token. Only the SHA-256 of
@@ -31,6 +32,9 @@ export interface TokenDocument {
   revision: number;
 }
 
+/** One token of a user, by its public id or by its name (unique per user and kind). */
+export type TokenKey = { key_id: string } | { name: string };
+
 /** Which of a user's tokens an operation is about. */
 export interface TokenSelector {
   userRef: ObjectId;
@@ -47,8 +51,13 @@ export interface TokensStore {
   touch(token: TokenDocument, now: Date): Promise<void>;
   /** Delete the selected tokens; returns how many. */
   deleteMany(selector: TokenSelector): Promise<number>;
-  /** One token of a user by id. */
-  get(userRef: ObjectId, kind: TokenDocument["kind"], id: string): Promise<TokenDocument | null>;
+  /** One token of a user by id or name. */
+  get(userRef: ObjectId, kind: TokenDocument["kind"], key: TokenKey): Promise<TokenDocument | null>;
+  /**
+   * The names of a user's tokens of one kind that are `base` or `base-<n>`:
+   * what a new name derived from `base` must avoid.
+   */
+  namesLike(userRef: ObjectId, kind: TokenDocument["kind"], base: string): Promise<string[]>;
   /** A page of a user's tokens of one kind, newest first, and the total. */
   list(
     userRef: ObjectId,
@@ -62,15 +71,22 @@ export interface TokensStore {
   update(
     userRef: ObjectId,
     kind: TokenDocument["kind"],
-    id: string,
+    key: TokenKey,
     change: (current: TokenDocument) => TokenDocument | undefined,
-    errors: { missing: () => Error; busy: () => Error },
+    errors: { missing: () => Error; busy: () => Error; nameTaken: () => Error },
   ): Promise<TokenDocument>;
   /** Delete one token; whether it existed. */
-  delete(userRef: ObjectId, kind: TokenDocument["kind"], id: string): Promise<boolean>;
-  /** Delete expired tokens; returns how many. */
+  delete(userRef: ObjectId, kind: TokenDocument["kind"], key: TokenKey): Promise<boolean>;
+  /**
+   * Delete expired login tokens; returns how many. Expired API keys stay,
+   * listed as expired, until they are deleted (as in Conch).
+   */
   sweepExpired(now: Date): Promise<number>;
-  /** Hand a user's tokens of one kind to another user (Merge); returns how many. */
+  /**
+   * Hand a user's tokens of one kind to another user (Merge); returns how
+   * many. A token whose name the other user already uses gets a free
+   * `<name>-<n>`.
+   */
   reassign(fromRef: ObjectId, kind: TokenDocument["kind"], to: { userId: string; userRef: ObjectId }): Promise<number>;
   /** Point a user's tokens (by ref) and the tokens it created at its new id (Rename). */
   renameUser(ref: ObjectId, from: string, to: string): Promise<void>;
@@ -90,6 +106,51 @@ function selectorQuery(selector: TokenSelector): Filter<TokenDocument> {
 export function createTokensStore(db: Db): TokensStore {
   const tokens: Collection<TokenDocument> = db.collection<TokenDocument>("tokens");
   const claims: Collection<ClaimDocument> = claimsCollection(db);
+
+  async function namesLike(userRef: ObjectId, kind: TokenDocument["kind"], base: string): Promise<string[]> {
+    const found = await tokens
+      .find({ user_ref: userRef, kind, name: { $regex: nameVariantPattern(base) } }, { projection: { name: 1 } })
+      .toArray();
+    return found.map((t) => t.name);
+  }
+
+  /** Rename one token, unless it was renamed or deleted meanwhile. */
+  async function rename(token: TokenDocument, name: string): Promise<void> {
+    const vanished = new Error(`token ${token.key_id} was deleted while being renamed`);
+    await versionedUpdate<TokenDocument>({
+      collection: tokens,
+      claims,
+      scope: "tokens",
+      load: () => tokens.findOne({ _id: token._id }),
+      change: (current) => (current.name === token.name ? { ...current, name } : undefined),
+      missing: () => vanished,
+      busy: () => new Error(`token ${token.key_id} is busy`),
+    }).catch((err) => {
+      if (err !== vanished) throw err;
+    });
+  }
+
+  /** Keep the oldest token of each name of a user and kind; rename the others `<name>-<n>`. */
+  async function renameDuplicateNames(): Promise<void> {
+    const groups = await tokens
+      .aggregate<{ _id: { user_ref: ObjectId; kind: TokenDocument["kind"]; name: string }; count: number }>([
+        { $group: { _id: { user_ref: "$user_ref", kind: "$kind", name: "$name" }, count: { $sum: 1 } } },
+        { $match: { count: { $gt: 1 } } },
+      ])
+      .toArray();
+    for (const { _id: group } of groups) {
+      const same = await tokens
+        .find({ user_ref: group.user_ref, kind: group.kind, name: group.name }, { sort: { created_at: 1, key_id: 1 } })
+        .toArray();
+      const taken = await namesLike(group.user_ref, group.kind, group.name);
+      for (const token of same.slice(1)) {
+        const name = freeTokenName(group.name, taken);
+        taken.push(name);
+        await rename(token, name);
+      }
+    }
+  }
+
   return {
     async ensureIndexes() {
       await ensureIndexes(tokens, [
@@ -97,6 +158,20 @@ export function createTokensStore(db: Db): TokensStore {
         { key: { user_ref: 1, kind: 1, created_at: 1 }, name: "user_ref_1_kind_1_created_at_1" },
         { key: { expires_at: 1 }, name: "expires_at_1" },
       ]);
+      // Names became unique per user and kind after tokens were stored:
+      // later duplicates are renamed first. An older server still running
+      // may add a duplicate in between, so the rename is tried again.
+      for (let attempt = 1; ; attempt++) {
+        await renameDuplicateNames();
+        try {
+          await ensureIndexes(tokens, [
+            { key: { user_ref: 1, kind: 1, name: 1 }, name: "user_ref_1_kind_1_name_1", unique: true },
+          ]);
+          return;
+        } catch (err) {
+          if (attempt >= 3) throw err;
+        }
+      }
     },
 
     async insert(doc) {
@@ -117,9 +192,11 @@ export function createTokensStore(db: Db): TokensStore {
       return (await tokens.deleteMany(selectorQuery(selector))).deletedCount;
     },
 
-    async get(userRef, kind, id) {
-      return tokens.findOne({ key_id: id, user_ref: userRef, kind });
+    async get(userRef, kind, key) {
+      return tokens.findOne({ ...key, user_ref: userRef, kind });
     },
+
+    namesLike,
 
     async list(userRef, kind, page) {
       const query = { user_ref: userRef, kind };
@@ -137,29 +214,42 @@ export function createTokensStore(db: Db): TokensStore {
       return { tokens: list, total };
     },
 
-    async update(userRef, kind, id, change, errors) {
+    async update(userRef, kind, key, change, errors) {
       const { after } = await versionedUpdate<TokenDocument>({
         collection: tokens,
         claims,
         scope: "tokens",
-        load: () => tokens.findOne({ key_id: id, user_ref: userRef, kind }),
+        load: () => tokens.findOne({ ...key, user_ref: userRef, kind }),
         change,
         missing: errors.missing,
         busy: errors.busy,
+        writeError: (err) => {
+          throw isDuplicateKeyError(err) ? errors.nameTaken() : err;
+        },
       });
       return after;
     },
 
-    async delete(userRef, kind, id) {
-      return (await tokens.deleteOne({ key_id: id, user_ref: userRef, kind })).deletedCount === 1;
+    async delete(userRef, kind, key) {
+      return (await tokens.deleteOne({ ...key, user_ref: userRef, kind })).deletedCount === 1;
     },
 
     async reassign(fromRef, kind, to) {
-      const result = await tokens.updateMany(
-        { user_ref: fromRef, kind },
-        { $set: { user_id: to.userId, user_ref: to.userRef } },
-      );
-      return result.modifiedCount;
+      let moved = 0;
+      for (const token of await tokens.find({ user_ref: fromRef, kind }).toArray()) {
+        const move = (name: string) =>
+          tokens.updateOne(
+            { _id: token._id, user_ref: fromRef },
+            { $set: { user_id: to.userId, user_ref: to.userRef, name }, $inc: { revision: 1 } },
+          );
+        try {
+          moved += (await move(token.name)).modifiedCount;
+        } catch (err) {
+          if (!isDuplicateKeyError(err)) throw err;
+          moved += (await move(freeTokenName(token.name, await namesLike(to.userRef, kind, token.name)))).modifiedCount;
+        }
+      }
+      return moved;
     },
 
     async renameUser(ref, from, to) {
@@ -173,7 +263,7 @@ export function createTokensStore(db: Db): TokensStore {
     },
 
     async sweepExpired(now) {
-      return (await tokens.deleteMany({ expires_at: { $ne: null, $lt: now } })).deletedCount;
+      return (await tokens.deleteMany({ kind: "login", expires_at: { $ne: null, $lt: now } })).deletedCount;
     },
   };
 }

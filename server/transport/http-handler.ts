@@ -15,7 +15,7 @@ type Handler = (req: Request, res: Response) => void;
 export const exposedHeaders = [...cors.exposedHeaders, "x-total-count"];
 
 /** Request headers browsers may send, beyond the protocols' own. */
-export const allowedHeaders = [...cors.allowedHeaders, "Authorization"];
+export const allowedHeaders = [...cors.allowedHeaders, "Authorization", "If-Match"];
 
 /**
  * Wrap the RPC handler with what plain HTTP clients need: CORS for browser
@@ -29,6 +29,8 @@ export function httpHandler(options: {
   health: HealthStatus;
   /** Folder of the built web console, served at /console/. */
   consoleDir: string;
+  /** The SCIM 2.0 service, served under /scim/v2/. */
+  scim?: Handler;
 }): Handler {
   const anyOrigin = options.corsOrigins.includes("*");
   return (req, res) => {
@@ -67,6 +69,10 @@ export function httpHandler(options: {
       return;
     }
     if (serveStatic(req, res, "/console", options.consoleDir)) return;
+    if (options.scim && (path === "/scim/v2" || path.startsWith("/scim/v2/"))) {
+      options.scim(req, res);
+      return;
+    }
     const contentType = req.headers["content-type"] ?? "";
     if (contentType.startsWith("application/grpc") && !contentType.startsWith("application/grpc-web")) {
       minimalGrpcMessages(res);

@@ -58,6 +58,7 @@ export async function bootstrapAdmin(
     rights: [Right.USER_ALL, Right.ADMIN_ALL],
     expiresAt: null,
     createdBy: systemActor,
+    nameTaken: "suffix",
   });
   return { userId: user.user_id, apiKey: key.secret, created };
 }

@@ -6,9 +6,12 @@ import type { Logger } from "pino";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { State, type User, UserSchema } from "../../gen/roster/v1/user_pb.js";
 import { MergeAPIKeys, type UserRegistry } from "../../gen/roster/v1/user_registry_pb.js";
+import { issueApiKey } from "../access/api-keys.js";
+import { authenticate } from "../access/authenticate.js";
 import { type Caller, callerOf, holds, requireCaller } from "../access/caller.js";
 import type { PasswordHasher, PasswordPolicy } from "../access/passwords.js";
 import { newTemporaryPassword, passwordProblem } from "../access/passwords.js";
+import { expandRights } from "../access/rights.js";
 import { maxTimeMS } from "../deadline.js";
 import type { EmailQueue } from "../email/email-queue.js";
 import {
@@ -16,9 +19,13 @@ import {
   errEmailTaken,
   errInvitationRequired,
   errInvitationUsed,
+  errMergedUser,
   errMissingRight,
+  errNewUserToken,
   errRegistrationClosed,
   errRestoreWindowPassed,
+  errUnauthenticated,
+  errUserIdTaken,
   errUserNotDeleted,
   errUserNotFound,
   invalidArgument,
@@ -37,6 +44,8 @@ import {
   userFromDocument,
 } from "../store/user-documents.js";
 import { alwaysReturnedFields, type UserFilter, type UserOrderField, userOrderFields } from "../store/users-store.js";
+import { isDeactivation } from "./deactivation.js";
+import { derivedUserIds } from "./derived-user-id.js";
 import { mergeUsers } from "./merge-users.js";
 import { finishStaleOperations } from "./operation-recovery.js";
 import { renameUser } from "./rename-user.js";
@@ -84,6 +93,22 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
   const timeout = (ctx: HandlerContext) => maxTimeMS(ctx, deps.defaultDeadlineMs);
   const mayReadPrivate = (caller: Caller, userId: string) =>
     caller.userId === userId || holds(caller, Right.ADMIN_USERS_READ);
+
+  /**
+   * Merge without admin rights (Arvados): `token` must be a valid token of
+   * the new account holding every user right, so that the old user proves
+   * it controls both accounts.
+   */
+  async function requireNewUserToken(token: string, newUserId: string): Promise<void> {
+    const owner = token
+      ? await authenticate(store, `Bearer ${token}`).catch((err) => {
+          if (errUnauthenticated.is(err)) return undefined;
+          throw err;
+        })
+      : undefined;
+    const full = !!owner && [...expandRights([Right.USER_ALL])].every((r) => owner.rights.has(r));
+    if (!owner || owner.userId !== newUserId || !full) throw errNewUserToken({ user_id: newUserId });
+  }
 
   function requireUserId(userId: string, field = "user_id") {
     const problem = userIdProblem(userId);
@@ -159,10 +184,9 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
     }
   }
 
-  /** Deactivated or deleted users lose every token at once; reactivation does not bring them back. */
+  /** Deactivated users lose every token at once (see isDeactivation). */
   async function revokeIfDeactivated(before: UserDocument, after: UserDocument) {
-    const active = (d: UserDocument) => d.state === "APPROVED" && d.deleted_at === null;
-    if (active(before) && !active(after)) await store.tokens.deleteMany({ userRef: after.ref });
+    if (isDeactivation(before, after)) await store.tokens.deleteMany({ userRef: after.ref });
   }
 
   return {
@@ -185,9 +209,21 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
         if (deps.registration.mode === "invitation") throw errInvitationRequired({});
         if (!req.password) throw invalidArgument([{ field: "password", description: "is required to register" }]);
       }
+      // Without an id, one is derived from the address (REANA's and
+      // Wallaroo's users are named by email alone).
+      const candidates =
+        !user.userId && user.primaryEmailAddress ? derivedUserIds(user.primaryEmailAddress) : undefined;
+      if (candidates) user.userId = candidates.next().value as string;
       const given = creatableFields.filter((f) => f === "user_id" || f === "primary_email_address" || isSet(user, f));
       const adminOnly = given.filter((f) => userFieldRules[f].update === "admin");
       if (!admin && adminOnly.length > 0) throw errAdminOnlyPaths({ paths: adminOnly.join(", ") });
+      const adminOnlyOptions = [req.createApiKey && "create_api_key", req.sendEmail && "send_email"].filter(Boolean);
+      if (!admin && adminOnlyOptions.length > 0) throw errAdminOnlyPaths({ paths: adminOnlyOptions.join(", ") });
+      if (req.sendEmail && req.password) {
+        throw invalidArgument([
+          { field: "send_email", description: "gives a temporary password, so not with password" },
+        ]);
+      }
       validateUserFields(user, given);
 
       // A password chosen now wins; else the invitation's initial one; an
@@ -208,7 +244,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       } else if (invitation?.password_hash) {
         passwordHash = invitation.password_hash;
         requirePasswordUpdate = true;
-      } else if (invitation) {
+      } else if (invitation || req.sendEmail) {
         temporaryPassword = newTemporaryPassword();
         passwordHash = await deps.hasher.hash(temporaryPassword);
         requirePasswordUpdate = true;
@@ -220,30 +256,42 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       else state = deps.registration.approval === "admin" ? "REQUESTED" : "APPROVED";
 
       const now = new Date();
+      // The first free derived id, or the given one.
+      const insert = async (): Promise<UserDocument> => {
+        for (;;) {
+          try {
+            return await store.users.insert({
+              user_id: user.userId,
+              name: user.name,
+              description: user.description,
+              primary_email_address: user.primaryEmailAddress,
+              email_key: user.primaryEmailAddress.toLowerCase(),
+              primary_email_address_validated_at: invitation
+                ? now
+                : (documentValue(user, "primary_email_address_validated_at") as Date | null),
+              attributes: { ...user.attributes },
+              state,
+              state_description: user.stateDescription,
+              admin: invitation ? invitation.admin : user.admin,
+              require_password_update: requirePasswordUpdate,
+              password_hash: passwordHash,
+              password_updated_at: passwordHash ? now : null,
+              created_at: now,
+              updated_at: now,
+              deleted_at: null,
+              // Self-registered users created themselves.
+              created_by: caller?.userId ?? user.userId,
+            });
+          } catch (err) {
+            // A derived id taken by somebody else: the next one.
+            if (!candidates || !errUserIdTaken.is(err)) throw err;
+            user.userId = candidates.next().value as string;
+          }
+        }
+      };
       let doc: UserDocument;
       try {
-        doc = await store.users.insert({
-          user_id: user.userId,
-          name: user.name,
-          description: user.description,
-          primary_email_address: user.primaryEmailAddress,
-          email_key: user.primaryEmailAddress.toLowerCase(),
-          primary_email_address_validated_at: invitation
-            ? now
-            : (documentValue(user, "primary_email_address_validated_at") as Date | null),
-          attributes: { ...user.attributes },
-          state,
-          state_description: user.stateDescription,
-          admin: invitation ? invitation.admin : user.admin,
-          require_password_update: requirePasswordUpdate,
-          password_hash: passwordHash,
-          password_updated_at: passwordHash ? now : null,
-          created_at: now,
-          updated_at: now,
-          deleted_at: null,
-          // Self-registered users created themselves.
-          created_by: caller?.userId ?? user.userId,
-        });
+        doc = await insert();
       } catch (err) {
         // Several registrations with one token race for the invited email;
         // the losers learn that the invitation was used.
@@ -262,14 +310,24 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
         });
       }
       if (doc.state === "REQUESTED" && !admin) await notifyAdminsOfRequest(doc);
-      return { user: userFromDocument(doc) };
+      // The user stands without the key if this fails: CreateAPIKey gives one later.
+      const key = req.createApiKey
+        ? await issueApiKey(store, doc, {
+            name: "initial",
+            rights: [Right.USER_ALL],
+            expiresAt: null,
+            createdBy: caller?.userId ?? doc.user_id,
+            nameTaken: "suffix",
+          })
+        : undefined;
+      return { user: userFromDocument(doc), apiKey: key?.secret ?? "" };
     },
 
     async get(req, ctx) {
       const caller = requireCaller(ctx);
       requireUserId(req.userId);
       const fields = resolveReadMask(userFieldRules, req.fieldMask?.paths ?? [], mayReadPrivate(caller, req.userId));
-      const doc = await store.users.get(req.userId, fields, { maxTimeMS: timeout(ctx) });
+      const doc = await store.users.get(req.userId, fields);
       if (!doc) throw errUserNotFound({ user_id: req.userId });
       return { user: userFromDocument(doc) };
     },
@@ -277,7 +335,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
     async getCurrent(req, ctx) {
       const caller = requireCaller(ctx);
       const fields = resolveReadMask(userFieldRules, req.fieldMask?.paths ?? [], true);
-      const doc = await store.users.get(caller.userId, fields, { maxTimeMS: timeout(ctx) });
+      const doc = await store.users.get(caller.userId, fields);
       if (!doc) throw errUserNotFound({ user_id: caller.userId });
       return { user: userFromDocument(doc) };
     },
@@ -293,7 +351,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       for (const [i, id] of req.userIds.entries()) requireUserId(id, `user_ids[${i}]`);
       const onlySelf = req.userIds.every((id) => id === caller.userId) && req.emailAddresses.length === 0;
       const fields = resolveReadMask(userFieldRules, req.fieldMask?.paths ?? [], adminRead || onlySelf);
-      const docs = await store.users.getMany(req.userIds, req.emailAddresses, fields, timeout(ctx));
+      const docs = await store.users.getMany(req.userIds, req.emailAddresses, fields);
       const byId = new Map(docs.map((d) => [d.user_id, d]));
       const byEmail = new Map(docs.map((d) => [d.email_key, d]));
       const users: User[] = [];
@@ -371,13 +429,31 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
         { etag: user.etag || undefined, maxTimeMS: timeout(ctx), actor: caller.userId },
       );
       if (before) {
-        await revokeIfDeactivated(before, after);
-        if (before.state !== after.state && req.sendEmail !== false) {
+        const previous = before;
+        await revokeIfDeactivated(previous, after);
+        if (previous.state !== after.state && req.sendEmail !== false) {
           await deps.mail.enqueue(after.primary_email_address, {
             kind: "state_changed",
             userId: after.user_id,
             state: after.state,
             description: after.state_description,
+          });
+        }
+        // Somebody else's change to other fields is mailed too (Conch
+        // mails users about admins' updates); one's own is not.
+        const changed = paths.filter(
+          (p) =>
+            p !== "state" &&
+            p !== "state_description" &&
+            JSON.stringify(previous[p as keyof UserDocument]) !== JSON.stringify(after[p as keyof UserDocument]),
+        );
+        if (changed.length > 0 && caller.userId !== after.user_id && req.sendEmail !== false) {
+          // To the address the user had: a changed address is told at the old one.
+          await deps.mail.enqueue(previous.primary_email_address, {
+            kind: "account_updated",
+            userId: after.user_id,
+            fields: changed,
+            by: caller.userId,
           });
         }
       }
@@ -404,6 +480,8 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       requireUserId(req.userId);
       const restorable = (doc: UserDocument) => {
         if (!doc.deleted_at) throw errUserNotDeleted({ user_id: req.userId });
+        // Its data now belongs to the other user, and its login redirects there.
+        if (doc.merged_into) throw errMergedUser({ user_id: req.userId, merged_into: doc.merged_into });
         if (Date.now() - doc.deleted_at.getTime() > deps.restoreWindowMs) {
           throw errRestoreWindowPassed({ user_id: req.userId, deleted_at: doc.deleted_at.toISOString() });
         }
@@ -468,6 +546,9 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       const caller = requireCaller(ctx);
       requireUserId(req.oldUserId, "old_user_id");
       requireUserId(req.newUserId, "new_user_id");
+      if (req.newUserToken || !holds(caller, Right.ADMIN_USERS_WRITE)) {
+        await requireNewUserToken(req.newUserToken, req.newUserId);
+      }
       await finishStaleOperations(store, deps.log, [req.oldUserId, req.newUserId]);
       const result = await mergeUsers(store, {
         oldUserId: req.oldUserId,

@@ -174,12 +174,13 @@ export function userView(options: { session: Session; userId: string }): HTMLEle
       title: `Reset the password of ${userId}?`,
       message:
         "A random temporary password replaces the current one, their login sessions end, " +
-        "and they must choose a new password when they next sign in.",
+        "and they must choose a new password when they next sign in. It is shown here once " +
+        "for you to hand over (the CLI's reset-password emails it instead).",
       confirmLabel: "Reset password",
     });
     if (ok === undefined) return;
     try {
-      const reset = await access.createTemporaryPassword({ userId });
+      const reset = await access.createTemporaryPassword({ userId, sendEmail: false });
       secrets.replaceChildren(oneTimeSecret(`Temporary password of ${userId}.`, reset.temporaryPassword));
       showNotice(messages, `The password of ${userId} was reset.`);
       // The reset changed the user (and so its etag): read it again.

@@ -9,7 +9,7 @@ import { enumDesc, fileDesc } from "@bufbuild/protobuf/codegenv2";
  * Describes the file roster/v1/rights.proto.
  */
 export const file_roster_v1_rights: GenFile = /*@__PURE__*/
-  fileDesc("ChZyb3N0ZXIvdjEvcmlnaHRzLnByb3RvEglyb3N0ZXIudjEqlAIKBVJpZ2h0EhUKEVJJR0hUX1VOU1BFQ0lGSUVEEAASEwoPUklHSFRfVVNFUl9JTkZPEAESFwoTUklHSFRfVVNFUl9TRVRUSU5HUxACEhcKE1JJR0hUX1VTRVJfQVBJX0tFWVMQAxIXChNSSUdIVF9VU0VSX1BBU1NXT1JEEAQSFQoRUklHSFRfVVNFUl9ERUxFVEUQBRISCg5SSUdIVF9VU0VSX0FMTBAGEhoKFlJJR0hUX0FETUlOX1VTRVJTX1JFQUQQBxIbChdSSUdIVF9BRE1JTl9VU0VSU19XUklURRAIEhsKF1JJR0hUX0FETUlOX0lOVklUQVRJT05TEAkSEwoPUklHSFRfQURNSU5fQUxMEApiBnByb3RvMw");
+  fileDesc("ChZyb3N0ZXIvdjEvcmlnaHRzLnByb3RvEglyb3N0ZXIudjEqpAIKBVJpZ2h0EhUKEVJJR0hUX1VOU1BFQ0lGSUVEEAASEwoPUklHSFRfVVNFUl9JTkZPEAESFwoTUklHSFRfVVNFUl9TRVRUSU5HUxACEhcKE1JJR0hUX1VTRVJfQVBJX0tFWVMQAxIXChNSSUdIVF9VU0VSX1BBU1NXT1JEEAQSFQoRUklHSFRfVVNFUl9ERUxFVEUQBRISCg5SSUdIVF9VU0VSX0FMTBAGEhoKFlJJR0hUX0FETUlOX1VTRVJTX1JFQUQQBxIbChdSSUdIVF9BRE1JTl9VU0VSU19XUklURRAIEhsKF1JJR0hUX0FETUlOX0lOVklUQVRJT05TEAkSEwoPUklHSFRfQURNSU5fQUxMEAoSDgoKUklHSFRfU0NJTRALYgZwcm90bzM");
 
 /**
  * Right is one thing a token (login token or API key) allows its bearer to
@@ -94,11 +94,22 @@ export enum Right {
   ADMIN_INVITATIONS = 9,
 
   /**
-   * Every RIGHT_ADMIN_* right, including ones added later.
+   * Every admin right (RIGHT_ADMIN_* and RIGHT_SCIM), including ones added
+   * later.
    *
    * @generated from enum value: RIGHT_ADMIN_ALL = 10;
    */
   ADMIN_ALL = 10,
+
+  /**
+   * Provision users through SCIM 2.0 (`/scim/v2/Users`): read, create,
+   * change, deactivate and delete users, as an identity provider (Entra ID,
+   * Okta) does, and nothing else. An admin right: only approved admins may
+   * hold it, and RIGHT_ADMIN_ALL includes it.
+   *
+   * @generated from enum value: RIGHT_SCIM = 11;
+   */
+  SCIM = 11,
 }
 
 /**

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file roster/v1/user_access.proto.
  */
 export const file_roster_v1_user_access: GenFile = /*@__PURE__*/
-  fileDesc("Chtyb3N0ZXIvdjEvdXNlcl9hY2Nlc3MucHJvdG8SCXJvc3Rlci52MSJBChNBdXRoZW50aWNhdGVSZXF1ZXN0EhgKEHVzZXJfaWRfb3JfZW1haWwYASABKAkSEAoIcGFzc3dvcmQYAiABKAkiqgEKFEF1dGhlbnRpY2F0ZVJlc3BvbnNlEg0KBXRva2VuGAEgASgJEi4KCmV4cGlyZXNfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3VzZXJfaWQYAyABKAkSIAoYcGFzc3dvcmRfdXBkYXRlX3JlcXVpcmVkGAQgASgIEiAKBnJpZ2h0cxgFIAMoDjIQLnJvc3Rlci52MS5SaWdodCIPCg1Mb2dvdXRSZXF1ZXN0IhAKDkxvZ291dFJlc3BvbnNlIhMKEUxpc3RSaWdodHNSZXF1ZXN0InwKEkxpc3RSaWdodHNSZXNwb25zZRIPCgd1c2VyX2lkGAEgASgJEg0KBWFkbWluGAIgASgIEiAKBnJpZ2h0cxgDIAMoDjIQLnJvc3Rlci52MS5SaWdodBISCgp0b2tlbl9raW5kGAQgASgJEhAKCHRva2VuX2lkGAUgASgJIvsBCgZBUElLZXkSCgoCaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEiAKBnJpZ2h0cxgEIAMoDjIQLnJvc3Rlci52MS5SaWdodBIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxsYXN0X3VzZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmNyZWF0ZWRfYnkYCCABKAkirgEKE0NyZWF0ZUFQSUtleVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEiAKBnJpZ2h0cxgDIAMoDjIQLnJvc3Rlci52MS5SaWdodBIuCgpleHBpcmVzX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCgpzZW5kX2VtYWlsGAUgASgISACIAQFCDQoLX3NlbmRfZW1haWwiRwoUQ3JlYXRlQVBJS2V5UmVzcG9uc2USIgoHYXBpX2tleRgBIAEoCzIRLnJvc3Rlci52MS5BUElLZXkSCwoDa2V5GAIgASgJIkIKEkxpc3RBUElLZXlzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg0KBWxpbWl0GAIgASgFEgwKBHBhZ2UYAyABKAUiTgoTTGlzdEFQSUtleXNSZXNwb25zZRIjCghhcGlfa2V5cxgBIAMoCzIRLnJvc3Rlci52MS5BUElLZXkSEgoKdG90YWxfc2l6ZRgCIAEoAyIvChBHZXRBUElLZXlSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSCgoCaWQYAiABKAkiNwoRR2V0QVBJS2V5UmVzcG9uc2USIgoHYXBpX2tleRgBIAEoCzIRLnJvc3Rlci52MS5BUElLZXkiagoTVXBkYXRlQVBJS2V5UmVxdWVzdBIiCgdhcGlfa2V5GAEgASgLMhEucm9zdGVyLnYxLkFQSUtleRIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siOgoUVXBkYXRlQVBJS2V5UmVzcG9uc2USIgoHYXBpX2tleRgBIAEoCzIRLnJvc3Rlci52MS5BUElLZXkiMgoTRGVsZXRlQVBJS2V5UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEgoKAmlkGAIgASgJIhYKFERlbGV0ZUFQSUtleVJlc3BvbnNlIn0KE1Jldm9rZVRva2Vuc1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIiCgRraW5kGAIgASgOMhQucm9zdGVyLnYxLlRva2VuS2luZBIxCg1pc3N1ZWRfYmVmb3JlGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJOChRSZXZva2VUb2tlbnNSZXNwb25zZRIcChRsb2dpbl90b2tlbnNfcmV2b2tlZBgBIAEoAxIYChBhcGlfa2V5c19yZXZva2VkGAIgASgDInEKFVVwZGF0ZVBhc3N3b3JkUmVxdWVzdBIUCgxvbGRfcGFzc3dvcmQYASABKAkSFAoMbmV3X3Bhc3N3b3JkGAIgASgJEiwKDGNsZWFyX3Rva2VucxgDIAEoDjIWLnJvc3Rlci52MS5DbGVhclRva2VucyJQChZVcGRhdGVQYXNzd29yZFJlc3BvbnNlEhwKFGxvZ2luX3Rva2Vuc19yZXZva2VkGAEgASgDEhgKEGFwaV9rZXlzX3Jldm9rZWQYAiABKAMicwoeQ3JlYXRlVGVtcG9yYXJ5UGFzc3dvcmRSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSLAoMY2xlYXJfdG9rZW5zGAIgASgOMhYucm9zdGVyLnYxLkNsZWFyVG9rZW5zEhIKCnNlbmRfZW1haWwYAyABKAgidQofQ3JlYXRlVGVtcG9yYXJ5UGFzc3dvcmRSZXNwb25zZRIaChJ0ZW1wb3JhcnlfcGFzc3dvcmQYASABKAkSHAoUbG9naW5fdG9rZW5zX3Jldm9rZWQYAiABKAMSGAoQYXBpX2tleXNfcmV2b2tlZBgDIAEoAyLpAgoMVG9rZW5SZXF1ZXN0EgoKAmlkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIgCgZyaWdodHMYBCADKA4yEC5yb3N0ZXIudjEuUmlnaHQSDgoGcmVhc29uGAUgASgJEi0KBnN0YXR1cxgGIAEoDjIdLnJvc3Rlci52MS5Ub2tlblJlcXVlc3RTdGF0dXMSLgoKY3JlYXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKZGVjaWRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKZGVjaWRlZF9ieRgJIAEoCRIVCg1kZWNpc2lvbl9ub3RlGAogASgJEi4KCmV4cGlyZXNfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmFwaV9rZXlfaWQYDCABKAkiWwoZQ3JlYXRlVG9rZW5SZXF1ZXN0UmVxdWVzdBIMCgRuYW1lGAEgASgJEiAKBnJpZ2h0cxgCIAMoDjIQLnJvc3Rlci52MS5SaWdodBIOCgZyZWFzb24YAyABKAkiTAoaQ3JlYXRlVG9rZW5SZXF1ZXN0UmVzcG9uc2USLgoNdG9rZW5fcmVxdWVzdBgBIAEoCzIXLnJvc3Rlci52MS5Ub2tlblJlcXVlc3QiigEKGExpc3RUb2tlblJlcXVlc3RzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhEKCWFsbF91c2VycxgCIAEoCBItCgZzdGF0dXMYAyABKA4yHS5yb3N0ZXIudjEuVG9rZW5SZXF1ZXN0U3RhdHVzEg0KBWxpbWl0GAQgASgFEgwKBHBhZ2UYBSABKAUiYAoZTGlzdFRva2VuUmVxdWVzdHNSZXNwb25zZRIvCg50b2tlbl9yZXF1ZXN0cxgBIAMoCzIXLnJvc3Rlci52MS5Ub2tlblJlcXVlc3QSEgoKdG90YWxfc2l6ZRgCIAEoAyIkChZHZXRUb2tlblJlcXVlc3RSZXF1ZXN0EgoKAmlkGAEgASgJIkkKF0dldFRva2VuUmVxdWVzdFJlc3BvbnNlEi4KDXRva2VuX3JlcXVlc3QYASABKAsyFy5yb3N0ZXIudjEuVG9rZW5SZXF1ZXN0ImQKGEdyYW50VG9rZW5SZXF1ZXN0UmVxdWVzdBIKCgJpZBgBIAEoCRIuCgpleHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRub3RlGAMgASgJIksKGUdyYW50VG9rZW5SZXF1ZXN0UmVzcG9uc2USLgoNdG9rZW5fcmVxdWVzdBgBIAEoCzIXLnJvc3Rlci52MS5Ub2tlblJlcXVlc3QiMwoXRGVueVRva2VuUmVxdWVzdFJlcXVlc3QSCgoCaWQYASABKAkSDAoEbm90ZRgCIAEoCSJKChhEZW55VG9rZW5SZXF1ZXN0UmVzcG9uc2USLgoNdG9rZW5fcmVxdWVzdBgBIAEoCzIXLnJvc3Rlci52MS5Ub2tlblJlcXVlc3QiLAoeUmV0cmlldmVUb2tlblJlcXVlc3RLZXlSZXF1ZXN0EgoKAmlkGAEgASgJIlIKH1JldHJpZXZlVG9rZW5SZXF1ZXN0S2V5UmVzcG9uc2USIgoHYXBpX2tleRgBIAEoCzIRLnJvc3Rlci52MS5BUElLZXkSCwoDa2V5GAIgASgJKmkKCVRva2VuS2luZBIaChZUT0tFTl9LSU5EX1VOU1BFQ0lGSUVEEAASFAoQVE9LRU5fS0lORF9MT0dJThABEhYKElRPS0VOX0tJTkRfQVBJX0tFWRACEhIKDlRPS0VOX0tJTkRfQUxMEAMqdQoLQ2xlYXJUb2tlbnMSHAoYQ0xFQVJfVE9LRU5TX1VOU1BFQ0lGSUVEEAASFQoRQ0xFQVJfVE9LRU5TX05PTkUQARIbChdDTEVBUl9UT0tFTlNfTE9HSU5fT05MWRACEhQKEENMRUFSX1RPS0VOU19BTEwQAyrDAQoSVG9rZW5SZXF1ZXN0U3RhdHVzEiQKIFRPS0VOX1JFUVVFU1RfU1RBVFVTX1VOU1BFQ0lGSUVEEAASIAocVE9LRU5fUkVRVUVTVF9TVEFUVVNfUEVORElORxABEiAKHFRPS0VOX1JFUVVFU1RfU1RBVFVTX0dSQU5URUQQAhIfChtUT0tFTl9SRVFVRVNUX1NUQVRVU19ERU5JRUQQAxIiCh5UT0tFTl9SRVFVRVNUX1NUQVRVU19SRVRSSUVWRUQQBDLWCwoKVXNlckFjY2VzcxJPCgxBdXRoZW50aWNhdGUSHi5yb3N0ZXIudjEuQXV0aGVudGljYXRlUmVxdWVzdBofLnJvc3Rlci52MS5BdXRoZW50aWNhdGVSZXNwb25zZRI9CgZMb2dvdXQSGC5yb3N0ZXIudjEuTG9nb3V0UmVxdWVzdBoZLnJvc3Rlci52MS5Mb2dvdXRSZXNwb25zZRJJCgpMaXN0UmlnaHRzEhwucm9zdGVyLnYxLkxpc3RSaWdodHNSZXF1ZXN0Gh0ucm9zdGVyLnYxLkxpc3RSaWdodHNSZXNwb25zZRJPCgxDcmVhdGVBUElLZXkSHi5yb3N0ZXIudjEuQ3JlYXRlQVBJS2V5UmVxdWVzdBofLnJvc3Rlci52MS5DcmVhdGVBUElLZXlSZXNwb25zZRJMCgtMaXN0QVBJS2V5cxIdLnJvc3Rlci52MS5MaXN0QVBJS2V5c1JlcXVlc3QaHi5yb3N0ZXIudjEuTGlzdEFQSUtleXNSZXNwb25zZRJGCglHZXRBUElLZXkSGy5yb3N0ZXIudjEuR2V0QVBJS2V5UmVxdWVzdBocLnJvc3Rlci52MS5HZXRBUElLZXlSZXNwb25zZRJPCgxVcGRhdGVBUElLZXkSHi5yb3N0ZXIudjEuVXBkYXRlQVBJS2V5UmVxdWVzdBofLnJvc3Rlci52MS5VcGRhdGVBUElLZXlSZXNwb25zZRJPCgxEZWxldGVBUElLZXkSHi5yb3N0ZXIudjEuRGVsZXRlQVBJS2V5UmVxdWVzdBofLnJvc3Rlci52MS5EZWxldGVBUElLZXlSZXNwb25zZRJPCgxSZXZva2VUb2tlbnMSHi5yb3N0ZXIudjEuUmV2b2tlVG9rZW5zUmVxdWVzdBofLnJvc3Rlci52MS5SZXZva2VUb2tlbnNSZXNwb25zZRJVCg5VcGRhdGVQYXNzd29yZBIgLnJvc3Rlci52MS5VcGRhdGVQYXNzd29yZFJlcXVlc3QaIS5yb3N0ZXIudjEuVXBkYXRlUGFzc3dvcmRSZXNwb25zZRJwChdDcmVhdGVUZW1wb3JhcnlQYXNzd29yZBIpLnJvc3Rlci52MS5DcmVhdGVUZW1wb3JhcnlQYXNzd29yZFJlcXVlc3QaKi5yb3N0ZXIudjEuQ3JlYXRlVGVtcG9yYXJ5UGFzc3dvcmRSZXNwb25zZRJhChJDcmVhdGVUb2tlblJlcXVlc3QSJC5yb3N0ZXIudjEuQ3JlYXRlVG9rZW5SZXF1ZXN0UmVxdWVzdBolLnJvc3Rlci52MS5DcmVhdGVUb2tlblJlcXVlc3RSZXNwb25zZRJeChFMaXN0VG9rZW5SZXF1ZXN0cxIjLnJvc3Rlci52MS5MaXN0VG9rZW5SZXF1ZXN0c1JlcXVlc3QaJC5yb3N0ZXIudjEuTGlzdFRva2VuUmVxdWVzdHNSZXNwb25zZRJYCg9HZXRUb2tlblJlcXVlc3QSIS5yb3N0ZXIudjEuR2V0VG9rZW5SZXF1ZXN0UmVxdWVzdBoiLnJvc3Rlci52MS5HZXRUb2tlblJlcXVlc3RSZXNwb25zZRJeChFHcmFudFRva2VuUmVxdWVzdBIjLnJvc3Rlci52MS5HcmFudFRva2VuUmVxdWVzdFJlcXVlc3QaJC5yb3N0ZXIudjEuR3JhbnRUb2tlblJlcXVlc3RSZXNwb25zZRJbChBEZW55VG9rZW5SZXF1ZXN0EiIucm9zdGVyLnYxLkRlbnlUb2tlblJlcXVlc3RSZXF1ZXN0GiMucm9zdGVyLnYxLkRlbnlUb2tlblJlcXVlc3RSZXNwb25zZRJwChdSZXRyaWV2ZVRva2VuUmVxdWVzdEtleRIpLnJvc3Rlci52MS5SZXRyaWV2ZVRva2VuUmVxdWVzdEtleVJlcXVlc3QaKi5yb3N0ZXIudjEuUmV0cmlldmVUb2tlblJlcXVlc3RLZXlSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_roster_v1_rights]);
+  fileDesc("Chtyb3N0ZXIvdjEvdXNlcl9hY2Nlc3MucHJvdG8SCXJvc3Rlci52MSJBChNBdXRoZW50aWNhdGVSZXF1ZXN0EhgKEHVzZXJfaWRfb3JfZW1haWwYASABKAkSEAoIcGFzc3dvcmQYAiABKAkiqgEKFEF1dGhlbnRpY2F0ZVJlc3BvbnNlEg0KBXRva2VuGAEgASgJEi4KCmV4cGlyZXNfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3VzZXJfaWQYAyABKAkSIAoYcGFzc3dvcmRfdXBkYXRlX3JlcXVpcmVkGAQgASgIEiAKBnJpZ2h0cxgFIAMoDjIQLnJvc3Rlci52MS5SaWdodCIPCg1Mb2dvdXRSZXF1ZXN0IhAKDkxvZ291dFJlc3BvbnNlIhMKEUxpc3RSaWdodHNSZXF1ZXN0InwKEkxpc3RSaWdodHNSZXNwb25zZRIPCgd1c2VyX2lkGAEgASgJEg0KBWFkbWluGAIgASgIEiAKBnJpZ2h0cxgDIAMoDjIQLnJvc3Rlci52MS5SaWdodBISCgp0b2tlbl9raW5kGAQgASgJEhAKCHRva2VuX2lkGAUgASgJIowCCgZBUElLZXkSCgoCaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEiAKBnJpZ2h0cxgEIAMoDjIQLnJvc3Rlci52MS5SaWdodBIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxsYXN0X3VzZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmNyZWF0ZWRfYnkYCCABKAkSDwoHZXhwaXJlZBgJIAEoCCKuAQoTQ3JlYXRlQVBJS2V5UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSIAoGcmlnaHRzGAMgAygOMhAucm9zdGVyLnYxLlJpZ2h0Ei4KCmV4cGlyZXNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhcKCnNlbmRfZW1haWwYBSABKAhIAIgBAUINCgtfc2VuZF9lbWFpbCJHChRDcmVhdGVBUElLZXlSZXNwb25zZRIiCgdhcGlfa2V5GAEgASgLMhEucm9zdGVyLnYxLkFQSUtleRILCgNrZXkYAiABKAkiQgoSTGlzdEFQSUtleXNSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDQoFbGltaXQYAiABKAUSDAoEcGFnZRgDIAEoBSJOChNMaXN0QVBJS2V5c1Jlc3BvbnNlEiMKCGFwaV9rZXlzGAEgAygLMhEucm9zdGVyLnYxLkFQSUtleRISCgp0b3RhbF9zaXplGAIgASgDIi8KEEdldEFQSUtleVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIKCgJpZBgCIAEoCSI3ChFHZXRBUElLZXlSZXNwb25zZRIiCgdhcGlfa2V5GAEgASgLMhEucm9zdGVyLnYxLkFQSUtleSJqChNVcGRhdGVBUElLZXlSZXF1ZXN0EiIKB2FwaV9rZXkYASABKAsyES5yb3N0ZXIudjEuQVBJS2V5Ei8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayI6ChRVcGRhdGVBUElLZXlSZXNwb25zZRIiCgdhcGlfa2V5GAEgASgLMhEucm9zdGVyLnYxLkFQSUtleSIyChNEZWxldGVBUElLZXlSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSCgoCaWQYAiABKAkiFgoURGVsZXRlQVBJS2V5UmVzcG9uc2UiMgoTRXhwaXJlQVBJS2V5UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEgoKAmlkGAIgASgJIjoKFEV4cGlyZUFQSUtleVJlc3BvbnNlEiIKB2FwaV9rZXkYASABKAsyES5yb3N0ZXIudjEuQVBJS2V5IqUBChNSZXZva2VUb2tlbnNSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSIgoEa2luZBgCIAEoDjIULnJvc3Rlci52MS5Ub2tlbktpbmQSMQoNaXNzdWVkX2JlZm9yZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoKc2VuZF9lbWFpbBgEIAEoCEgAiAEBQg0KC19zZW5kX2VtYWlsIk4KFFJldm9rZVRva2Vuc1Jlc3BvbnNlEhwKFGxvZ2luX3Rva2Vuc19yZXZva2VkGAEgASgDEhgKEGFwaV9rZXlzX3Jldm9rZWQYAiABKAMicQoVVXBkYXRlUGFzc3dvcmRSZXF1ZXN0EhQKDG9sZF9wYXNzd29yZBgBIAEoCRIUCgxuZXdfcGFzc3dvcmQYAiABKAkSLAoMY2xlYXJfdG9rZW5zGAMgASgOMhYucm9zdGVyLnYxLkNsZWFyVG9rZW5zIlAKFlVwZGF0ZVBhc3N3b3JkUmVzcG9uc2USHAoUbG9naW5fdG9rZW5zX3Jldm9rZWQYASABKAMSGAoQYXBpX2tleXNfcmV2b2tlZBgCIAEoAyKHAQoeQ3JlYXRlVGVtcG9yYXJ5UGFzc3dvcmRSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSLAoMY2xlYXJfdG9rZW5zGAIgASgOMhYucm9zdGVyLnYxLkNsZWFyVG9rZW5zEhcKCnNlbmRfZW1haWwYAyABKAhIAIgBAUINCgtfc2VuZF9lbWFpbCJ1Ch9DcmVhdGVUZW1wb3JhcnlQYXNzd29yZFJlc3BvbnNlEhoKEnRlbXBvcmFyeV9wYXNzd29yZBgBIAEoCRIcChRsb2dpbl90b2tlbnNfcmV2b2tlZBgCIAEoAxIYChBhcGlfa2V5c19yZXZva2VkGAMgASgDIukCCgxUb2tlblJlcXVlc3QSCgoCaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEiAKBnJpZ2h0cxgEIAMoDjIQLnJvc3Rlci52MS5SaWdodBIOCgZyZWFzb24YBSABKAkSLQoGc3RhdHVzGAYgASgOMh0ucm9zdGVyLnYxLlRva2VuUmVxdWVzdFN0YXR1cxIuCgpjcmVhdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpkZWNpZGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpkZWNpZGVkX2J5GAkgASgJEhUKDWRlY2lzaW9uX25vdGUYCiABKAkSLgoKZXhwaXJlc19hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKYXBpX2tleV9pZBgMIAEoCSJbChlDcmVhdGVUb2tlblJlcXVlc3RSZXF1ZXN0EgwKBG5hbWUYASABKAkSIAoGcmlnaHRzGAIgAygOMhAucm9zdGVyLnYxLlJpZ2h0Eg4KBnJlYXNvbhgDIAEoCSJMChpDcmVhdGVUb2tlblJlcXVlc3RSZXNwb25zZRIuCg10b2tlbl9yZXF1ZXN0GAEgASgLMhcucm9zdGVyLnYxLlRva2VuUmVxdWVzdCKKAQoYTGlzdFRva2VuUmVxdWVzdHNSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEQoJYWxsX3VzZXJzGAIgASgIEi0KBnN0YXR1cxgDIAEoDjIdLnJvc3Rlci52MS5Ub2tlblJlcXVlc3RTdGF0dXMSDQoFbGltaXQYBCABKAUSDAoEcGFnZRgFIAEoBSJgChlMaXN0VG9rZW5SZXF1ZXN0c1Jlc3BvbnNlEi8KDnRva2VuX3JlcXVlc3RzGAEgAygLMhcucm9zdGVyLnYxLlRva2VuUmVxdWVzdBISCgp0b3RhbF9zaXplGAIgASgDIiQKFkdldFRva2VuUmVxdWVzdFJlcXVlc3QSCgoCaWQYASABKAkiSQoXR2V0VG9rZW5SZXF1ZXN0UmVzcG9uc2USLgoNdG9rZW5fcmVxdWVzdBgBIAEoCzIXLnJvc3Rlci52MS5Ub2tlblJlcXVlc3QikAEKGEdyYW50VG9rZW5SZXF1ZXN0UmVxdWVzdBIKCgJpZBgBIAEoCRIuCgpleHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRub3RlGAMgASgJEhkKDGFwcHJvdmVfdXNlchgEIAEoCEgAiAEBQg8KDV9hcHByb3ZlX3VzZXIiSwoZR3JhbnRUb2tlblJlcXVlc3RSZXNwb25zZRIuCg10b2tlbl9yZXF1ZXN0GAEgASgLMhcucm9zdGVyLnYxLlRva2VuUmVxdWVzdCIzChdEZW55VG9rZW5SZXF1ZXN0UmVxdWVzdBIKCgJpZBgBIAEoCRIMCgRub3RlGAIgASgJIkoKGERlbnlUb2tlblJlcXVlc3RSZXNwb25zZRIuCg10b2tlbl9yZXF1ZXN0GAEgASgLMhcucm9zdGVyLnYxLlRva2VuUmVxdWVzdCIsCh5SZXRyaWV2ZVRva2VuUmVxdWVzdEtleVJlcXVlc3QSCgoCaWQYASABKAkiUgofUmV0cmlldmVUb2tlblJlcXVlc3RLZXlSZXNwb25zZRIiCgdhcGlfa2V5GAEgASgLMhEucm9zdGVyLnYxLkFQSUtleRILCgNrZXkYAiABKAkqaQoJVG9rZW5LaW5kEhoKFlRPS0VOX0tJTkRfVU5TUEVDSUZJRUQQABIUChBUT0tFTl9LSU5EX0xPR0lOEAESFgoSVE9LRU5fS0lORF9BUElfS0VZEAISEgoOVE9LRU5fS0lORF9BTEwQAyp1CgtDbGVhclRva2VucxIcChhDTEVBUl9UT0tFTlNfVU5TUEVDSUZJRUQQABIVChFDTEVBUl9UT0tFTlNfTk9ORRABEhsKF0NMRUFSX1RPS0VOU19MT0dJTl9PTkxZEAISFAoQQ0xFQVJfVE9LRU5TX0FMTBADKsMBChJUb2tlblJlcXVlc3RTdGF0dXMSJAogVE9LRU5fUkVRVUVTVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIgChxUT0tFTl9SRVFVRVNUX1NUQVRVU19QRU5ESU5HEAESIAocVE9LRU5fUkVRVUVTVF9TVEFUVVNfR1JBTlRFRBACEh8KG1RPS0VOX1JFUVVFU1RfU1RBVFVTX0RFTklFRBADEiIKHlRPS0VOX1JFUVVFU1RfU1RBVFVTX1JFVFJJRVZFRBAEMqcMCgpVc2VyQWNjZXNzEk8KDEF1dGhlbnRpY2F0ZRIeLnJvc3Rlci52MS5BdXRoZW50aWNhdGVSZXF1ZXN0Gh8ucm9zdGVyLnYxLkF1dGhlbnRpY2F0ZVJlc3BvbnNlEj0KBkxvZ291dBIYLnJvc3Rlci52MS5Mb2dvdXRSZXF1ZXN0Ghkucm9zdGVyLnYxLkxvZ291dFJlc3BvbnNlEkkKCkxpc3RSaWdodHMSHC5yb3N0ZXIudjEuTGlzdFJpZ2h0c1JlcXVlc3QaHS5yb3N0ZXIudjEuTGlzdFJpZ2h0c1Jlc3BvbnNlEk8KDENyZWF0ZUFQSUtleRIeLnJvc3Rlci52MS5DcmVhdGVBUElLZXlSZXF1ZXN0Gh8ucm9zdGVyLnYxLkNyZWF0ZUFQSUtleVJlc3BvbnNlEkwKC0xpc3RBUElLZXlzEh0ucm9zdGVyLnYxLkxpc3RBUElLZXlzUmVxdWVzdBoeLnJvc3Rlci52MS5MaXN0QVBJS2V5c1Jlc3BvbnNlEkYKCUdldEFQSUtleRIbLnJvc3Rlci52MS5HZXRBUElLZXlSZXF1ZXN0Ghwucm9zdGVyLnYxLkdldEFQSUtleVJlc3BvbnNlEk8KDFVwZGF0ZUFQSUtleRIeLnJvc3Rlci52MS5VcGRhdGVBUElLZXlSZXF1ZXN0Gh8ucm9zdGVyLnYxLlVwZGF0ZUFQSUtleVJlc3BvbnNlEk8KDERlbGV0ZUFQSUtleRIeLnJvc3Rlci52MS5EZWxldGVBUElLZXlSZXF1ZXN0Gh8ucm9zdGVyLnYxLkRlbGV0ZUFQSUtleVJlc3BvbnNlEk8KDEV4cGlyZUFQSUtleRIeLnJvc3Rlci52MS5FeHBpcmVBUElLZXlSZXF1ZXN0Gh8ucm9zdGVyLnYxLkV4cGlyZUFQSUtleVJlc3BvbnNlEk8KDFJldm9rZVRva2VucxIeLnJvc3Rlci52MS5SZXZva2VUb2tlbnNSZXF1ZXN0Gh8ucm9zdGVyLnYxLlJldm9rZVRva2Vuc1Jlc3BvbnNlElUKDlVwZGF0ZVBhc3N3b3JkEiAucm9zdGVyLnYxLlVwZGF0ZVBhc3N3b3JkUmVxdWVzdBohLnJvc3Rlci52MS5VcGRhdGVQYXNzd29yZFJlc3BvbnNlEnAKF0NyZWF0ZVRlbXBvcmFyeVBhc3N3b3JkEikucm9zdGVyLnYxLkNyZWF0ZVRlbXBvcmFyeVBhc3N3b3JkUmVxdWVzdBoqLnJvc3Rlci52MS5DcmVhdGVUZW1wb3JhcnlQYXNzd29yZFJlc3BvbnNlEmEKEkNyZWF0ZVRva2VuUmVxdWVzdBIkLnJvc3Rlci52MS5DcmVhdGVUb2tlblJlcXVlc3RSZXF1ZXN0GiUucm9zdGVyLnYxLkNyZWF0ZVRva2VuUmVxdWVzdFJlc3BvbnNlEl4KEUxpc3RUb2tlblJlcXVlc3RzEiMucm9zdGVyLnYxLkxpc3RUb2tlblJlcXVlc3RzUmVxdWVzdBokLnJvc3Rlci52MS5MaXN0VG9rZW5SZXF1ZXN0c1Jlc3BvbnNlElgKD0dldFRva2VuUmVxdWVzdBIhLnJvc3Rlci52MS5HZXRUb2tlblJlcXVlc3RSZXF1ZXN0GiIucm9zdGVyLnYxLkdldFRva2VuUmVxdWVzdFJlc3BvbnNlEl4KEUdyYW50VG9rZW5SZXF1ZXN0EiMucm9zdGVyLnYxLkdyYW50VG9rZW5SZXF1ZXN0UmVxdWVzdBokLnJvc3Rlci52MS5HcmFudFRva2VuUmVxdWVzdFJlc3BvbnNlElsKEERlbnlUb2tlblJlcXVlc3QSIi5yb3N0ZXIudjEuRGVueVRva2VuUmVxdWVzdFJlcXVlc3QaIy5yb3N0ZXIudjEuRGVueVRva2VuUmVxdWVzdFJlc3BvbnNlEnAKF1JldHJpZXZlVG9rZW5SZXF1ZXN0S2V5Eikucm9zdGVyLnYxLlJldHJpZXZlVG9rZW5SZXF1ZXN0S2V5UmVxdWVzdBoqLnJvc3Rlci52MS5SZXRyaWV2ZVRva2VuUmVxdWVzdEtleVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_roster_v1_rights]);
 
 /**
  * Request of UserAccess.Authenticate.
@@ -195,7 +195,8 @@ export const ListRightsResponseSchema: GenMessage<ListRightsResponse> = /*@__PUR
  */
 export type APIKey = Message<"roster.v1.APIKey"> & {
   /**
-   * Public id of the key (`ak...`); not secret. Names the key in requests.
+   * Public id of the key (`ak` and 13 letters or digits); not secret.
+   * Names the key in requests, as its name does.
    *
    * @generated from field: string id = 1;
    */
@@ -209,7 +210,8 @@ export type APIKey = Message<"roster.v1.APIKey"> & {
   userId: string;
 
   /**
-   * Name to recognise the key by.
+   * Name to recognise the key by: unique among the user's keys, and never
+   * of the form of a key id.
    *
    * @generated from field: string name = 3;
    */
@@ -230,7 +232,8 @@ export type APIKey = Message<"roster.v1.APIKey"> & {
   createdAt?: Timestamp | undefined;
 
   /**
-   * When the key stops working; unset: never.
+   * When the key stops working; unset: never. A time up to a minute ago
+   * counts as now; earlier ones are refused.
    *
    * @generated from field: google.protobuf.Timestamp expires_at = 6;
    */
@@ -250,6 +253,13 @@ export type APIKey = Message<"roster.v1.APIKey"> & {
    * @generated from field: string created_by = 8;
    */
   createdBy: string;
+
+  /**
+   * Whether `expires_at` has passed: the key no longer works. Read-only.
+   *
+   * @generated from field: bool expired = 9;
+   */
+  expired: boolean;
 };
 
 /**
@@ -273,7 +283,8 @@ export type CreateAPIKeyRequest = Message<"roster.v1.CreateAPIKeyRequest"> & {
   userId: string;
 
   /**
-   * Name of the key (1 to 100 characters).
+   * Name of the key (1 to 100 characters), unique among the user's keys
+   * and not of the form of a key id.
    *
    * @generated from field: string name = 2;
    */
@@ -287,7 +298,8 @@ export type CreateAPIKeyRequest = Message<"roster.v1.CreateAPIKeyRequest"> & {
   rights: Right[];
 
   /**
-   * When the key expires; unset: never.
+   * When the key expires; unset: never. A time up to a minute ago counts
+   * as now.
    *
    * @generated from field: google.protobuf.Timestamp expires_at = 4;
    */
@@ -413,7 +425,7 @@ export type GetAPIKeyRequest = Message<"roster.v1.GetAPIKeyRequest"> & {
   userId: string;
 
   /**
-   * Id of the key.
+   * Id or name of the key.
    *
    * @generated from field: string id = 2;
    */
@@ -455,8 +467,8 @@ export const GetAPIKeyResponseSchema: GenMessage<GetAPIKeyResponse> = /*@__PURE_
  */
 export type UpdateAPIKeyRequest = Message<"roster.v1.UpdateAPIKeyRequest"> & {
   /**
-   * The key with the new values; `id` (and `user_id`, empty for the
-   * caller) name it.
+   * The key with the new values; `id` (its id or its current name) and
+   * `user_id` (empty for the caller) name it.
    *
    * @generated from field: roster.v1.APIKey api_key = 1;
    */
@@ -512,7 +524,7 @@ export type DeleteAPIKeyRequest = Message<"roster.v1.DeleteAPIKeyRequest"> & {
   userId: string;
 
   /**
-   * Id of the key.
+   * Id or name of the key.
    *
    * @generated from field: string id = 2;
    */
@@ -542,6 +554,55 @@ export const DeleteAPIKeyResponseSchema: GenMessage<DeleteAPIKeyResponse> = /*@_
   messageDesc(file_roster_v1_user_access, 16);
 
 /**
+ * Request of UserAccess.ExpireAPIKey.
+ *
+ * @generated from message roster.v1.ExpireAPIKeyRequest
+ */
+export type ExpireAPIKeyRequest = Message<"roster.v1.ExpireAPIKeyRequest"> & {
+  /**
+   * Whose key; empty: the caller's.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * Id or name of the key.
+   *
+   * @generated from field: string id = 2;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message roster.v1.ExpireAPIKeyRequest.
+ * Use `create(ExpireAPIKeyRequestSchema)` to create a new message.
+ */
+export const ExpireAPIKeyRequestSchema: GenMessage<ExpireAPIKeyRequest> = /*@__PURE__*/
+  messageDesc(file_roster_v1_user_access, 17);
+
+/**
+ * Response of UserAccess.ExpireAPIKey.
+ *
+ * @generated from message roster.v1.ExpireAPIKeyResponse
+ */
+export type ExpireAPIKeyResponse = Message<"roster.v1.ExpireAPIKeyResponse"> & {
+  /**
+   * The key, expired (a key that had expired before keeps its time).
+   *
+   * @generated from field: roster.v1.APIKey api_key = 1;
+   */
+  apiKey?: APIKey | undefined;
+};
+
+/**
+ * Describes the message roster.v1.ExpireAPIKeyResponse.
+ * Use `create(ExpireAPIKeyResponseSchema)` to create a new message.
+ */
+export const ExpireAPIKeyResponseSchema: GenMessage<ExpireAPIKeyResponse> = /*@__PURE__*/
+  messageDesc(file_roster_v1_user_access, 18);
+
+/**
  * Request of UserAccess.RevokeTokens.
  *
  * @generated from message roster.v1.RevokeTokensRequest
@@ -567,6 +628,15 @@ export type RevokeTokensRequest = Message<"roster.v1.RevokeTokensRequest"> & {
    * @generated from field: google.protobuf.Timestamp issued_before = 3;
    */
   issuedBefore?: Timestamp | undefined;
+
+  /**
+   * Email the user that their tokens were revoked; unset: true when an
+   * admin revokes another user's tokens (Conch's send_mail). Revoking
+   * one's own tokens sends nothing.
+   *
+   * @generated from field: optional bool send_email = 4;
+   */
+  sendEmail?: boolean | undefined;
 };
 
 /**
@@ -574,7 +644,7 @@ export type RevokeTokensRequest = Message<"roster.v1.RevokeTokensRequest"> & {
  * Use `create(RevokeTokensRequestSchema)` to create a new message.
  */
 export const RevokeTokensRequestSchema: GenMessage<RevokeTokensRequest> = /*@__PURE__*/
-  messageDesc(file_roster_v1_user_access, 17);
+  messageDesc(file_roster_v1_user_access, 19);
 
 /**
  * Response of UserAccess.RevokeTokens.
@@ -602,7 +672,7 @@ export type RevokeTokensResponse = Message<"roster.v1.RevokeTokensResponse"> & {
  * Use `create(RevokeTokensResponseSchema)` to create a new message.
  */
 export const RevokeTokensResponseSchema: GenMessage<RevokeTokensResponse> = /*@__PURE__*/
-  messageDesc(file_roster_v1_user_access, 18);
+  messageDesc(file_roster_v1_user_access, 20);
 
 /**
  * Request of UserAccess.UpdatePassword.
@@ -637,7 +707,7 @@ export type UpdatePasswordRequest = Message<"roster.v1.UpdatePasswordRequest"> &
  * Use `create(UpdatePasswordRequestSchema)` to create a new message.
  */
 export const UpdatePasswordRequestSchema: GenMessage<UpdatePasswordRequest> = /*@__PURE__*/
-  messageDesc(file_roster_v1_user_access, 19);
+  messageDesc(file_roster_v1_user_access, 21);
 
 /**
  * Response of UserAccess.UpdatePassword.
@@ -665,7 +735,7 @@ export type UpdatePasswordResponse = Message<"roster.v1.UpdatePasswordResponse">
  * Use `create(UpdatePasswordResponseSchema)` to create a new message.
  */
 export const UpdatePasswordResponseSchema: GenMessage<UpdatePasswordResponse> = /*@__PURE__*/
-  messageDesc(file_roster_v1_user_access, 20);
+  messageDesc(file_roster_v1_user_access, 22);
 
 /**
  * Request of UserAccess.CreateTemporaryPassword.
@@ -688,11 +758,13 @@ export type CreateTemporaryPasswordRequest = Message<"roster.v1.CreateTemporaryP
   clearTokens: ClearTokens;
 
   /**
-   * Email the temporary password to the user instead of returning it.
+   * Email the temporary password to the user instead of returning it;
+   * unset: true (Conch's reset_user_password mails it by default). Only
+   * `send_email: false` returns it.
    *
-   * @generated from field: bool send_email = 3;
+   * @generated from field: optional bool send_email = 3;
    */
-  sendEmail: boolean;
+  sendEmail?: boolean | undefined;
 };
 
 /**
@@ -700,7 +772,7 @@ export type CreateTemporaryPasswordRequest = Message<"roster.v1.CreateTemporaryP
  * Use `create(CreateTemporaryPasswordRequestSchema)` to create a new message.
  */
 export const CreateTemporaryPasswordRequestSchema: GenMessage<CreateTemporaryPasswordRequest> = /*@__PURE__*/
-  messageDesc(file_roster_v1_user_access, 21);
+  messageDesc(file_roster_v1_user_access, 23);
 
 /**
  * Response of UserAccess.CreateTemporaryPassword.
@@ -735,7 +807,7 @@ export type CreateTemporaryPasswordResponse = Message<"roster.v1.CreateTemporary
  * Use `create(CreateTemporaryPasswordResponseSchema)` to create a new message.
  */
 export const CreateTemporaryPasswordResponseSchema: GenMessage<CreateTemporaryPasswordResponse> = /*@__PURE__*/
-  messageDesc(file_roster_v1_user_access, 22);
+  messageDesc(file_roster_v1_user_access, 24);
 
 /**
  * A user's request for an API key (REANA's token requests).
@@ -833,7 +905,7 @@ export type TokenRequest = Message<"roster.v1.TokenRequest"> & {
  * Use `create(TokenRequestSchema)` to create a new message.
  */
 export const TokenRequestSchema: GenMessage<TokenRequest> = /*@__PURE__*/
-  messageDesc(file_roster_v1_user_access, 23);
+  messageDesc(file_roster_v1_user_access, 25);
 
 /**
  * Request of UserAccess.CreateTokenRequest.
@@ -868,7 +940,7 @@ export type CreateTokenRequestRequest = Message<"roster.v1.CreateTokenRequestReq
  * Use `create(CreateTokenRequestRequestSchema)` to create a new message.
  */
 export const CreateTokenRequestRequestSchema: GenMessage<CreateTokenRequestRequest> = /*@__PURE__*/
-  messageDesc(file_roster_v1_user_access, 24);
+  messageDesc(file_roster_v1_user_access, 26);
 
 /**
  * Response of UserAccess.CreateTokenRequest.
@@ -889,7 +961,7 @@ export type CreateTokenRequestResponse = Message<"roster.v1.CreateTokenRequestRe
  * Use `create(CreateTokenRequestResponseSchema)` to create a new message.
  */
 export const CreateTokenRequestResponseSchema: GenMessage<CreateTokenRequestResponse> = /*@__PURE__*/
-  messageDesc(file_roster_v1_user_access, 25);
+  messageDesc(file_roster_v1_user_access, 27);
 
 /**
  * Request of UserAccess.ListTokenRequests.
@@ -939,7 +1011,7 @@ export type ListTokenRequestsRequest = Message<"roster.v1.ListTokenRequestsReque
  * Use `create(ListTokenRequestsRequestSchema)` to create a new message.
  */
 export const ListTokenRequestsRequestSchema: GenMessage<ListTokenRequestsRequest> = /*@__PURE__*/
-  messageDesc(file_roster_v1_user_access, 26);
+  messageDesc(file_roster_v1_user_access, 28);
 
 /**
  * Response of UserAccess.ListTokenRequests.
@@ -967,7 +1039,7 @@ export type ListTokenRequestsResponse = Message<"roster.v1.ListTokenRequestsResp
  * Use `create(ListTokenRequestsResponseSchema)` to create a new message.
  */
 export const ListTokenRequestsResponseSchema: GenMessage<ListTokenRequestsResponse> = /*@__PURE__*/
-  messageDesc(file_roster_v1_user_access, 27);
+  messageDesc(file_roster_v1_user_access, 29);
 
 /**
  * Request of UserAccess.GetTokenRequest.
@@ -988,7 +1060,7 @@ export type GetTokenRequestRequest = Message<"roster.v1.GetTokenRequestRequest">
  * Use `create(GetTokenRequestRequestSchema)` to create a new message.
  */
 export const GetTokenRequestRequestSchema: GenMessage<GetTokenRequestRequest> = /*@__PURE__*/
-  messageDesc(file_roster_v1_user_access, 28);
+  messageDesc(file_roster_v1_user_access, 30);
 
 /**
  * Response of UserAccess.GetTokenRequest.
@@ -1009,7 +1081,7 @@ export type GetTokenRequestResponse = Message<"roster.v1.GetTokenRequestResponse
  * Use `create(GetTokenRequestResponseSchema)` to create a new message.
  */
 export const GetTokenRequestResponseSchema: GenMessage<GetTokenRequestResponse> = /*@__PURE__*/
-  messageDesc(file_roster_v1_user_access, 29);
+  messageDesc(file_roster_v1_user_access, 31);
 
 /**
  * Request of UserAccess.GrantTokenRequest.
@@ -1037,6 +1109,15 @@ export type GrantTokenRequestRequest = Message<"roster.v1.GrantTokenRequestReque
    * @generated from field: string note = 3;
    */
   note: string;
+
+  /**
+   * Also approve the requester when their account is REQUESTED, so that the
+   * key works as REANA's token-grant does (and tell them by email); unset:
+   * true. False leaves the account's state alone.
+   *
+   * @generated from field: optional bool approve_user = 4;
+   */
+  approveUser?: boolean | undefined;
 };
 
 /**
@@ -1044,7 +1125,7 @@ export type GrantTokenRequestRequest = Message<"roster.v1.GrantTokenRequestReque
  * Use `create(GrantTokenRequestRequestSchema)` to create a new message.
  */
 export const GrantTokenRequestRequestSchema: GenMessage<GrantTokenRequestRequest> = /*@__PURE__*/
-  messageDesc(file_roster_v1_user_access, 30);
+  messageDesc(file_roster_v1_user_access, 32);
 
 /**
  * Response of UserAccess.GrantTokenRequest.
@@ -1065,7 +1146,7 @@ export type GrantTokenRequestResponse = Message<"roster.v1.GrantTokenRequestResp
  * Use `create(GrantTokenRequestResponseSchema)` to create a new message.
  */
 export const GrantTokenRequestResponseSchema: GenMessage<GrantTokenRequestResponse> = /*@__PURE__*/
-  messageDesc(file_roster_v1_user_access, 31);
+  messageDesc(file_roster_v1_user_access, 33);
 
 /**
  * Request of UserAccess.DenyTokenRequest.
@@ -1093,7 +1174,7 @@ export type DenyTokenRequestRequest = Message<"roster.v1.DenyTokenRequestRequest
  * Use `create(DenyTokenRequestRequestSchema)` to create a new message.
  */
 export const DenyTokenRequestRequestSchema: GenMessage<DenyTokenRequestRequest> = /*@__PURE__*/
-  messageDesc(file_roster_v1_user_access, 32);
+  messageDesc(file_roster_v1_user_access, 34);
 
 /**
  * Response of UserAccess.DenyTokenRequest.
@@ -1114,7 +1195,7 @@ export type DenyTokenRequestResponse = Message<"roster.v1.DenyTokenRequestRespon
  * Use `create(DenyTokenRequestResponseSchema)` to create a new message.
  */
 export const DenyTokenRequestResponseSchema: GenMessage<DenyTokenRequestResponse> = /*@__PURE__*/
-  messageDesc(file_roster_v1_user_access, 33);
+  messageDesc(file_roster_v1_user_access, 35);
 
 /**
  * Request of UserAccess.RetrieveTokenRequestKey.
@@ -1135,7 +1216,7 @@ export type RetrieveTokenRequestKeyRequest = Message<"roster.v1.RetrieveTokenReq
  * Use `create(RetrieveTokenRequestKeyRequestSchema)` to create a new message.
  */
 export const RetrieveTokenRequestKeyRequestSchema: GenMessage<RetrieveTokenRequestKeyRequest> = /*@__PURE__*/
-  messageDesc(file_roster_v1_user_access, 34);
+  messageDesc(file_roster_v1_user_access, 36);
 
 /**
  * Response of UserAccess.RetrieveTokenRequestKey.
@@ -1163,7 +1244,7 @@ export type RetrieveTokenRequestKeyResponse = Message<"roster.v1.RetrieveTokenRe
  * Use `create(RetrieveTokenRequestKeyResponseSchema)` to create a new message.
  */
 export const RetrieveTokenRequestKeyResponseSchema: GenMessage<RetrieveTokenRequestKeyResponse> = /*@__PURE__*/
-  messageDesc(file_roster_v1_user_access, 35);
+  messageDesc(file_roster_v1_user_access, 37);
 
 /**
  * Which tokens to revoke.
@@ -1359,7 +1440,7 @@ export const UserAccess: GenService<{
     output: typeof ListAPIKeysResponseSchema;
   },
   /**
-   * Get one API key (never its secret).
+   * Get one API key (never its secret), by id or name.
    *
    * @generated from rpc roster.v1.UserAccess.GetAPIKey
    */
@@ -1387,6 +1468,17 @@ export const UserAccess: GenService<{
     methodKind: "unary";
     input: typeof DeleteAPIKeyRequestSchema;
     output: typeof DeleteAPIKeyResponseSchema;
+  },
+  /**
+   * Expire an API key now (Conch's token expiry): it stops working at once
+   * but stays listed, marked expired, until it is deleted.
+   *
+   * @generated from rpc roster.v1.UserAccess.ExpireAPIKey
+   */
+  expireAPIKey: {
+    methodKind: "unary";
+    input: typeof ExpireAPIKeyRequestSchema;
+    output: typeof ExpireAPIKeyResponseSchema;
   },
   /**
    * Revoke a user's tokens: login tokens, API keys, or both, optionally

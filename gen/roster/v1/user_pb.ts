@@ -161,9 +161,12 @@ export const UserSchema: GenMessage<User> = /*@__PURE__*/
   messageDesc(file_roster_v1_user, 0);
 
 /**
- * State is where a user account stands in its life cycle. Only APPROVED users
- * can authenticate and use their tokens; every other state takes access away
- * at once, without deleting anything.
+ * State is where a user account stands in its life cycle. APPROVED users
+ * have their full rights; REQUESTED users may log in only to read their own
+ * account and change their password; the other states take access away.
+ * Leaving APPROVED, or going from APPROVED or REQUESTED to REJECTED, FLAGGED,
+ * SUSPENDED or deletion, revokes every token of the user at once (approving
+ * again does not bring them back); nothing else is deleted.
  *
  * @generated from enum roster.v1.State
  */

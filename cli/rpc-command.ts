@@ -99,6 +99,13 @@ export interface RpcCommandSpec {
    * enum value's flag is the value's comment.
    */
   presets?: Readonly<Record<string, { field: string; value: string }>>;
+  /**
+   * Request fields this command always sends with these values (proto
+   * JSON, by path: `{ send_email: true }`); they get no flags. A command
+   * that is another's call with some choices made (`users invite` is a
+   * Create that mails the user).
+   */
+  fixed?: Readonly<Record<string, JsonValue>>;
   /** More names for derived flags: `{ before: "issued-before" }`. */
   flagAliases?: Readonly<Record<string, string>>;
   /** Which credential the call carries: the usual one, none (logging in), or the stored login token (logging out). */
@@ -389,6 +396,7 @@ function deriveFlags(spec: RpcCommandSpec, shape: MethodShape): CommandFlags {
     ...(spec.secrets ?? []).map((s) => s.field),
     ...[shape.resource, shape.updateMask, shape.readMask].filter((f) => f !== undefined).map((f) => f.name),
     ...(spec.batches ? [spec.batches.field, spec.batches.rowNumber ?? ""] : []),
+    ...Object.keys(spec.fixed ?? {}).filter((p) => !p.includes(".")),
   ];
   const request = requestFlags(input, taken, consumed);
 
@@ -396,8 +404,7 @@ function deriveFlags(spec: RpcCommandSpec, shape: MethodShape): CommandFlags {
   let etag: FieldFlag | undefined;
   if (shape.resource) {
     const prefix = `${shape.resource.name}.`;
-    const exclude = (spec.args ?? [])
-      .map(argPath)
+    const exclude = [...(spec.args ?? []).map(argPath), ...Object.keys(spec.fixed ?? {})]
       .filter((a) => a.startsWith(prefix))
       .map((a) => a.slice(prefix.length));
     const etagFields = shape.resource.message.fields.filter(isEtag).map((f) => f.name);
@@ -603,6 +610,7 @@ function draftRequest(
 ): DraftRequest {
   let method = shape.method;
   const json: JsonObject = {};
+  for (const [path, value] of Object.entries(spec.fixed ?? {})) setJsonPath(json, path, value as never);
   const toAsk: string[] = [];
   let omitted = 0;
   (spec.args ?? []).forEach((arg, i) => {

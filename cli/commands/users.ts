@@ -29,6 +29,18 @@ export const usersCommands: CommandGroupSpec = {
       secrets: [{ field: "password", label: "Password", confirm: true, optional: true }],
     },
     {
+      command: "invite",
+      rpc: `${registry}.Create`,
+      args: ["user.primary_email_address"],
+      fixed: { send_email: true, "user.require_password_update": true },
+      extras: ["api_key"],
+      secrets: [{ field: "password", label: "Password", optional: true, prompt: false }],
+      describe:
+        "Invite a user by email as Wallaroo does: the approved user is created at once (its id derived from the address unless --user-id is given) and emailed; the password from --password-stdin, or else a temporary one sent in that email, must be changed at the first sign-in",
+      extraHelp:
+        "A Create with send_email and require_password_update set. For an invitation that creates nobody until the invitee registers (The Things Stack's), see roster users invitations send.",
+    },
+    {
       command: "get",
       rpc: `${registry}.Get`,
       args: ["user_id"],

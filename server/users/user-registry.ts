@@ -219,11 +219,6 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       if (!admin && adminOnly.length > 0) throw errAdminOnlyPaths({ paths: adminOnly.join(", ") });
       const adminOnlyOptions = [req.createApiKey && "create_api_key", req.sendEmail && "send_email"].filter(Boolean);
       if (!admin && adminOnlyOptions.length > 0) throw errAdminOnlyPaths({ paths: adminOnlyOptions.join(", ") });
-      if (req.sendEmail && req.password) {
-        throw invalidArgument([
-          { field: "send_email", description: "gives a temporary password, so not with password" },
-        ]);
-      }
       validateUserFields(user, given);
 
       // A password chosen now wins; else the invitation's initial one; an
@@ -302,11 +297,22 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
         throw err;
       }
       if (invitation) await markAccepted(store, invitation, doc.user_id);
-      if (temporaryPassword) {
+      if (invitation && temporaryPassword) {
         await deps.mail.enqueue(doc.primary_email_address, {
           kind: "temporary_password",
           userId: doc.user_id,
           password: temporaryPassword,
+        });
+      } else if (admin && !invitation && (req.sendEmail ?? !!req.password)) {
+        // Conch mails whom an admin creates; Wallaroo's invite too. A
+        // chosen password is the admin's to pass on, never mailed.
+        await deps.mail.enqueue(doc.primary_email_address, {
+          kind: "account_created",
+          userId: doc.user_id,
+          by: caller?.userId ?? "An administrator",
+          loginUrl: deps.publicUrl,
+          temporaryPassword,
+          mustChangePassword: doc.require_password_update,
         });
       }
       if (doc.state === "REQUESTED" && !admin) await notifyAdminsOfRequest(doc);

@@ -1,5 +1,6 @@
 import type { CommandGroupSpec } from "../command-group.js";
 import { exitCodes } from "../errors.js";
+import { agreementsCommands } from "./agreements.js";
 import { apiKeysCommands } from "./api-keys.js";
 import { userHistoryCommand } from "./events.js";
 import { invitationsCommands } from "./invitations.js";
@@ -36,7 +37,7 @@ export const usersCommands: CommandGroupSpec = {
       extras: ["api_key"],
       secrets: [{ field: "password", label: "Password", optional: true, prompt: false }],
       describe:
-        "Invite a user by email as Wallaroo does: the approved user is created at once (its id derived from the address unless --user-id is given) and emailed; the password from --password-stdin, or else a temporary one sent in that email, must be changed at the first sign-in",
+        "Invite a user by email as Wallaroo does: the approved user is created at once (its id derived from the address unless one is given) and emailed; the password from --password-stdin, or else a temporary one sent in that email, must be changed at the first sign-in",
       extraHelp:
         "A Create with send_email and require_password_update set. For an invitation that creates nobody until the invitee registers (The Things Stack's), see roster users invitations send.",
     },
@@ -59,7 +60,8 @@ export const usersCommands: CommandGroupSpec = {
       args: ["user_id"],
       confirm: (request) => `Purge user ${request.user_id} for good? It cannot be restored and its id becomes free.`,
     },
-    { command: ["setup", "activate"], rpc: `${registry}.Setup`, args: ["user_id"] },
+    { command: "setup", rpc: `${registry}.Setup`, args: ["user_id"] },
+    { command: "activate", rpc: `${registry}.Activate`, args: ["user_id?"] },
     { command: ["unsetup", "deactivate"], rpc: `${registry}.Unsetup`, args: ["user_id"] },
     {
       command: "merge",
@@ -113,6 +115,7 @@ export const usersCommands: CommandGroupSpec = {
     apiKeysCommands,
     tokenRequestsCommands,
     settingsCommands,
+    agreementsCommands,
     invitationsCommands,
   ],
 };

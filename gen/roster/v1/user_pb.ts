@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file roster/v1/user.proto.
  */
 export const file_roster_v1_user: GenFile = /*@__PURE__*/
-  fileDesc("ChRyb3N0ZXIvdjEvdXNlci5wcm90bxIJcm9zdGVyLnYxIokFCgRVc2VyEg8KB3VzZXJfaWQYASABKAkSDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIdChVwcmltYXJ5X2VtYWlsX2FkZHJlc3MYBCABKAkSRgoicHJpbWFyeV9lbWFpbF9hZGRyZXNzX3ZhbGlkYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoKYXR0cmlidXRlcxgGIAMoCzIfLnJvc3Rlci52MS5Vc2VyLkF0dHJpYnV0ZXNFbnRyeRIfCgVzdGF0ZRgHIAEoDjIQLnJvc3Rlci52MS5TdGF0ZRIZChFzdGF0ZV9kZXNjcmlwdGlvbhgIIAEoCRINCgVhZG1pbhgJIAEoCBIfChdyZXF1aXJlX3Bhc3N3b3JkX3VwZGF0ZRgKIAEoCBI3ChNwYXNzd29yZF91cGRhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpjcmVhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpkZWxldGVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGA8gASgJEhIKCmNyZWF0ZWRfYnkYECABKAkSEgoKdXBkYXRlZF9ieRgRIAEoCRITCgttZXJnZWRfaW50bxgSIAEoCRoxCg9BdHRyaWJ1dGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASqDAQoFU3RhdGUSFQoRU1RBVEVfVU5TUEVDSUZJRUQQABITCg9TVEFURV9SRVFVRVNURUQQARISCg5TVEFURV9BUFBST1ZFRBACEhIKDlNUQVRFX1JFSkVDVEVEEAMSEQoNU1RBVEVfRkxBR0dFRBAEEhMKD1NUQVRFX1NVU1BFTkRFRBAFYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChRyb3N0ZXIvdjEvdXNlci5wcm90bxIJcm9zdGVyLnYxIrcFCgRVc2VyEg8KB3VzZXJfaWQYASABKAkSDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIdChVwcmltYXJ5X2VtYWlsX2FkZHJlc3MYBCABKAkSRgoicHJpbWFyeV9lbWFpbF9hZGRyZXNzX3ZhbGlkYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoKYXR0cmlidXRlcxgGIAMoCzIfLnJvc3Rlci52MS5Vc2VyLkF0dHJpYnV0ZXNFbnRyeRIfCgVzdGF0ZRgHIAEoDjIQLnJvc3Rlci52MS5TdGF0ZRIZChFzdGF0ZV9kZXNjcmlwdGlvbhgIIAEoCRINCgVhZG1pbhgJIAEoCBIfChdyZXF1aXJlX3Bhc3N3b3JkX3VwZGF0ZRgKIAEoCBI3ChNwYXNzd29yZF91cGRhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpjcmVhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpkZWxldGVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGA8gASgJEhIKCmNyZWF0ZWRfYnkYECABKAkSEgoKdXBkYXRlZF9ieRgRIAEoCRITCgttZXJnZWRfaW50bxgSIAEoCRIsCgx0b2tlbl9zdGF0dXMYEyABKA4yFi5yb3N0ZXIudjEuVG9rZW5TdGF0dXMaMQoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEqgwEKBVN0YXRlEhUKEVNUQVRFX1VOU1BFQ0lGSUVEEAASEwoPU1RBVEVfUkVRVUVTVEVEEAESEgoOU1RBVEVfQVBQUk9WRUQQAhISCg5TVEFURV9SRUpFQ1RFRBADEhEKDVNUQVRFX0ZMQUdHRUQQBBITCg9TVEFURV9TVVNQRU5ERUQQBSp3CgtUb2tlblN0YXR1cxIcChhUT0tFTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIVChFUT0tFTl9TVEFUVVNfTk9ORRABEhoKFlRPS0VOX1NUQVRVU19SRVFVRVNURUQQAhIXChNUT0tFTl9TVEFUVVNfQUNUSVZFEANiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * A user account.
@@ -151,6 +151,16 @@ export type User = Message<"roster.v1.User"> & {
    * @generated from field: string merged_into = 18;
    */
   mergedInto: string;
+
+  /**
+   * REANA's access-token status: whether the user holds an API key, or has
+   * asked for one. Read-only and computed, not stored: returned only when
+   * the read mask names it (an empty mask leaves it out), at the cost of two
+   * queries per call whatever the number of users.
+   *
+   * @generated from field: roster.v1.TokenStatus token_status = 19;
+   */
+  tokenStatus: TokenStatus;
 };
 
 /**
@@ -219,4 +229,46 @@ export enum State {
  */
 export const StateSchema: GenEnum<State> = /*@__PURE__*/
   enumDesc(file_roster_v1_user, 0);
+
+/**
+ * Whether a user holds an API key, as REANA's user-list shows it.
+ *
+ * @generated from enum roster.v1.TokenStatus
+ */
+export enum TokenStatus {
+  /**
+   * Not asked for (the read mask did not name `token_status`).
+   *
+   * @generated from enum value: TOKEN_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * No usable API key and no pending token request.
+   *
+   * @generated from enum value: TOKEN_STATUS_NONE = 1;
+   */
+  NONE = 1,
+
+  /**
+   * No usable API key, and a token request awaits an admin's decision.
+   *
+   * @generated from enum value: TOKEN_STATUS_REQUESTED = 2;
+   */
+  REQUESTED = 2,
+
+  /**
+   * At least one API key that has not expired, or a granted token request
+   * whose key awaits retrieval.
+   *
+   * @generated from enum value: TOKEN_STATUS_ACTIVE = 3;
+   */
+  ACTIVE = 3,
+}
+
+/**
+ * Describes the enum roster.v1.TokenStatus.
+ */
+export const TokenStatusSchema: GenEnum<TokenStatus> = /*@__PURE__*/
+  enumDesc(file_roster_v1_user, 1);
 

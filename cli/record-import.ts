@@ -15,6 +15,7 @@ import { parse } from "csv-parse/sync";
 import { layouts, mapColumns, parseColumnMappings } from "./column-mapping.js";
 import { type RecordColumn, recordColumns, recordJson } from "./csv-records.js";
 import { CliError, UsageError } from "./errors.js";
+import { recordFromForeign, usersOfDocument } from "./foreign-records.js";
 import { messageJson } from "./output.js";
 import { canShowProgress, startProgress } from "./progress.js";
 import { canPrompt, readStdin } from "./prompt.js";
@@ -67,11 +68,30 @@ function readRows(text: string, format: string, recordType: DescMessage, registr
   const problems: string[] = [];
   const add = (line: number, json: JsonObject) => {
     try {
-      rows.push({ line, record: fromJson(recordType, json, { registry }) });
+      rows.push({ line, record: fromJson(recordType, recordFromForeign(json), { registry }) });
     } catch (err) {
       problems.push(`line ${line}: ${(err as Error).message}`);
     }
   };
+  if (format === "json") {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch (err) {
+      throw new UsageError(`not a JSON file: ${(err as Error).message}`);
+    }
+    const users = usersOfDocument(doc);
+    if (!users) throw new UsageError('a JSON import is an array of users, or an object whose "users" holds them');
+    // Rows are numbered by their place in the array, from 1.
+    users.forEach((json, i) => {
+      if (json === null || typeof json !== "object" || Array.isArray(json)) {
+        problems.push(`row ${i + 1}: not a JSON object`);
+        return;
+      }
+      add(i + 1, json as JsonObject);
+    });
+    return { rows, problems };
+  }
   if (format === "ndjson") {
     text.split("\n").forEach((content, i) => {
       if (content.trim() === "") return;
@@ -127,18 +147,27 @@ function readRows(text: string, format: string, recordType: DescMessage, registr
   return { rows, problems };
 }
 
-/** csv or ndjson: from --format, the file's extension, or the first character of the content. */
+/**
+ * csv, ndjson or json: from --format, the file's extension, or the content
+ * (`[`: a JSON array; `{`: NDJSON, unless the whole is one object holding
+ * `users`, as Wallaroo's /users/query answers).
+ */
 function formatOf(argv: Record<string, unknown>, file: string | undefined, text: string): string {
   if (typeof argv.format === "string") return argv.format;
   const byName = formatOfFile(file);
-  if (byName === "csv" || byName === "ndjson") return byName;
-  if (byName === "json")
-    throw new UsageError("import reads csv or ndjson (one JSON object per line), not a JSON array");
-  return text.trimStart().startsWith("{") ? "ndjson" : "csv";
+  if (byName === "csv" || byName === "ndjson" || byName === "json") return byName;
+  const start = text.trimStart();
+  if (start.startsWith("[")) return "json";
+  if (!start.startsWith("{")) return "csv";
+  try {
+    return usersOfDocument(JSON.parse(text)) ? "json" : "ndjson";
+  } catch {
+    return "ndjson";
+  }
 }
 
 /**
- * Fill the request's repeated field from a CSV or NDJSON file in batches,
+ * Fill the request's repeated field from a CSV, NDJSON or JSON file in batches,
  * write each response's results as NDJSON lines (the report), and sum the
  * response's counts on stderr. Rows that cannot be read as records (a cell
  * that is not of its field's type, a line that is not JSON) are named on

@@ -355,13 +355,14 @@ function deriveFlags(spec: RpcCommandSpec, shape: MethodShape): CommandFlags {
     fix("file", {
       type: "string",
       requiresArg: true,
-      describe: "the CSV or NDJSON file to read (as users export writes it); default: stdin",
+      describe:
+        "the CSV, NDJSON or JSON file to read (as users export writes it; JSON also as ttn-lw-cli users list and Keycloak's users endpoint print users); default: stdin",
     });
     fix("format", {
       type: "string",
       requiresArg: true,
-      choices: ["csv", "ndjson"],
-      describe: "csv or ndjson; default: the extension of --file, else guessed from the content",
+      choices: recordFormats,
+      describe: "csv, ndjson or json (an array); default: the extension of --file, else guessed from the content",
     });
     fix("column", {
       type: "string",

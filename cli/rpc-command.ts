@@ -149,8 +149,8 @@ export interface CallOutcome {
 }
 
 export interface AfterResult {
-  /** Print this instead of the response; null: print nothing. */
-  show?: JsonObject | null;
+  /** Print this instead of the response (a list prints as one, a table with a column per key); null: print nothing. */
+  show?: JsonObject | JsonObject[] | null;
   /** Lines for stderr. */
   notes?: string[];
 }
@@ -825,7 +825,11 @@ async function run(
             settings,
           })
         : {};
-      if (after.show !== undefined) {
+      if (Array.isArray(after.show)) {
+        const writer = printer.list();
+        writer.add(after.show);
+        writer.end();
+      } else if (after.show !== undefined) {
         if (after.show !== null) printer.value(after.show);
       } else if (message) {
         printResponse(actual, message, registry, printer, draft.shown);

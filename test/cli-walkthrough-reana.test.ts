@@ -35,14 +35,17 @@ describe("walkthrough of REANA's user management with roster", () => {
       "john.doe@example.org",
       "--create-api-key",
       "--output",
-      "json",
+      "table",
     ]);
     assert.equal(res.code, 0, res.stderr);
-    const out = res.json();
-    assert.equal(out.user.user_id, "johndoe");
-    assert.equal(out.user.primary_email_address, "john.doe@example.org");
-    assert.match(out.api_key, /^rst_ak_/);
-    johnToken = out.api_key;
+    const [header, row, ...more] = res.stdout.trim().split("\n");
+    assert.match(header ?? "", /^ID\s+EMAIL\s+ACCESS_TOKEN$/, "REANA's columns");
+    assert.equal(more.length, 0);
+    const [id, email, token] = (row ?? "").split(/\s+/);
+    assert.equal(id, "johndoe");
+    assert.equal(email, "john.doe@example.org");
+    assert.match(token ?? "", /^rst_ak_/);
+    johnToken = token as string;
     const me = await cli(["users", "current"], { key: johnToken });
     assert.equal(me.json().user_id, "johndoe", "the access token works");
   });

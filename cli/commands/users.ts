@@ -1,5 +1,7 @@
+import type { JsonObject } from "@bufbuild/protobuf";
 import type { CommandGroupSpec } from "../command-group.js";
 import { exitCodes } from "../errors.js";
+import type { AfterResult, CallOutcome } from "../rpc-command.js";
 import { agreementsCommands } from "./agreements.js";
 import { apiKeysCommands } from "./api-keys.js";
 import { userHistoryCommand } from "./events.js";
@@ -9,6 +11,18 @@ import { settingsCommands } from "./settings.js";
 import { tokenRequestsCommands } from "./token-requests.js";
 
 const registry = "roster.v1.UserRegistry";
+
+/**
+ * A user created with an API key, as a table, is the row REANA's
+ * user-create prints: ID, EMAIL, ACCESS_TOKEN.
+ */
+function reanaCreateRow({ response, settings }: CallOutcome): AfterResult {
+  const user = response?.user as JsonObject | undefined;
+  if (settings.output !== "table" || !response?.api_key || !user) return {};
+  return {
+    show: [{ id: user.user_id ?? "", email: user.primary_email_address ?? "", access_token: response.api_key }],
+  };
+}
 const access = "roster.v1.UserAccess";
 const bulk = "roster.v1.UserBulk";
 
@@ -28,6 +42,7 @@ export const usersCommands: CommandGroupSpec = {
       args: ["user.user_id?"],
       extras: ["api_key"],
       secrets: [{ field: "password", label: "Password", confirm: true, optional: true }],
+      after: reanaCreateRow,
     },
     {
       command: "invite",

@@ -544,7 +544,6 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       requireUserId(req.userId);
       const doc = await store.users.getDocument(req.userId);
       if (!doc) throw errUserNotFound({ user_id: req.userId });
-      await store.agreements.setUp(doc.ref, true);
       // Arvados: set up, the user activates themself once every user
       // agreement is accepted; meanwhile REQUESTED, so that they can sign in
       // to accept them. An approved user stays approved.
@@ -562,6 +561,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
               },
         { actor: caller.userId, maxTimeMS: timeout(ctx) },
       );
+      await store.agreements.setUp(after.ref, true);
       if (req.sendEmail && after.state === "APPROVED") {
         await deps.mail.enqueue(after.primary_email_address, {
           kind: "welcome",

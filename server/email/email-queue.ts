@@ -1,4 +1,5 @@
 import { newRecordId } from "../access/token-format.js";
+import { inBackground } from "../background.js";
 import type { Logger } from "../log.js";
 import type { SecretBox } from "../secret-box.js";
 import type { EmailQueueStore } from "../store/email-queue-store.js";
@@ -107,7 +108,8 @@ export function createEmailQueue(options: EmailQueueOptions): EmailQueue {
     },
 
     deliverDue() {
-      running ??= (async () => {
+      // Often set going by a call (enqueue), but not bound to it.
+      running ??= inBackground(async () => {
         try {
           for (;;) {
             const due = await store.due(box.keyId, new Date(), 20);
@@ -120,7 +122,7 @@ export function createEmailQueue(options: EmailQueueOptions): EmailQueue {
         } finally {
           running = undefined;
         }
-      })();
+      });
       return running;
     },
 

@@ -58,7 +58,7 @@ export interface WebhookDelivery {
 /** Events read per query while catching up. */
 const batchSize = 200;
 /** How long a worker holds a delivery: well above an attempt's timeout. */
-const leaseMs = 2 * 60_000;
+const leaseMsFor = (timeoutMs: number) => Math.max(2 * 60_000, 2 * timeoutMs + 60_000);
 /** How soon a delivery of a disabled webhook is looked at again. */
 const pausedRecheckMs = 60_000;
 /** How much of an endpoint's answer is kept, as the reason of a failure. */
@@ -99,6 +99,27 @@ export function newWebhookSecret(): string {
   return `whsec_${randomBytes(32).toString("base64")}`;
 }
 
+/** The start of an answer's body, read no further (an endpoint may answer with anything). */
+async function answerOf(res: Response): Promise<string> {
+  const reader = res.body?.getReader();
+  if (!reader) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < answerChars * 4) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.length;
+    }
+  } catch {
+    // What was read is enough.
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  return Buffer.concat(chunks).toString("utf8").slice(0, answerChars).replace(/\s+/g, " ").trim();
+}
+
 function reasonOf(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   if (err.name === "TimeoutError" || err.name === "AbortError") return "no answer in time";
@@ -137,7 +158,7 @@ export function createWebhookDelivery(options: WebhookDeliveryOptions): WebhookD
         redirect: "manual",
         signal: AbortSignal.timeout(settings.timeoutMs),
       });
-      const answer = (await res.text().catch(() => "")).slice(0, answerChars).replace(/\s+/g, " ").trim();
+      const answer = await answerOf(res);
       const set = { last_response_code: res.status, last_attempt_at: attemptAt };
       if (res.status >= 200 && res.status < 300) return { ok: true, set: { ...set, delivered_at: new Date() } };
       return { ok: false, error: `HTTP ${res.status}${answer ? `: ${answer}` : ""}`, set };
@@ -223,7 +244,7 @@ export function createWebhookDelivery(options: WebhookDeliveryOptions): WebhookD
     pollIntervalMs: settings.pollIntervalMs,
     maxAttempts: settings.maxAttempts,
     retryDelayMs: settings.retryDelayMs,
-    leaseMs,
+    leaseMs: leaseMsFor(settings.timeoutMs),
     // One slow endpoint must not hold up the others.
     concurrency: 8,
     attempt: send,

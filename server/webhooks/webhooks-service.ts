@@ -14,6 +14,7 @@ import { isRecordId, newRecordId } from "../access/token-format.js";
 import {
   errReadOnlyPaths,
   errUnknownPaths,
+  errWebhookKeyMissing,
   errWebhookNotFound,
   type FieldViolation,
   invalidArgument,
@@ -260,6 +261,7 @@ export function webhooksService(deps: WebhooksDeps): ServiceImpl<typeof Webhooks
 
     async test(req) {
       const hook = await find(req.id);
+      if (hook.key_id !== deps.box.keyId) throw errWebhookKeyMissing({ id: hook._id });
       return { delivery: deliveryFromDocument(await deps.delivery.test(hook)) };
     },
 

@@ -11,6 +11,7 @@ import { UserAccess } from "../gen/roster/v1/user_access_pb.js";
 import { UserBulk } from "../gen/roster/v1/user_bulk_pb.js";
 import { UserRegistry } from "../gen/roster/v1/user_registry_pb.js";
 import { UserSettings } from "../gen/roster/v1/user_settings_pb.js";
+import { Webhooks } from "../gen/roster/v1/webhooks_pb.js";
 import { clientAddressKey } from "./access/caller.js";
 import { createCallerCache } from "./access/caller-cache.js";
 import { isCommonPassword } from "./access/common-passwords.js";
@@ -48,6 +49,8 @@ import { bootstrapAdmin } from "./users/bootstrap-admin.js";
 import { operationLeaseMs, recoverOperations } from "./users/operation-recovery.js";
 import { ensureSystemUser } from "./users/system-user.js";
 import { userRegistry } from "./users/user-registry.js";
+import { createWebhookDelivery } from "./webhooks/webhook-delivery.js";
+import { webhooksService } from "./webhooks/webhooks-service.js";
 
 /** A running server. */
 export interface RunningServer {
@@ -70,6 +73,7 @@ const services = [
   UserSettings,
   UserBulk,
   Events,
+  Webhooks,
   Health,
   reflectionV1.ServerReflection,
   reflectionV1alpha.ServerReflection,
@@ -144,15 +148,17 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     throttle: createLoginThrottle(store.loginAttempts, config.throttle),
     tokenTtlMs: config.loginTokenTtlMs,
   });
+  const box = createSecretBox(loadSecretKey(config.secretKey, join(config.dataDir, "secret.key")));
   const mail = createEmailQueue({
     store: store.emails,
     transport: createMailTransport({ ...config.email, outboxDir: join(config.dataDir, "outbox") }),
-    box: createSecretBox(loadSecretKey(config.secretKey, join(config.dataDir, "secret.key"))),
+    box,
     log,
     pollIntervalMs: config.email.pollIntervalMs,
     maxAttempts: config.email.maxAttempts,
     retryDelayMs: config.email.retryDelayMs,
   });
+  const webhookDelivery = createWebhookDelivery({ store, box, mail, log, settings: config.webhooks });
   const fileRegistry = loadFileRegistry();
   const serviceNames = services.map((s) => s.typeName);
   // The paginator key comes from the database, so it is set once it answers.
@@ -222,6 +228,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
           return paginator;
         },
       }),
+    );
+    router.service(
+      Webhooks,
+      webhooksService({ store, box, delivery: webhookDelivery, allowHttp: config.webhooks.allowHttp }),
     );
   };
 
@@ -314,6 +324,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         }
         ready = true;
         mail.start();
+        webhookDelivery.start();
         showHealth();
         log.info("serving");
         return;
@@ -358,6 +369,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         await listener.close(callsMs, () => shutdown.abort(unavailable));
         shutdown.abort(unavailable);
         await becomeReady;
+        await webhookDelivery.stop();
         await mail.stop();
         await store.events.flush();
         await databaseHealth.stop();

@@ -7,6 +7,7 @@ import type { HashParameters, PasswordPolicy } from "./access/passwords.js";
 import { parseDuration } from "./duration.js";
 import { projectRoot } from "./paths.js";
 import { passwordMaxChars } from "./request-rules.js";
+import type { WebhookSettings } from "./webhooks/webhook-delivery.js";
 
 /** Server configuration, from flags, `ROSTER_*` variables and a config file. */
 export interface Config {
@@ -78,7 +79,9 @@ export interface Config {
     maxAttempts: number;
     pollIntervalMs: number;
   };
-  /** Key sealing queued emails (base64, 32 bytes); unset: a key file in the data folder. */
+  /** How webhooks deliver. */
+  webhooks: WebhookSettings;
+  /** Key sealing queued emails and webhook secrets (base64, 32 bytes); unset: a key file in the data folder. */
   secretKey?: string;
 }
 
@@ -267,11 +270,46 @@ export function configOptions<T>(argv: Argv<T>) {
       default: fromEnv("ROSTER_EMAIL_MAX_ATTEMPTS", 25),
       describe: "attempts before an email is given up; env: ROSTER_EMAIL_MAX_ATTEMPTS",
     })
+    .option("webhook-allow-http", {
+      type: "boolean",
+      default: fromEnv("ROSTER_WEBHOOK_ALLOW_HTTP", false),
+      describe:
+        "accept http:// webhook endpoints (tests, private networks); otherwise only https://; env: ROSTER_WEBHOOK_ALLOW_HTTP",
+    })
+    .option("webhook-retry-delay", {
+      type: "string",
+      default: fromEnv("ROSTER_WEBHOOK_RETRY_DELAY", "5s"),
+      describe:
+        "wait before retrying a failed webhook delivery; doubles per attempt, at most 1h; env: ROSTER_WEBHOOK_RETRY_DELAY",
+    })
+    .option("webhook-max-attempts", {
+      type: "number",
+      default: fromEnv("ROSTER_WEBHOOK_MAX_ATTEMPTS", 35),
+      describe:
+        "attempts before a webhook delivery is given up (35: about a day of backoff); env: ROSTER_WEBHOOK_MAX_ATTEMPTS",
+    })
+    .option("webhook-disable-failures", {
+      type: "number",
+      default: fromEnv("ROSTER_WEBHOOK_DISABLE_FAILURES", 20),
+      describe:
+        "disable a webhook (and email the admins) after this many failed delivery attempts in a row, once they have gone on for --webhook-disable-after; env: ROSTER_WEBHOOK_DISABLE_FAILURES",
+    })
+    .option("webhook-disable-after", {
+      type: "string",
+      default: fromEnv("ROSTER_WEBHOOK_DISABLE_AFTER", "24h"),
+      describe:
+        "how long a webhook's deliveries must have failed, without a success, before it is disabled; env: ROSTER_WEBHOOK_DISABLE_AFTER",
+    })
+    .option("webhook-timeout", {
+      type: "string",
+      default: fromEnv("ROSTER_WEBHOOK_TIMEOUT", "10s"),
+      describe: "how long a webhook endpoint may take to answer a delivery; env: ROSTER_WEBHOOK_TIMEOUT",
+    })
     .option("secret-key", {
       type: "string",
       default: fromEnv("ROSTER_SECRET_KEY", ""),
       describe:
-        "base64 of 32 random bytes that seal queued emails (they may carry tokens); share it between instances; unset: <data-dir>/secret.key; env: ROSTER_SECRET_KEY",
+        "base64 of 32 random bytes that seal queued emails (they may carry tokens) and webhook secrets; share it between instances; unset: <data-dir>/secret.key; env: ROSTER_SECRET_KEY",
     })
     .option("login-token-ttl", {
       type: "string",
@@ -377,6 +415,15 @@ export function configFromOptions(o: ParsedOptions): Config {
       maxAttempts: positive(o, "email-max-attempts"),
       pollIntervalMs: 1000,
     },
+    webhooks: {
+      allowHttp: Boolean(o["webhook-allow-http"]),
+      retryDelayMs: parseDuration(String(o["webhook-retry-delay"])),
+      maxAttempts: positive(o, "webhook-max-attempts"),
+      disableAfterFailures: positive(o, "webhook-disable-failures"),
+      disableAfterMs: parseDuration(String(o["webhook-disable-after"])),
+      timeoutMs: parseDuration(String(o["webhook-timeout"])),
+      pollIntervalMs: 500,
+    },
     secretKey: String(o["secret-key"] ?? "") || undefined,
     loginTokenTtlMs: parseDuration(String(o["login-token-ttl"])),
     passwordPolicy: { minLength: positive(o, "password-min-length"), maxLength: positive(o, "password-max-length") },
@@ -394,6 +441,7 @@ export function configFromOptions(o: ParsedOptions): Config {
     },
   };
   if (config.idleTimeoutMs <= 0) throw new Error("--idle-timeout must be positive");
+  if (config.webhooks.timeoutMs <= 0) throw new Error("--webhook-timeout must be positive");
   if (config.passwordPolicy.maxLength < 64) throw new Error("--password-max-length must be at least 64");
   if (config.passwordPolicy.maxLength > passwordMaxChars) {
     throw new Error(

@@ -23,3 +23,8 @@ export function withCallDeadline<T>(signal: AbortSignal, fn: () => T): T {
 export function callSignal(): AbortSignal | undefined {
   return callDeadline.getStore();
 }
+
+/** Run `fn` outside any call's deadline: work that outlives the call that started it. */
+export function outsideCallDeadline<T>(fn: () => T): T {
+  return callDeadline.exit(fn);
+}

@@ -288,3 +288,10 @@ export const errUserBusy = defineError<"user_id" | "operation">(
   "user {user_id} is in the middle of {operation}, which will finish or be undone shortly; retry",
 );
 export const errSameUser = defineError("SAME_USER", Code.InvalidArgument, "the two user ids must differ");
+
+export const errWebhookNotFound = defineError<"id">("WEBHOOK_NOT_FOUND", Code.NotFound, "webhook {id} not found");
+export const errWebhookKeyMissing = defineError<"id">(
+  "WEBHOOK_KEY_MISSING",
+  Code.FailedPrecondition,
+  "webhook {id} was made by a server with another --secret-key: only servers holding that key can sign its deliveries",
+);

@@ -394,6 +394,57 @@ describe("the web console", () => {
     await rejectsWith(users.call("Restore", { user_id: "member-06" }), NOT_FOUND);
   });
 
+  it("shows who changed a user, when, and what, newest first, with older events on request", async (t) => {
+    if (skipWithoutChromium(t)) return;
+    for (let i = 1; i <= 11; i++) {
+      await users.call("Update", {
+        user: { user_id: "member-09", description: `note ${i}` },
+        update_mask: { paths: ["description"] },
+      });
+    }
+    const page = await signedIn("operator", operatorPassword);
+    await openUser(page, "member-09");
+    const history = page.getByRole("region", { name: "History" });
+    await history.getByText("The 10 most recent events, newest first; older ones follow.").waitFor();
+    const rows = history.locator("tbody tr");
+    assert.equal(await rows.count(), 10);
+    const cells = async (row: Locator) => [
+      ...(await row.getByRole("rowheader").allTextContents()),
+      ...(await row.getByRole("cell").allTextContents()).slice(1),
+    ];
+    const adminKey = (await access.call("ListRights", {})).token_id;
+    assert.deepEqual(await cells(rows.first()), ["user.update", `admin (API key ${adminKey})`, "description"]);
+    assert.match((await rows.first().locator("time").getAttribute("datetime")) ?? "", /^\d{4}-\d\d-\d\dT/);
+
+    await history.getByRole("button", { name: "Show older events" }).click();
+    await history.getByText("The 12 most recent events, newest first.").waitFor();
+    assert.equal(await history.getByRole("button", { name: "Show older events" }).isHidden(), true);
+    assert.deepEqual(await cells(rows.last()), ["user.create", `admin (API key ${adminKey})`, "—"]);
+    const ids = await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute("data-event-id"))));
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => b - a),
+      "newest first",
+    );
+
+    // A change made on the page is at the top of the history at once, made by the signed-in operator.
+    await page.getByLabel("Name").fill("Member Nine");
+    assert.equal(await (await saveAndWait(page)).textContent(), "Saved: name.");
+    await history.locator("tbody tr").first().filter({ hasText: "operator (signed in)" }).waitFor();
+    assert.deepEqual(
+      (await cells(rows.first())).filter((c) => c !== "operator (signed in)"),
+      ["user.update", "name"],
+    );
+    await page.screenshot({ path: join(tmpdir(), "roster-console-history.png"), fullPage: true });
+
+    // A member sees the history of their own account, not of others.
+    const member = await signedIn("plain-member", memberPassword);
+    await member.getByRole("heading", { name: "History" }).waitFor();
+    await member.getByRole("region", { name: "History" }).locator("tbody tr").first().waitFor();
+    await openUser(member, "operator");
+    assert.equal(await member.getByRole("heading", { name: "History" }).count(), 0);
+  });
+
   it("shows a non-admin only their own account and the public fields of others", async (t) => {
     if (skipWithoutChromium(t)) return;
     const page = await signedIn("plain-member", memberPassword);

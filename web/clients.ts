@@ -1,6 +1,7 @@
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { ErrorInfoSchema } from "../gen/google/rpc/error_details_pb.js";
+import { Events } from "../gen/roster/v1/events_pb.js";
 import { InvitationRegistry } from "../gen/roster/v1/invitation_registry_pb.js";
 import { UserAccess } from "../gen/roster/v1/user_access_pb.js";
 import { UserRegistry } from "../gen/roster/v1/user_registry_pb.js";
@@ -43,3 +44,4 @@ const transport = createConnectTransport({ baseUrl: location.origin, interceptor
 export const users = createClient(UserRegistry, transport);
 export const access = createClient(UserAccess, transport);
 export const invitations = createClient(InvitationRegistry, transport);
+export const events = createClient(Events, transport);

@@ -152,6 +152,15 @@ export const accessRules: Record<string, AccessRule> = {
   "roster.v1.Events/List": { authenticated: true },
   "roster.v1.Events/Stream": { authenticated: true },
 
+  // Webhooks receive every event they name, about everybody.
+  "roster.v1.Webhooks/Create": { right: Right.ADMIN_WEBHOOKS },
+  "roster.v1.Webhooks/List": { right: Right.ADMIN_WEBHOOKS },
+  "roster.v1.Webhooks/Get": { right: Right.ADMIN_WEBHOOKS },
+  "roster.v1.Webhooks/Update": { right: Right.ADMIN_WEBHOOKS },
+  "roster.v1.Webhooks/Delete": { right: Right.ADMIN_WEBHOOKS },
+  "roster.v1.Webhooks/Test": { right: Right.ADMIN_WEBHOOKS },
+  "roster.v1.Webhooks/ListDeliveries": { right: Right.ADMIN_WEBHOOKS },
+
   // Password hashes in an export also need ADMIN_USERS_WRITE, checked by the handler.
   "roster.v1.UserBulk/Export": { right: Right.ADMIN_USERS_READ },
   "roster.v1.UserBulk/Import": { right: Right.ADMIN_USERS_WRITE },

@@ -15,7 +15,8 @@ export type EmailTemplate =
   | { kind: "registration_pending"; userId: string; name: string; email: string }
   | { kind: "welcome"; userId: string; loginUrl: string }
   | { kind: "tokens_revoked"; userId: string; what: string; by: string; mustChangePassword: boolean }
-  | { kind: "account_updated"; userId: string; fields: string[]; by: string };
+  | { kind: "account_updated"; userId: string; fields: string[]; by: string }
+  | { kind: "webhook_disabled"; webhookId: string; endpoint: string; failures: number; since: Date; lastError: string };
 
 const escapeHtml = (text: string) =>
   text.replace(
@@ -88,6 +89,13 @@ export function renderEmail(t: EmailTemplate): EmailContent {
       return render("Your account was changed", [
         `${t.by} changed your account ${t.userId}: ${t.fields.join(", ")}.`,
         "If you did not expect this, contact your administrator.",
+      ]);
+    case "webhook_disabled":
+      return render(`Webhook ${t.webhookId} was disabled`, [
+        `The webhook ${t.webhookId} (${t.endpoint}) was disabled: its last ${t.failures} delivery attempts failed, since ${t.since.toUTCString()}.`,
+        ...(t.lastError ? [`The last attempt: ${t.lastError}`] : []),
+        "Nothing is sent to it until it is enabled again; what was recorded meanwhile is then delivered. " +
+          `Check the endpoint, then:\n  roster webhooks deliveries ${t.webhookId}\n  roster webhooks test ${t.webhookId}\n  roster webhooks update ${t.webhookId} --disabled=false`,
       ]);
     case "welcome":
       return render("Your account is ready", [

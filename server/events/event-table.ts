@@ -166,6 +166,21 @@ export const eventRules: Record<string, EventRule> = {
         .map((r: { userId: string }) => r.userId),
     changes: (req) => !req.dryRun,
   },
+
+  // About no user: admins see them. The secret is in no request.
+  "roster.v1.Webhooks/Create": {
+    names: one("webhook.create"),
+    users: () => [],
+    objects: (_req, res) => [res.webhook?.id],
+  },
+  "roster.v1.Webhooks/Update": {
+    names: one("webhook.update"),
+    users: () => [],
+    paths: (req) => maskPaths(req.updateMask),
+    objects: (req) => [req.webhook?.id],
+    changes: (req) => maskPaths(req.updateMask).length > 0,
+  },
+  "roster.v1.Webhooks/Delete": { names: one("webhook.delete"), users: () => [], objects: (req) => [req.id] },
 };
 
 export function eventRuleOf(method: DescMethod): EventRule | undefined {

@@ -44,7 +44,8 @@ export function eventFromDocument(doc: EventDocument): Event {
   });
 }
 
-const namePattern = /^[a-z0-9_.*]{1,100}$/;
+/** An event name pattern, as filters and webhooks take them. */
+export const namePattern = /^[a-z0-9_.*]{1,100}$/;
 
 /** `user.*` -> /^user\..*$/: only `*` is special. */
 export function namePatternOf(name: string): RegExp {

@@ -28,6 +28,11 @@ export function withChangeScope<T>(scope: ChangeScope, fn: () => Promise<T>): Pr
   return scopes.run(scope, fn);
 }
 
+/** Run `fn` outside any change: its writes are not the current call's. */
+export function outsideChangeScope<T>(fn: () => T): T {
+  return scopes.exit(fn);
+}
+
 /** The change the current call is making, if any. */
 export function changeScope(): ChangeScope | undefined {
   return scopes.getStore();

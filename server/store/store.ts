@@ -13,6 +13,7 @@ import { createTokenRequestsStore, type TokenRequestsStore } from "./token-reque
 import { createTokensStore, type TokensStore } from "./tokens-store.js";
 import { createUsersBulkStore, type UsersBulkStore } from "./users-bulk-store.js";
 import { createUsersStore, type UsersStore } from "./users-store.js";
+import { createWebhooksStore, type WebhooksStore } from "./webhooks-store.js";
 
 /** Everything the registries need from the database. */
 export interface Store {
@@ -28,6 +29,8 @@ export interface Store {
    */
   changeLanded(intent: string): Promise<boolean | undefined>;
   emails: EmailQueueStore;
+  /** Webhooks, their dispatch state and their queued deliveries. */
+  webhooks: WebhooksStore;
   /** Journals of Rename and Merge, for finishing them after a crash. */
   operations: OperationsStore;
   /** Per-user settings, keyed by the user's ref (no index beyond `_id`). */
@@ -78,6 +81,7 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
   const usersBulk = createUsersBulkStore(database.db);
   const claims = claimsCollection(database.db);
   const events = createEventsStore(database.db);
+  const webhooks = createWebhooksStore(database.db);
   const db = database.db;
   const secrets = database.db.collection<{ _id: string; key: string }>("secrets");
   return {
@@ -88,6 +92,7 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
     invitations,
     emails,
     events,
+    webhooks,
     changeLanded: (intent) =>
       claimsLanded(claims, intent, async (scope, id) => {
         if (scope === "users" && ObjectId.isValid(id)) {
@@ -117,6 +122,7 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
       await emails.ensureIndexes();
       await operations.ensureIndexes();
       await events.ensureIndexes();
+      await webhooks.ensureIndexes();
     },
     credentialsGeneration: () => generation,
     ping: (timeoutMs) => pingDatabase(database, timeoutMs),
@@ -136,6 +142,7 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
         login_attempts: await loginAttempts.sweep(new Date(now.getTime() - 7 * 86_400_000)),
         invitations_expired: await invitations.sweepExpired(now),
         emails: await emails.sweep(new Date(now.getTime() - 7 * 86_400_000)),
+        webhook_deliveries: await webhooks.deliveries.sweep(new Date(now.getTime() - 7 * 86_400_000)),
         claims: await sweepClaims(claims),
         operations: await operations.sweep(new Date(now.getTime() - 7 * 86_400_000)),
       };

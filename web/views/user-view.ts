@@ -10,6 +10,7 @@ import { oneTimeSecret } from "../one-time-secret.js";
 import { href } from "../routes.js";
 import { holds, type Session } from "../session.js";
 import { changedPaths, type UserDraft } from "../user-changes.js";
+import { userHistory } from "./user-history.js";
 
 /** Fields read for the user themself and for admins. */
 const privatePaths = [
@@ -44,6 +45,8 @@ export function userView(options: { session: Session; userId: string }): HTMLEle
   const readPrivate = self ? holds(session, Right.USER_INFO) : holds(session, Right.ADMIN_USERS_READ);
   const canEdit = self ? holds(session, Right.USER_SETTINGS) : adminWrite;
   const paths = readPrivate ? privatePaths : publicPaths;
+  // Who changed this user, when, and what: admins see anybody's, users their own.
+  const history = self || holds(session, Right.ADMIN_USERS_READ) ? userHistory(userId) : undefined;
 
   const heading = h("h1", { tabindex: "-1" }, userId);
   const messages = messageArea();
@@ -57,6 +60,7 @@ export function userView(options: { session: Session; userId: string }): HTMLEle
     heading,
     messages,
     content,
+    history?.section,
   );
   let before: User | undefined;
 
@@ -64,6 +68,8 @@ export function userView(options: { session: Session; userId: string }): HTMLEle
     try {
       const { user } = await users.get({ userId, fieldMask: { paths } });
       if (!user) throw new Error("the server returned no user");
+      // A change made here is in the history at once.
+      if (before) void history?.reload();
       before = user;
       show(user);
     } catch (error) {

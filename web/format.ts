@@ -48,3 +48,10 @@ export function timeElement(timestamp: Timestamp | undefined): HTMLElement {
   element.textContent = formatTime(timestamp);
   return element;
 }
+
+/** Local date and time from `<input type="datetime-local">` ("2027-03-01T12:00"), or undefined when empty. */
+export function localDateTime(value: string): Date | undefined {
+  if (!value) return undefined;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}

@@ -14,7 +14,7 @@ const hour = 3600;
 
 /**
  * Invitations: send one (InvitationRegistry.Send; the token is shown once),
- * list them by status a page at a time, revoke a pending one and resend a
+ * list them (every status, or one) a page at a time, revoke a pending one and resend a
  * pending or expired one (a new token, shown once).
  */
 export function invitationsView(options: { session: Session }): HTMLElement {
@@ -75,7 +75,7 @@ export function invitationsView(options: { session: Session }): HTMLElement {
       [String(InvitationStatus.UNSPECIFIED), "Any status"],
       ...invitationStatuses.map(([s, label]) => [String(s), label] as const),
     ],
-    String(InvitationStatus.PENDING),
+    String(InvitationStatus.UNSPECIFIED),
   );
   const filter = h("form", { class: "filters", "aria-label": "Filter invitations" }, field("Status", status));
   onSubmit(filter, () => load(1));

@@ -1,14 +1,19 @@
 import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { State, type User } from "../../gen/roster/v1/user_pb.js";
+import { builtInNotice, isBuiltIn } from "../builtin-users.js";
 import { access, users } from "../clients.js";
 import { confirmAction } from "../confirm-dialog.js";
 import { busy, type Child, field, h, onSubmit, replaceChildren, select } from "../dom.js";
+import { flashNext } from "../flash.js";
 import { stateLabel, states, timeElement } from "../format.js";
 import { clearMessages, messageArea, showError, showNotice } from "../messages.js";
 import { oneTimeSecret } from "../one-time-secret.js";
 import { href } from "../routes.js";
 import { holds, type Session } from "../session.js";
 import { changedPaths, type UserDraft } from "../user-changes.js";
+import { userSubnav } from "../user-subnav.js";
+import { mergeUser, ownTokensSection, renameUser, revokeTokens } from "./account-operations.js";
+import { attributesEditor } from "./attributes-editor.js";
 
 /** Fields read for the user themself and for admins. */
 const privatePaths = [
@@ -39,9 +44,11 @@ const publicPaths = ["name", "description", "etag"];
 export function userView(options: { session: Session; userId: string }): HTMLElement {
   const { session, userId } = options;
   const self = userId === session.userId;
-  const adminWrite = holds(session, Right.ADMIN_USERS_WRITE);
+  // The server refuses every change to the built-in user: offer none.
+  const builtIn = isBuiltIn(userId);
+  const adminWrite = holds(session, Right.ADMIN_USERS_WRITE) && !builtIn;
   const readPrivate = self ? holds(session, Right.USER_INFO) : holds(session, Right.ADMIN_USERS_READ);
-  const canEdit = self ? holds(session, Right.USER_SETTINGS) : adminWrite;
+  const canEdit = (self ? holds(session, Right.USER_SETTINGS) : adminWrite) && !builtIn;
   const paths = readPrivate ? privatePaths : publicPaths;
 
   const heading = h("h1", { tabindex: "-1" }, userId);
@@ -54,10 +61,23 @@ export function userView(options: { session: Session; userId: string }): HTMLEle
       ? h("p", { class: "breadcrumb" }, h("a", { href: href({ page: "users" }) }, "Users"), " / ", userId)
       : null,
     heading,
+    userSubnav(session, userId, "user"),
+    builtIn ? builtInNotice() : null,
     messages,
     content,
   );
   let before: User | undefined;
+  const attributes = attributesEditor({ userId, saved: () => load() });
+  /** After a rename or merge, the page of the user that remains. */
+  const done = (notice: string, goTo?: string) => {
+    if (goTo && goTo !== userId) {
+      flashNext(notice);
+      location.hash = href({ page: "user", userId: goTo });
+      return;
+    }
+    showNotice(messages, notice);
+    void load();
+  };
 
   const load = async () => {
     try {
@@ -294,9 +314,13 @@ export function userView(options: { session: Session; userId: string }): HTMLEle
     actions.replaceChildren(
       act("Reset password…", resetPassword),
       user.state === State.APPROVED ? act("Deactivate…", unsetup, true) : act("Set up", setup),
+      act("Revoke tokens…", () => revokeTokens(userId, false, done)),
+      act("Rename…", () => renameUser(userId, done)),
+      act("Merge…", () => mergeUser(userId, done), true),
       act("Delete…", remove, true),
       act("Purge…", purge, true),
     );
+    attributes.show(user);
     replaceChildren(
       content,
       h(
@@ -306,12 +330,16 @@ export function userView(options: { session: Session; userId: string }): HTMLEle
         details(user),
       ),
       canEdit ? form : null,
+      canEdit && readPrivate ? attributes.element : null,
+      self && !builtIn && holds(session, Right.USER_API_KEYS) ? ownTokensSection(userId, done) : null,
       adminWrite && !self ? actionsSection : null,
     );
   };
 
   const details = (user: User) => {
-    const rows: [string, Child][] = [["User ID", self ? `${user.userId} (you)` : user.userId]];
+    const rows: [string, Child][] = [
+      ["User ID", self ? `${user.userId} (you)` : builtIn ? `${user.userId} (built-in)` : user.userId],
+    ];
     if (!canEdit) rows.push(["Name", user.name || "—"], ["Description", user.description || "—"]);
     if (readPrivate) {
       rows.push(

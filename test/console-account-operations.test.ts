@@ -54,7 +54,7 @@ describe("the console's account operations", () => {
       user: { user_id: "old-account", attributes: { lab: "north" } },
       update_mask: { paths: ["attributes"] },
     });
-    await settings.call("Set", { user_id: "old-account", key: "theme", value: { string_value: "dark" } });
+    await settings.call("Set", { user_id: "old-account", key: "theme", value: { stringValue: "dark" } });
     settings.close();
     await users.call("Create", {
       user: { user_id: "searchable", name: "Sam Searchable", primary_email_address: "s.person@mailhost.example" },

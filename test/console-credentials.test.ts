@@ -208,10 +208,21 @@ describe("the console's users, API keys, attributes and settings", () => {
     assert.notEqual(await row.getByRole("cell").nth(4).textContent(), "Never", "the list shows the last use");
     await checkPage(page, "api-keys");
 
+    await row.getByRole("button", { name: "Edit the API key ci deploy" }).click();
+    const edit = page.getByRole("dialog", { name: "Change the API key ci deploy?" });
+    assert.equal(await edit.getByLabel("Expires at").inputValue(), expiry.value, "the form shows the key as it is");
+    await edit.getByLabel("Change the profile and settings (user_settings)").check();
+    await edit.getByLabel("Expires at").fill("");
+    await edit.getByRole("button", { name: "Save API key" }).click();
+    await page.getByText("Changed the API key ci deploy: rights, expires_at.").waitFor();
+    const changed = (await cli(["users", "api-keys", "get", "newbie", "ci deploy"])).json();
+    assert.deepEqual(changed.rights, ["RIGHT_USER_INFO", "RIGHT_USER_SETTINGS"]);
+    assert.equal(changed.expires_at, undefined, "never expires now");
+
     await row.getByRole("button", { name: "Expire the API key ci deploy" }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Expire API key" }).click();
     await page.getByText("The API key ci deploy expired.").waitFor();
-    assert.equal(await row.getByRole("cell").nth(5).textContent(), "Expired");
+    await row.getByRole("cell", { name: "Expired", exact: true }).waitFor();
     assert.equal((await cli(["users", "api-keys", "get", "newbie", "ci deploy"])).json().expired, true);
     const refused = await cli(["users", "current"], secret);
     assert.notEqual(refused.code, 0, "an expired key no longer works");

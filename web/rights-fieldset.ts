@@ -21,5 +21,8 @@ export function rightsFieldset(options: { admin: boolean; hint: string; dataFiel
     clear: () => {
       for (const b of boxes) b.box.checked = false;
     },
+    set: (rights: readonly Right[]) => {
+      for (const b of boxes) b.box.checked = rights.includes(b.right);
+    },
   };
 }

@@ -13,6 +13,7 @@ import { rightName } from "../rights.js";
 import { rightsFieldset } from "../rights-fieldset.js";
 import { holds, type Session } from "../session.js";
 import { userBreadcrumb, userSubnav } from "../user-subnav.js";
+import { editApiKey } from "./api-key-edit.js";
 import { notAllowed } from "./not-allowed.js";
 
 const pageSize = 25;
@@ -144,6 +145,13 @@ export function apiKeysView(options: { session: Session; userId: string }): HTML
 
   const rowActions = (key: APIKey) => {
     const cell = h("div", { class: "actions" });
+    cell.append(
+      h(
+        "button",
+        { type: "button", "aria-label": `Edit the API key ${key.name}`, onclick: () => busy(cell, () => edit(key)) },
+        "Edit…",
+      ),
+    );
     if (!key.expired) {
       cell.append(
         h(
@@ -170,6 +178,13 @@ export function apiKeysView(options: { session: Session; userId: string }): HTML
       ),
     );
     return cell;
+  };
+
+  const edit = async (key: APIKey) => {
+    const changed = await editApiKey({ userId, key, admin: session.admin });
+    if (!changed) return;
+    showNotice(messages, `Changed the API key ${key.name}: ${changed.join(", ")}.`);
+    await load();
   };
 
   const expire = async (key: APIKey) => {

@@ -326,7 +326,22 @@ describe("the console's users, API keys, attributes and settings", () => {
     await page.getByText("Reading these settings needs the right RIGHT_ADMIN_USERS_READ").waitFor();
 
     await visit(page, server, "#/password");
-    await page.getByLabel("Current password").fill(memberPassword);
+    const currentPassword = page.getByLabel("Current password");
+    await currentPassword.fill("not my password at all");
+    await page.getByLabel("New password", { exact: true }).fill("pat's brand new passphrase");
+    await page.getByLabel("Repeat the new password").fill("pat's other passphrase");
+    await page.getByRole("button", { name: "Change password" }).click();
+    const repeatError = page
+      .locator(".field", { has: page.getByLabel("Repeat the new password") })
+      .locator(".field-error");
+    assert.equal(await repeatError.textContent(), "The two new passwords differ.");
+    await page.getByLabel("Repeat the new password").fill("pat's brand new passphrase");
+    await page.getByRole("button", { name: "Change password" }).click();
+    await page.getByRole("alert").filter({ hasText: "reason INCORRECT_PASSWORD" }).waitFor();
+    assert.equal(await currentPassword.getAttribute("aria-invalid"), "true");
+    assert.equal(await repeatError.count(), 0, "the earlier error is gone");
+    await screenshots(browser, page, "password-errors");
+    await currentPassword.fill(memberPassword);
     await page.getByLabel("New password", { exact: true }).fill("pat's brand new passphrase");
     await page.getByLabel("Repeat the new password").fill("pat's brand new passphrase");
     await page.getByRole("button", { name: "Change password" }).click();

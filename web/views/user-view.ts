@@ -4,9 +4,10 @@ import { builtInNotice, isBuiltIn } from "../builtin-users.js";
 import { access, users } from "../clients.js";
 import { confirmAction } from "../confirm-dialog.js";
 import { busy, type Child, field, h, onSubmit, replaceChildren, select } from "../dom.js";
+import { checkControls } from "../field-errors.js";
 import { flashNext } from "../flash.js";
 import { stateLabel, states, timeElement } from "../format.js";
-import { clearMessages, messageArea, showError, showNotice } from "../messages.js";
+import { clearMessages, messageArea, showError, showFormError, showNotice } from "../messages.js";
 import { oneTimeSecret } from "../one-time-secret.js";
 import { href } from "../routes.js";
 import { holds, type Session } from "../session.js";
@@ -104,8 +105,9 @@ export function userView(options: { session: Session; userId: string }): HTMLEle
     );
 
   /** Show an error; a conflict (ABORTED) explains itself and offers to reload. */
-  const failed = (error: unknown) =>
-    showError(messages, error, (report) =>
+  const failed = (error: unknown) => {
+    showFormError(messages, form, error, { EMAIL_TAKEN: "user.primary_email_address" });
+    return showError(messages, error, (report) =>
       report.conflict
         ? [
             h(
@@ -118,11 +120,18 @@ export function userView(options: { session: Session; userId: string }): HTMLEle
           ]
         : [],
     );
+  };
 
   // The profile form, made once and refilled from each version read.
-  const name = h("input", { type: "text", name: "name", maxlength: 200 });
+  const name = h("input", { type: "text", name: "name", maxlength: 200, "data-field": "user.name" });
   const description = h("textarea", { name: "description", rows: 3, maxlength: 2000 });
-  const email = h("input", { type: "email", name: "email", autocomplete: "off" });
+  description.dataset.field = "user.description";
+  const email = h("input", {
+    type: "email",
+    name: "email",
+    autocomplete: "off",
+    "data-field": "user.primary_email_address",
+  });
   const state = select(
     "state",
     states.map(([s, label]) => [String(s), label] as const),
@@ -131,7 +140,7 @@ export function userView(options: { session: Session; userId: string }): HTMLEle
   const admin = h("input", { type: "checkbox", name: "admin" });
   const form = h(
     "form",
-    { class: "profile", "aria-labelledby": "profile-heading" },
+    { class: "profile", "aria-labelledby": "profile-heading", novalidate: true },
     h("h2", { id: "profile-heading" }, "Profile"),
     field("Name", name),
     field("Description", description),
@@ -150,7 +159,7 @@ export function userView(options: { session: Session; userId: string }): HTMLEle
   );
   onSubmit(form, async () => {
     clearMessages(messages);
-    if (!before) return;
+    if (!before || !checkControls(form)) return;
     const draft: UserDraft = {
       name: name.value,
       description: description.value,

@@ -205,6 +205,18 @@ describe("the console's account operations", () => {
       .getByText("Retrieved")
       .waitFor();
     assert.equal(await asker.getByRole("button", { name: /^Retrieve the key/ }).count(), 0, "once");
+
+    // The user revokes their own API keys from their page; their login session goes on.
+    await asker.getByRole("link", { name: "My account" }).click();
+    await asker.getByRole("button", { name: "Revoke my tokens…" }).click();
+    const own = asker.getByRole("dialog", { name: "Revoke your tokens?" });
+    assert.equal(await own.getByLabel("Email the user about it").count(), 0);
+    await own.getByLabel("Which tokens").selectOption({ label: "API keys" });
+    await own.getByRole("button", { name: "Revoke tokens" }).click();
+    // The retrieved key and the one the fixture made.
+    await asker.getByText("Revoked 0 login tokens and 2 API keys of asker.").waitFor();
+    assert.match((await cli(["users", "current"], secret)).stderr, /UNAUTHENTICATED/);
+    await asker.getByRole("heading", { name: "Ash Asker", level: 1 }).waitFor();
   });
 
   it("lists invitations of every status by default, as the CLI does, and filters them by status", async (t) => {
@@ -236,6 +248,7 @@ describe("the console's account operations", () => {
     await checkPage(page, "invitations");
     for (const status of ["Pending", "Accepted", "Expired", "Revoked"]) {
       await page.getByLabel("Status").selectOption({ label: status });
+      await page.locator("tbody th", { hasText: `${status.toLowerCase()}@example.com` }).waitFor();
       await page.locator(".summary").filter({ hasText: "1 invitation." }).waitFor();
       assert.deepEqual(await page.locator("tbody th").allTextContents(), [`${status.toLowerCase()}@example.com`]);
     }

@@ -144,6 +144,18 @@ describe("the console's users, API keys, attributes and settings", () => {
     assert.match((await page.getByRole("alert").textContent()) ?? "", /^ALREADY_EXISTS: .*\(reason USER_ID_TAKEN\)$/);
     assert.equal((await cli(["users", "get", "another@example.com"])).code, 4, "nothing was created");
     await screenshots(browser, page, "new-user-errors");
+
+    // The profile form too: an address taken by another user, under the email field.
+    await visit(page, server, "#/users/newbie");
+    const email = page.getByLabel("Email address", { exact: true });
+    await email.fill("plain-member@example.com");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page.getByRole("alert").filter({ hasText: "reason EMAIL_TAKEN" }).waitFor();
+    assert.equal(await email.getAttribute("aria-invalid"), "true");
+    assert.match(
+      (await page.locator(".field", { has: email }).locator(".field-error").textContent()) ?? "",
+      /plain-member@example\.com/,
+    );
   });
 
   it("sets an attribute and a setting, and creates and expires an API key, as the CLI then sees", async (t) => {

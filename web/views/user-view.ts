@@ -4,10 +4,10 @@ import { builtInNotice, isBuiltIn } from "../builtin-users.js";
 import { access, users } from "../clients.js";
 import { confirmAction } from "../confirm-dialog.js";
 import { busy, type Child, field, h, onSubmit, replaceChildren, select } from "../dom.js";
-import { checkControls } from "../field-errors.js";
+import { checkControls, clearFieldErrors, showAtFields } from "../field-errors.js";
 import { flashNext } from "../flash.js";
 import { stateLabel, states, timeElement } from "../format.js";
-import { clearMessages, messageArea, showError, showFormError, showNotice } from "../messages.js";
+import { clearMessages, messageArea, showError, showNotice } from "../messages.js";
 import { oneTimeSecret } from "../one-time-secret.js";
 import { href } from "../routes.js";
 import { holds, type Session } from "../session.js";
@@ -104,10 +104,12 @@ export function userView(options: { session: Session; userId: string }): HTMLEle
       "Reload",
     );
 
-  /** Show an error; a conflict (ABORTED) explains itself and offers to reload. */
+  /**
+   * Show an error, each field violation also next to its field; a conflict
+   * (ABORTED) explains itself and offers to reload.
+   */
   const failed = (error: unknown) => {
-    showFormError(messages, form, error, { EMAIL_TAKEN: "user.primary_email_address" });
-    return showError(messages, error, (report) =>
+    const report = showError(messages, error, (report) =>
       report.conflict
         ? [
             h(
@@ -120,6 +122,8 @@ export function userView(options: { session: Session; userId: string }): HTMLEle
           ]
         : [],
     );
+    clearFieldErrors(form);
+    showAtFields(form, report, { EMAIL_TAKEN: "user.primary_email_address" });
   };
 
   // The profile form, made once and refilled from each version read.

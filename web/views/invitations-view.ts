@@ -3,8 +3,9 @@ import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { invitations } from "../clients.js";
 import { confirmAction } from "../confirm-dialog.js";
 import { busy, field, h, onSubmit, replaceChildren, select } from "../dom.js";
+import { checkControls } from "../field-errors.js";
 import { invitationStatuses, invitationStatusLabel, timeElement } from "../format.js";
-import { clearMessages, messageArea, showError, showNotice } from "../messages.js";
+import { clearMessages, messageArea, showError, showFormError, showNotice } from "../messages.js";
 import { oneTimeSecret } from "../one-time-secret.js";
 import { holds, type Session } from "../session.js";
 import { notAllowed } from "./not-allowed.js";
@@ -14,7 +15,7 @@ const hour = 3600;
 
 /**
  * Invitations: send one (InvitationRegistry.Send; the token is shown once),
- * list them by status a page at a time, revoke a pending one and resend a
+ * list them (every status, or one) a page at a time, revoke a pending one and resend a
  * pending or expired one (a new token, shown once).
  */
 export function invitationsView(options: { session: Session }): HTMLElement {
@@ -26,8 +27,21 @@ export function invitationsView(options: { session: Session }): HTMLElement {
   const messages = messageArea();
   const secrets = h("div", { class: "secrets" });
 
-  const email = h("input", { type: "email", name: "email", required: true, autocomplete: "off" });
-  const amount = h("input", { type: "number", name: "expires-in", min: 1, step: 1, inputmode: "numeric" });
+  const email = h("input", {
+    type: "email",
+    name: "email",
+    required: true,
+    autocomplete: "off",
+    "data-field": "email",
+  });
+  const amount = h("input", {
+    type: "number",
+    name: "expires-in",
+    min: 1,
+    step: 1,
+    inputmode: "numeric",
+    "data-field": "expires_in",
+  });
   const unit = select("expires-unit", [
     [String(24 * hour), "days"],
     [String(hour), "hours"],
@@ -36,7 +50,7 @@ export function invitationsView(options: { session: Session }): HTMLElement {
   const sendEmail = h("input", { type: "checkbox", name: "send-email", checked: true });
   const sendForm = h(
     "form",
-    { class: "send-invitation", "aria-labelledby": "send-heading" },
+    { class: "send-invitation", "aria-labelledby": "send-heading", novalidate: true },
     h("h2", { id: "send-heading" }, "Send an invitation"),
     field("Email address", email),
     h(
@@ -51,6 +65,7 @@ export function invitationsView(options: { session: Session }): HTMLElement {
   );
   onSubmit(sendForm, async () => {
     clearMessages(messages);
+    if (!checkControls(sendForm)) return;
     const seconds = amount.value ? Math.round(Number(amount.value) * Number(unit.value)) : 0;
     try {
       const sent = await invitations.send({
@@ -65,7 +80,7 @@ export function invitationsView(options: { session: Session }): HTMLElement {
       email.value = "";
       await load(1);
     } catch (error) {
-      showError(messages, error);
+      showFormError(messages, sendForm, error, { INVITATION_PENDING: "email", EMAIL_TAKEN: "email" });
     }
   });
 
@@ -75,7 +90,7 @@ export function invitationsView(options: { session: Session }): HTMLElement {
       [String(InvitationStatus.UNSPECIFIED), "Any status"],
       ...invitationStatuses.map(([s, label]) => [String(s), label] as const),
     ],
-    String(InvitationStatus.PENDING),
+    String(InvitationStatus.UNSPECIFIED),
   );
   const filter = h("form", { class: "filters", "aria-label": "Filter invitations" }, field("Status", status));
   onSubmit(filter, () => load(1));

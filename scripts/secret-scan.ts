@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** Roster's token formats: prefix, 32 base62 characters and a 6-character checksum. */
-const tokenPattern = /rst_(?:ak|lt|iv)_[0-9A-Za-z]{38}/g;
+const tokenPattern = /rst_(?:ak|lt|iv|pr|ev)_[0-9A-Za-z]{38}/g;
 
 /** String literals the tests use as passwords. */
 function testPasswords(testDir: string): string[] {

@@ -37,8 +37,11 @@ const bearer: Interceptor = (next) => async (request) => {
   }
 };
 
-/** The Connect protocol (JSON) to the server that served the console; the CSP allows no other. */
-const transport = createConnectTransport({ baseUrl: location.origin, interceptors: [bearer] });
+/**
+ * The Connect protocol (JSON) to the server that served the console; the CSP
+ * allows no other. Methods marked NO_SIDE_EFFECTS in the protos go as GET.
+ */
+const transport = createConnectTransport({ baseUrl: location.origin, interceptors: [bearer], useHttpGet: true });
 
 export const users = createClient(UserRegistry, transport);
 export const access = createClient(UserAccess, transport);

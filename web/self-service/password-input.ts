@@ -19,9 +19,8 @@ export function newPasswordField(
     type: "password",
     name: "new-password",
     autocomplete: "new-password",
+    // No minlength/maxlength: the length is explained next to the field as it is typed, not in a browser bubble.
     required: true,
-    minlength: options.passwordMinLength,
-    maxlength: options.passwordMaxLength,
   });
   const status = h("p", { class: "hint password-status", id: newId("status"), "aria-live": "polite" });
   const hint = h(

@@ -26,7 +26,7 @@ export async function resetPasswordPage(): Promise<HTMLElement> {
     const id = newId("clear");
     return h(
       "div",
-      { class: "field checkbox" },
+      { class: "field checkbox choice" },
       h("input", { type: "radio", name: "clear-tokens", id, value: String(value), checked }),
       h("label", { for: id }, label),
     );

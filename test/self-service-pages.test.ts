@@ -49,6 +49,8 @@ describe("self-service pages in a browser", () => {
   const consoleErrors: string[] = [];
   const clients: GrpcClient[] = [];
   const shot: string[] = [];
+  /** `GET /roster.v1.SelfService/GetOptions`: the RPCs the pages and the console sent, by HTTP method. */
+  const rpcs: string[] = [];
 
   before(async () => {
     if (chromiumMissing) return;
@@ -71,6 +73,10 @@ describe("self-service pages in a browser", () => {
       if (message.type() === "error") consoleErrors.push(`${page.url()}: ${message.text()}`);
     });
     page.on("pageerror", (error) => consoleErrors.push(`${page.url()}: ${error.message}`));
+    page.on("request", (request) => {
+      const path = new URL(request.url()).pathname;
+      if (path.startsWith("/roster.v1.")) rpcs.push(`${request.method()} ${path}`);
+    });
   });
 
   after(async () => {
@@ -279,6 +285,15 @@ describe("self-service pages in a browser", () => {
 
   it("logged no browser console error, and left its screenshots", (t) => {
     if (skipWithoutChromium(t)) return;
+    // Reads marked NO_SIDE_EFFECTS go as GET (useHttpGet); the rest, and those carrying secrets, as POST.
+    for (const read of ["SelfService/GetOptions", "UserAccess/ListRights", "UserRegistry/List"]) {
+      assert.ok(rpcs.includes(`GET /roster.v1.${read}`), `${read} went as GET: ${[...new Set(rpcs)].join(", ")}`);
+      assert.ok(!rpcs.includes(`POST /roster.v1.${read}`), `${read} never as POST`);
+    }
+    for (const write of ["UserAccess/Authenticate", "SelfService/CheckPassword", "SelfService/DescribeLink"]) {
+      assert.ok(rpcs.includes(`POST /roster.v1.${write}`), `${write} went as POST`);
+      assert.ok(!rpcs.includes(`GET /roster.v1.${write}`), `${write} never as GET`);
+    }
     assert.deepEqual(consoleErrors, []);
     assert.ok(shot.length >= 24, `${shot.length} screenshots`);
     t.diagnostic(`screenshots (1280 and 375 px) in ${screenshots}`);

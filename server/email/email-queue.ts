@@ -1,4 +1,5 @@
 import { newRecordId } from "../access/token-format.js";
+import { detachedFromCall } from "../deadline.js";
 import type { Logger } from "../log.js";
 import type { SecretBox } from "../secret-box.js";
 import type { EmailQueueStore } from "../store/email-queue-store.js";
@@ -100,7 +101,8 @@ export function createEmailQueue(options: EmailQueueOptions): EmailQueue {
           revision: 1,
         });
         log.info({ email: id, to, template: template.kind }, "email queued");
-        queue.deliverDue().catch(() => {});
+        // Delivery outlives the call that queued the message: its deadline must not abort it.
+        detachedFromCall(() => queue.deliverDue()).catch(() => {});
       } catch (err) {
         log.error({ err, to, template: template.kind }, "email could not be queued");
       }

@@ -22,7 +22,7 @@ import {
   invalidArgument,
 } from "../errors.js";
 import type { Logger } from "../log.js";
-import { effectiveStatus } from "../store/invitations-store.js";
+import { effectiveStatus, type InvitationStatusName } from "../store/invitations-store.js";
 import type { OneTimePurpose, OneTimeTokenDocument } from "../store/one-time-tokens-store.js";
 import type { UserDocument } from "../store/user-documents.js";
 import { emailProblem } from "../users/user-validation.js";
@@ -37,6 +37,14 @@ export interface SelfServiceDeps extends LinkOptions {
   limits: SelfServiceLimits;
   log: Pick<Logger, "info" | "warn">;
 }
+
+/** An invitation's status as the state of its link (a revoked invitation's link is as good as unknown). */
+const invitationLinkStatus: Record<InvitationStatusName, LinkStatus> = {
+  PENDING: LinkStatus.VALID,
+  EXPIRED: LinkStatus.EXPIRED,
+  ACCEPTED: LinkStatus.USED,
+  REVOKED: LinkStatus.UNKNOWN,
+};
 
 /** Who may get a password reset link: accounts that can sign in or await approval. */
 const resettableStates = new Set(["APPROVED", "REQUESTED"]);
@@ -188,17 +196,9 @@ export function selfService(deps: SelfServiceDeps): ServiceImpl<typeof SelfServi
       if (kind === "invitation") {
         const invitation = await store.invitations.getByTokenHash(hashToken(req.token));
         if (!invitation) return { purpose: LinkPurpose.INVITATION, status: LinkStatus.UNKNOWN, email: "" };
-        const status = effectiveStatus(invitation);
         return {
           purpose: LinkPurpose.INVITATION,
-          status:
-            status === "PENDING"
-              ? LinkStatus.VALID
-              : status === "EXPIRED"
-                ? LinkStatus.EXPIRED
-                : status === "ACCEPTED"
-                  ? LinkStatus.USED
-                  : LinkStatus.UNKNOWN,
+          status: invitationLinkStatus[effectiveStatus(invitation)],
           expiresAt: timestampFromDate(invitation.expires_at),
           email: invitation.email,
         };

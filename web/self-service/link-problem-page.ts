@@ -19,15 +19,8 @@ export function linkProblemPage(purpose: LinkPurpose, status: LinkStatus): HTMLE
       : status === LinkStatus.USED
         ? "Each link works once."
         : "It may be mistyped or cut short by the email program, or replaced by a newer link.";
-  const steps: [string, string][] =
-    purpose === LinkPurpose.PASSWORD_RESET
-      ? [
-          ["forgot-password", "Ask for a new password reset link"],
-          ["sign-in", "Sign in"],
-        ]
-      : purpose === LinkPurpose.EMAIL_VALIDATION
-        ? [["sign-in", "Sign in"]]
-        : [["sign-in", "Sign in"]];
+  const steps: [string, string][] = [["sign-in", "Sign in"]];
+  if (purpose === LinkPurpose.PASSWORD_RESET) steps.unshift(["forgot-password", "Ask for a new password reset link"]);
   const advice =
     purpose === LinkPurpose.INVITATION
       ? status === LinkStatus.USED

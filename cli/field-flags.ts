@@ -6,9 +6,10 @@ import {
   type JsonValue,
   ScalarType,
 } from "@bufbuild/protobuf";
-import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import type { Options } from "yargs";
+import { FieldBehavior } from "../gen/google/api/field_behavior_pb.js";
 import { parseDuration } from "../server/duration.js";
+import { fieldBehaviors } from "../shared/field-model.js";
 import { isScalarLike, shortEnumName, shortEnumNames } from "./descriptors.js";
 import { commentOf } from "./proto-comments.js";
 
@@ -45,47 +46,20 @@ export function claimName(preferred: string, prefix: string, taken: Set<string>)
   return name;
 }
 
+/** The field's comment on one line: the help of its flag. */
 function oneLine(field: DescField): string {
   return commentOf(field).join(" ");
 }
 
-// google.api.field_behavior (AIP-203), an extension of FieldOptions that the
-// CLI reads from the raw options so that the API need not import it.
-const fieldBehaviorExtension = 1052;
-const outputOnly = 3;
-const immutable = 5;
-const identifier = 8;
-
-function fieldBehaviors(field: DescField): number[] {
-  const behaviors: number[] = [];
-  for (const unknown of field.proto.options?.$unknown ?? []) {
-    if (unknown.no !== fieldBehaviorExtension) continue;
-    const reader = new BinaryReader(unknown.data);
-    if (unknown.wireType === WireType.LengthDelimited) {
-      const packed = new BinaryReader(reader.bytes());
-      while (packed.pos < packed.len) behaviors.push(packed.int32());
-    } else {
-      behaviors.push(reader.int32());
-    }
-  }
-  return behaviors;
-}
-
-/**
- * Whether the server sets the field and a client never does: annotated
- * `(google.api.field_behavior) = OUTPUT_ONLY`, or documented so by a
- * sentence of its comment that starts with "Read-only" (Roster's protos).
- */
+/** Whether the server sets the field and a client never does: `(google.api.field_behavior) = OUTPUT_ONLY`. */
 export function isOutputOnly(field: DescField): boolean {
-  return fieldBehaviors(field).includes(outputOnly) || /(^|[.!?]\s+)Read-only\b/.test(oneLine(field));
+  return fieldBehaviors(field).includes(FieldBehavior.OUTPUT_ONLY);
 }
 
-/** Whether the field is set once, at creation: IMMUTABLE or IDENTIFIER, or "Immutable" in its comment. */
+/** Whether the field is set once, at creation: IMMUTABLE or IDENTIFIER. */
 export function isImmutable(field: DescField): boolean {
   const behaviors = fieldBehaviors(field);
-  return (
-    behaviors.includes(immutable) || behaviors.includes(identifier) || /(^|[.!?]\s+)Immutable\b/.test(oneLine(field))
-  );
+  return behaviors.includes(FieldBehavior.IMMUTABLE) || behaviors.includes(FieldBehavior.IDENTIFIER);
 }
 
 /** AIP-154: an `etag` field is a precondition of a change, never a path of its mask. */

@@ -23,12 +23,3 @@ export function withCallDeadline<T>(signal: AbortSignal, fn: () => T): T {
 export function callSignal(): AbortSignal | undefined {
   return callDeadline.getStore();
 }
-
-/**
- * Run `fn` outside the current call, so that its deadline (which aborts
- * when the call answers) does not cut short work meant to outlive the
- * answer, such as RequestPasswordReset's mailing.
- */
-export function detachedFromCall<T>(fn: () => T): T {
-  return callDeadline.exit(fn);
-}

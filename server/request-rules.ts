@@ -1,14 +1,9 @@
 import type { DescEnum, DescField, DescMessage, Message } from "@bufbuild/protobuf";
 import { type ReflectMessage, reflect } from "@bufbuild/protobuf/reflect";
+import { fieldModel } from "../shared/field-model.js";
 import type { FieldViolation } from "./errors.js";
 import { type TextRule, textProblem } from "./text.js";
-import {
-  attributeKeyPattern,
-  emailProblem,
-  userIdMaxLength,
-  userIdProblem,
-  limits as userLimits,
-} from "./users/user-validation.js";
+import { formatProblems } from "./users/user-validation.js";
 
 /**
  * What every request may carry, checked from the descriptors in one place
@@ -18,8 +13,9 @@ import {
  *   client may send any number), and list elements are not the enum's zero
  *   value, which means "not set";
  * - every string is bounded, in code points, and free of control characters
- *   (see TextRule): by `textRules` where a field has its own limit, by
- *   `defaultTextRule` otherwise;
+ *   (see TextRule): by its `roster.v1.field` annotation in the proto
+ *   (max_length, multiline, format) where it has one, by `textRules` where
+ *   a field has its own limit, by `defaultTextRule` otherwise;
  * - google.protobuf.Timestamp and Duration values are in the range the
  *   protobuf specification defines.
  *
@@ -56,14 +52,6 @@ const pageToken: TextRule = { maxChars: 4096 };
  * element of a repeated field and to each value of a map.
  */
 export const textRules: Readonly<Record<string, TextRule>> = {
-  // Display names are free text too: imported names may span lines (CSV
-  // round trips keep them), so tab and line breaks stay allowed.
-  "roster.v1.User.user_id": { maxChars: userIdMaxLength, shape: userIdProblem },
-  "roster.v1.User.primary_email_address": { maxChars: userLimits.email, shape: emailProblem },
-  "roster.v1.User.name": multiline(userLimits.name),
-  "roster.v1.User.description": multiline(userLimits.description),
-  "roster.v1.User.attributes": { maxChars: userLimits.attributeValue },
-  "roster.v1.User.state_description": multiline(userLimits.stateDescription),
   "roster.v1.CreateUserRequest.password": secret,
   "roster.v1.ListUsersRequest.page_token": pageToken,
   "roster.v1.SearchUsersRequest.page_token": pageToken,
@@ -73,7 +61,6 @@ export const textRules: Readonly<Record<string, TextRule>> = {
   "roster.v1.SearchUsersRequest.description_contains": filterText,
   "roster.v1.SearchUsersRequest.email_contains": filterText,
   "roster.v1.SearchUsersRequest.attributes_contain": filterText,
-  "roster.v1.UnsetupUserRequest.reason": multiline(userLimits.stateDescription),
   "roster.v1.ExportUsersRequest.query": filterText,
   "roster.v1.ExportUsersRequest.id_contains": filterText,
   "roster.v1.ExportUsersRequest.name_contains": filterText,
@@ -92,11 +79,6 @@ export const textRules: Readonly<Record<string, TextRule>> = {
   "roster.v1.CreateTokenRequestRequest.reason": multiline(tokenRequestReasonMaxChars),
   "roster.v1.GrantTokenRequestRequest.note": multiline(tokenRequestReasonMaxChars),
   "roster.v1.DenyTokenRequestRequest.note": multiline(tokenRequestReasonMaxChars),
-};
-
-/** Map fields whose keys follow a pattern, by full name. */
-const keyPatterns: Readonly<Record<string, RegExp>> = {
-  "roster.v1.User.attributes": attributeKeyPattern,
 };
 
 /**
@@ -126,6 +108,14 @@ function definedNumbers(e: DescEnum): Set<number> {
 }
 
 function textRuleOf(field: DescField): TextRule {
+  const annotated = fieldModel(field.parent).byName.get(field.name);
+  if (annotated?.maxLength) {
+    return {
+      maxChars: annotated.maxLength,
+      multiline: annotated.multiline,
+      shape: formatProblems[annotated.format],
+    };
+  }
   return textRules[`${field.parent.typeName}.${field.name}`] ?? defaultTextRule;
 }
 
@@ -192,7 +182,7 @@ function checkMessage(message: ReflectMessage, prefix: string, add: Add): void {
         break;
       }
       case "map": {
-        const keyPattern = keyPatterns[`${field.parent.typeName}.${field.name}`];
+        const keyPattern = fieldModel(field.parent).byName.get(field.name)?.keyPattern;
         for (const [key, value] of message.get(field)) {
           const valuePath = `${path}.${String(key)}`;
           if (keyPattern && !keyPattern.test(String(key))) {

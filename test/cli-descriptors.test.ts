@@ -208,7 +208,7 @@ describe("roster flags and help come from the descriptors", () => {
       ["--primary-email-address", "primary_email_address"],
       ["--require-password-update", "require_password_update"],
     ]) {
-      const comment = protoComment("roster/v1/user.proto", new RegExp(`^\\s*\\S+ ${field} = \\d+;`));
+      const comment = protoComment("roster/v1/user.proto", new RegExp(`^\\s*\\S+ ${field} = \\d+( \\[|;)`));
       assert.ok(help.includes(`${flag} ${comment}`), `${flag}: ${comment}`);
     }
   });

@@ -139,6 +139,8 @@ function rssBytes(pid: number): number {
 async function documentCounts(db: MongoClient): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const c of await db.db().listCollections().toArray()) {
+    // The audit trail's intents of earlier calls are removed in batches, on their own time.
+    if (c.name === "event_intents") continue;
     counts[c.name] = await db.db().collection(c.name).countDocuments({});
   }
   return counts;

@@ -4,6 +4,7 @@ import { type Algorithm, hash, verify } from "@node-rs/argon2";
 // Algorithm is an ambient const enum, which isolated modules cannot read.
 const argon2id = 2 as Algorithm.Argon2id;
 
+import { invalidArgument } from "../errors.js";
 import { codePointCount } from "../text.js";
 import { isImportedHash, verifyImportedHash } from "./imported-password-hashes.js";
 import { createSemaphore } from "./semaphore.js";
@@ -84,6 +85,27 @@ export function passwordProblem(
   if (context.email && lower === context.email.toLowerCase()) return "must not be the email address";
   if (isCommon(password)) return "is too common; choose a less guessable password";
   return undefined;
+}
+
+/** What a new password is checked against: the configured policy and the list of common passwords. */
+export interface PasswordChecks {
+  passwordPolicy: PasswordPolicy;
+  isCommonPassword: (password: string) => boolean;
+}
+
+/**
+ * The one check of a password a user or admin chooses (Create, invitations,
+ * UpdatePassword, SCIM): INVALID_ARGUMENT naming `field` unless `password`
+ * is acceptable for the user in `context`.
+ */
+export function requireAcceptablePassword(
+  password: string,
+  checks: PasswordChecks,
+  context: { userId?: string; email?: string },
+  field: string,
+): void {
+  const problem = passwordProblem(password, checks.passwordPolicy, context, checks.isCommonPassword);
+  if (problem) throw invalidArgument([{ field, description: problem }]);
 }
 
 /** A random temporary password: 20 characters from 56 letters and digits without look-alikes (~116 bits). */

@@ -30,7 +30,7 @@ import { apiKeyByIdOrName, apiKeyIdPrefix, isApiKeyId, issueApiKey } from "./api
 import { type Caller, holds, requireCaller, requireRight, signInAccountKey } from "./caller.js";
 import type { LoginService } from "./login.js";
 import type { PasswordHasher, PasswordPolicy } from "./passwords.js";
-import { newTemporaryPassword, passwordProblem } from "./passwords.js";
+import { newTemporaryPassword, requireAcceptablePassword } from "./passwords.js";
 import { expandRights, rightName, rightsOfUser } from "./rights.js";
 import { setPassword } from "./set-password.js";
 import { newRecordId } from "./token-format.js";
@@ -309,13 +309,12 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
     async updatePassword(req, ctx) {
       const caller = requireCaller(ctx);
       const user = await targetUser(store, caller, caller.userId);
-      const problem = passwordProblem(
+      requireAcceptablePassword(
         req.newPassword,
-        deps.passwordPolicy,
+        deps,
         { userId: user.user_id, email: user.primary_email_address },
-        deps.isCommonPassword,
+        "new_password",
       );
-      if (problem) throw invalidArgument([{ field: "new_password", description: problem }]);
       if (!(await deps.login.checkPassword(user, req.oldPassword))) throw errIncorrectPassword({});
       if (req.oldPassword === req.newPassword) {
         throw invalidArgument([{ field: "new_password", description: "must differ from the current password" }]);

@@ -2,26 +2,19 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { ConnectError } from "@connectrpc/connect";
 import { type UserRecord, UserRecordSchema } from "../../gen/roster/v1/user_bulk_pb.js";
 import { State } from "../../gen/roster/v1/user_pb.js";
+import { userModel } from "../../shared/user-model.js";
 import { passwordHashProblem } from "../access/imported-password-hashes.js";
 import { isImportedTokenShape } from "../access/token-format.js";
 import { requestProblems } from "../request-rules.js";
-import { stateName, systemUserId, type UserDocument, type UserField } from "../store/user-documents.js";
+import {
+  sameStoredValue,
+  stateName,
+  systemUserId,
+  type UserDocument,
+  userFieldValues,
+} from "../store/user-documents.js";
 import type { NewUserDocument } from "../store/users-bulk-store.js";
 import { userIdProblem, validateUserFields } from "../users/user-validation.js";
-
-/** The fields a row sets, as UserRegistry.Create takes them. */
-const creatableFields: readonly UserField[] = [
-  "user_id",
-  "name",
-  "description",
-  "primary_email_address",
-  "primary_email_address_validated_at",
-  "attributes",
-  "state",
-  "state_description",
-  "admin",
-  "require_password_update",
-];
 
 /** A row that passed validation: the user it describes. */
 export interface ImportCandidate {
@@ -45,7 +38,8 @@ export function candidateFromRow(row: UserRecord, actor: string, now: Date): Imp
   if (problems.length > 0) return { problem: problems.join("; ") };
   const user = row.user;
   if (!user) return { problem: "user: is required" };
-  const fields = creatableFields.filter((f) => f !== "state" || user.state !== State.UNSPECIFIED);
+  // As UserRegistry.Create takes them; an unset state defaults to APPROVED.
+  const fields = userModel.creatable.filter((f) => f !== "state" || user.state !== State.UNSPECIFIED);
   try {
     validateUserFields(user, fields);
   } catch (err) {
@@ -73,18 +67,11 @@ export function candidateFromRow(row: UserRecord, actor: string, now: Date): Imp
   return {
     hasPassword,
     passwordUpdatedAt: date(user.passwordUpdatedAt),
+    // Every field Create takes, then the server's own.
     doc: {
-      user_id: user.userId,
-      name: user.name,
-      description: user.description,
-      primary_email_address: user.primaryEmailAddress,
+      ...(userFieldValues(user) as Omit<NewUserDocument, "state">),
       email_key: user.primaryEmailAddress.toLowerCase(),
-      primary_email_address_validated_at: date(user.primaryEmailAddressValidatedAt),
-      attributes: { ...user.attributes },
       state: user.state === State.UNSPECIFIED ? "APPROVED" : stateName(user.state),
-      state_description: user.stateDescription,
-      admin: user.admin,
-      require_password_update: user.requirePasswordUpdate,
       password_hash: hasPassword ? row.passwordHash : null,
       password_updated_at: hasPassword ? (date(user.passwordUpdatedAt) ?? now) : null,
       created_at: date(user.createdAt) ?? now,
@@ -99,12 +86,8 @@ export function candidateFromRow(row: UserRecord, actor: string, now: Date): Imp
   };
 }
 
-const sameTime = (a: Date | null, b: Date | null) => (a?.getTime() ?? null) === (b?.getTime() ?? null);
-
-function sameAttributes(a: Record<string, string>, b: Record<string, string>): boolean {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
-}
+/** The fields an import row may change of a stored user: all Create takes, but the id. */
+const importedFields = userModel.creatable.filter((f) => f !== "user_id");
 
 /**
  * Whether the row's password replaces the stored one: when the user has
@@ -126,30 +109,14 @@ function replacesPassword(candidate: ImportCandidate, stored: UserDocument): boo
 export function updatedUser(stored: UserDocument, candidate: ImportCandidate, now: Date): UserDocument | undefined {
   const d = candidate.doc;
   const password = replacesPassword(candidate, stored);
-  const same =
-    !password &&
-    stored.name === d.name &&
-    stored.description === d.description &&
-    stored.primary_email_address === d.primary_email_address &&
-    sameTime(stored.primary_email_address_validated_at, d.primary_email_address_validated_at) &&
-    sameAttributes(stored.attributes, d.attributes) &&
-    stored.state === d.state &&
-    stored.state_description === d.state_description &&
-    stored.admin === d.admin &&
-    stored.require_password_update === d.require_password_update;
+  const current = stored as unknown as Record<string, unknown>;
+  const given = d as unknown as Record<string, unknown>;
+  const same = !password && importedFields.every((f) => sameStoredValue(current[f], given[f]));
   if (same) return undefined;
   return {
     ...stored,
-    name: d.name,
-    description: d.description,
-    primary_email_address: d.primary_email_address,
+    ...(Object.fromEntries(importedFields.map((f) => [f, given[f]])) as Partial<UserDocument>),
     email_key: d.email_key,
-    primary_email_address_validated_at: d.primary_email_address_validated_at,
-    attributes: { ...d.attributes },
-    state: d.state,
-    state_description: d.state_description,
-    admin: d.admin,
-    require_password_update: d.require_password_update,
     password_hash: password ? d.password_hash : stored.password_hash,
     password_updated_at: password ? d.password_updated_at : stored.password_updated_at,
     updated_at: now,

@@ -1,5 +1,5 @@
 import { newRecordId } from "../access/token-format.js";
-import { detachedFromCall } from "../deadline.js";
+import { inBackground } from "../background.js";
 import type { Logger } from "../log.js";
 import type { SecretBox } from "../secret-box.js";
 import type { EmailQueueStore } from "../store/email-queue-store.js";
@@ -101,15 +101,15 @@ export function createEmailQueue(options: EmailQueueOptions): EmailQueue {
           revision: 1,
         });
         log.info({ email: id, to, template: template.kind }, "email queued");
-        // Delivery outlives the call that queued the message: its deadline must not abort it.
-        detachedFromCall(() => queue.deliverDue()).catch(() => {});
+        queue.deliverDue().catch(() => {});
       } catch (err) {
         log.error({ err, to, template: template.kind }, "email could not be queued");
       }
     },
 
     deliverDue() {
-      running ??= (async () => {
+      // Often set going by a call (enqueue), but not bound to it.
+      running ??= inBackground(async () => {
         try {
           for (;;) {
             const due = await store.due(box.keyId, new Date(), 20);
@@ -122,7 +122,7 @@ export function createEmailQueue(options: EmailQueueOptions): EmailQueue {
         } finally {
           running = undefined;
         }
-      })();
+      });
       return running;
     },
 

@@ -9,6 +9,7 @@ import {
   type ServiceImpl,
 } from "@connectrpc/connect";
 import { type Caller, callerKey, clientAddressKey, signInAccountKey } from "../access/caller.js";
+import { inBackground } from "../background.js";
 import type { Logger } from "../log.js";
 import type { EventActorDocument, EventRecord } from "../store/events-store.js";
 import type { Store } from "../store/store.js";
@@ -129,10 +130,13 @@ export async function recordRpc<T>(
     } catch (err) {
       const account = call.contextValues.get(signInAccountKey);
       if (err instanceof ConnectError && err.code === Code.Unauthenticated && account) {
-        // Not awaited: a failure answers as fast whether or not the account exists.
-        void store.events
-          .record({ ...base, name: "user.login.fail", user_ids: [account] })
-          .catch((e) => options.log.warn({ err: e }, "could not record a failed sign-in"));
+        // Not awaited: a failure answers as fast whether or not the account exists. In the
+        // background, so that the call's end does not abort the write.
+        void inBackground(() =>
+          store.events
+            .record({ ...base, name: "user.login.fail", user_ids: [account] })
+            .catch((e) => options.log.warn({ err: e }, "could not record a failed sign-in")),
+        );
       }
       throw err;
     }

@@ -4,7 +4,7 @@ import { type InvitationRegistry, InvitationStatus } from "../../gen/roster/v1/i
 import { State } from "../../gen/roster/v1/user_pb.js";
 import { requireCaller } from "../access/caller.js";
 import type { PasswordHasher, PasswordPolicy } from "../access/passwords.js";
-import { passwordProblem } from "../access/passwords.js";
+import { requireAcceptablePassword } from "../access/passwords.js";
 import { hashToken, newRecordId, newToken } from "../access/token-format.js";
 import { maxTimeMS } from "../deadline.js";
 import type { EmailQueue } from "../email/email-queue.js";
@@ -94,8 +94,7 @@ export function invitationRegistry(deps: InvitationRegistryDeps): ServiceImpl<ty
       }
       let passwordHash: string | null = null;
       if (req.initialPassword) {
-        const problem = passwordProblem(req.initialPassword, deps.passwordPolicy, { email }, deps.isCommonPassword);
-        if (problem) throw invalidArgument([{ field: "initial_password", description: problem }]);
+        requireAcceptablePassword(req.initialPassword, deps, { email }, "initial_password");
         passwordHash = await deps.hasher.hash(req.initialPassword);
       }
       // Advisory: acceptance is guarded by the unique email index anyway.

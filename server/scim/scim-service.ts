@@ -9,7 +9,7 @@ import { State, type User, UserSchema } from "../../gen/roster/v1/user_pb.js";
 import { UserRegistry } from "../../gen/roster/v1/user_registry_pb.js";
 import { authenticate } from "../access/authenticate.js";
 import { type Caller, callerKey, clientAddressKey, requireCaller } from "../access/caller.js";
-import { type PasswordHasher, type PasswordPolicy, passwordProblem } from "../access/passwords.js";
+import { type PasswordHasher, type PasswordPolicy, requireAcceptablePassword } from "../access/passwords.js";
 import { setPassword } from "../access/set-password.js";
 import { errUserIdTaken, invalidArgument } from "../errors.js";
 import type { OwnChange } from "../events/event-interceptor.js";
@@ -271,13 +271,7 @@ export function scimService(deps: ScimServiceDeps): (req: Request, res: Response
    */
   async function applyFields(current: User, fields: RosterFields, etag: string, ctx: HandlerContext): Promise<User> {
     if (fields.password) {
-      const problem = passwordProblem(
-        fields.password,
-        deps.passwordPolicy,
-        { userId: current.userId, email: fields.email },
-        deps.isCommonPassword,
-      );
-      if (problem) throw invalidArgument([{ field: "password", description: problem }]);
+      requireAcceptablePassword(fields.password, deps, { userId: current.userId, email: fields.email }, "password");
     }
     const attributes = mergedAttributes(current.attributes, fields.attributes);
     const state = fields.active ? State.APPROVED : State.SUSPENDED;

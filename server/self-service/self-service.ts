@@ -4,11 +4,11 @@ import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { LinkPurpose, LinkStatus, type SelfService } from "../../gen/roster/v1/self_service_pb.js";
 import { clientAddressKey, holds, requireCaller } from "../access/caller.js";
 import type { PasswordHasher, PasswordPolicy } from "../access/passwords.js";
-import { passwordProblem } from "../access/passwords.js";
+import { passwordProblem, requireAcceptablePassword } from "../access/passwords.js";
 import { setPassword } from "../access/set-password.js";
 import { hashToken, tokenKind } from "../access/token-format.js";
+import { inBackground } from "../background.js";
 import type { SelfServiceLimits } from "../config.js";
-import { detachedFromCall } from "../deadline.js";
 import type { EmailQueue } from "../email/email-queue.js";
 import {
   errEmailChanged,
@@ -127,7 +127,7 @@ export function selfService(deps: SelfServiceDeps): ServiceImpl<typeof SelfServi
       if (count > limits.maxPerClient) throw errTooManyRequests({});
       // Looking the address up, counting it and mailing happen after the
       // answer, so that its content and timing are the same for any address.
-      detachedFromCall(() =>
+      inBackground(() =>
         setImmediate(() => {
           mailReset(email).catch((err) => deps.log.warn({ err }, "password reset email failed"));
         }),
@@ -138,13 +138,12 @@ export function selfService(deps: SelfServiceDeps): ServiceImpl<typeof SelfServi
     async resetPassword(req) {
       const doc = await usableToken(req.token, "password_reset");
       const user = await userOf(doc);
-      const problem = passwordProblem(
+      requireAcceptablePassword(
         req.newPassword,
-        deps.passwordPolicy,
+        deps,
         { userId: user.user_id, email: user.primary_email_address },
-        deps.isCommonPassword,
+        "new_password",
       );
-      if (problem) throw invalidArgument([{ field: "new_password", description: problem }]);
       const now = await consume(doc);
       const { user: updated, ...counts } = await setPassword(store, deps.hasher, user.user_id, {
         password: req.newPassword,

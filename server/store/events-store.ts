@@ -1,5 +1,6 @@
 import type { Collection, Db, Filter } from "mongodb";
 import { ObjectId } from "mongodb";
+import { inBackground } from "../background.js";
 import { ensureIndexes, isDuplicateKeyError } from "./database.js";
 
 /** Who made a change, as stored. */
@@ -186,7 +187,8 @@ export function createEventsStore(db: Db): EventsStore {
       const { _id, lease_until: _lease, versioned: _versioned, ...record } = intent;
       const done = await insertNext({ ...record, intent: _id, recovered });
       closed.push(_id);
-      closing ??= setTimeout(removeClosed, 200).unref();
+      // Not bound to this call: its end would abort the removal.
+      closing ??= inBackground(() => setTimeout(removeClosed, 200).unref());
       return done;
     },
     flush() {

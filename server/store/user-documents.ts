@@ -1,6 +1,6 @@
-import { create } from "@bufbuild/protobuf";
-import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ObjectId } from "mongodb";
+import { userModel } from "../../shared/user-model.js";
+import { messageFromDocument, documentValue as storedValue } from "./message-documents.js";
 
 /** Id of the built-in system user; see users/system-user.ts. */
 export const systemUserId = "system";
@@ -8,7 +8,7 @@ export const systemUserId = "system";
 /** Internal id of a user document; references survive renames and die with a purge. */
 export type UserRef = ObjectId;
 
-import { State, type User, UserSchema } from "../../gen/roster/v1/user_pb.js";
+import { State, type User, type UserSchema } from "../../gen/roster/v1/user_pb.js";
 
 /**
  * A user as stored. Field names are the proto field names; `state` is the
@@ -88,96 +88,50 @@ export function isActiveAdmin(doc: Pick<UserDocument, "admin" | "state" | "delet
   return doc.admin && doc.state === "APPROVED" && doc.deleted_at === null;
 }
 
-/** User fields as stored, in proto order; `password_hash` is never among them. */
-export const userDocumentFields = [
-  "user_id",
-  "name",
-  "description",
-  "primary_email_address",
-  "primary_email_address_validated_at",
-  "attributes",
-  "state",
-  "state_description",
-  "admin",
-  "require_password_update",
-  "password_updated_at",
-  "created_at",
-  "updated_at",
-  "deleted_at",
-  "etag",
-  "created_by",
-  "updated_by",
-  "merged_into",
-] as const;
+/**
+ * User fields as stored, in proto order (each under its proto name; see
+ * message-documents.ts for how each kind is stored); `password_hash` is
+ * never among them.
+ */
+export const userDocumentFields: readonly string[] = userModel.fields.map((f) => f.name);
 
-export type UserField = (typeof userDocumentFields)[number];
-
-function toTimestamp(date: Date | null | undefined) {
-  return date ? timestampFromDate(date) : undefined;
-}
+/** A User field name (a mask path). */
+export type UserField = string;
 
 /** Map a (possibly projected) document to a User message. */
 export function userFromDocument(doc: Partial<UserDocument>): User {
-  const user = create(UserSchema);
-  if (doc.user_id !== undefined) user.userId = doc.user_id;
-  if (doc.name !== undefined) user.name = doc.name;
-  if (doc.description !== undefined) user.description = doc.description;
-  if (doc.primary_email_address !== undefined) user.primaryEmailAddress = doc.primary_email_address;
-  user.primaryEmailAddressValidatedAt = toTimestamp(doc.primary_email_address_validated_at);
-  if (doc.attributes !== undefined) user.attributes = { ...doc.attributes };
-  if (doc.state !== undefined) user.state = stateFromName(doc.state);
-  if (doc.state_description !== undefined) user.stateDescription = doc.state_description;
-  if (doc.admin !== undefined) user.admin = doc.admin;
-  if (doc.require_password_update !== undefined) user.requirePasswordUpdate = doc.require_password_update;
-  user.passwordUpdatedAt = toTimestamp(doc.password_updated_at);
-  user.createdAt = toTimestamp(doc.created_at);
-  user.updatedAt = toTimestamp(doc.updated_at);
-  user.deletedAt = toTimestamp(doc.deleted_at);
-  if (doc.etag !== undefined) user.etag = doc.etag;
-  if (doc.created_by !== undefined) user.createdBy = doc.created_by;
-  if (doc.updated_by !== undefined) user.updatedBy = doc.updated_by;
-  if (doc.merged_into !== undefined) user.mergedInto = doc.merged_into;
-  return user;
+  return messageFromDocument<typeof UserSchema>(userModel, doc);
 }
 
 /** The stored value of one user field, taken from a message. */
 export function documentValue(user: User, field: UserField): unknown {
-  switch (field) {
-    case "user_id":
-      return user.userId;
-    case "name":
-      return user.name;
-    case "description":
-      return user.description;
-    case "primary_email_address":
-      return user.primaryEmailAddress;
-    case "primary_email_address_validated_at":
-      return user.primaryEmailAddressValidatedAt ? timestampDate(user.primaryEmailAddressValidatedAt) : null;
-    case "attributes":
-      return { ...user.attributes };
-    case "state":
-      return stateName(user.state);
-    case "state_description":
-      return user.stateDescription;
-    case "admin":
-      return user.admin;
-    case "require_password_update":
-      return user.requirePasswordUpdate;
-    case "password_updated_at":
-      return user.passwordUpdatedAt ? timestampDate(user.passwordUpdatedAt) : null;
-    case "created_at":
-      return user.createdAt ? timestampDate(user.createdAt) : null;
-    case "updated_at":
-      return user.updatedAt ? timestampDate(user.updatedAt) : null;
-    case "deleted_at":
-      return user.deletedAt ? timestampDate(user.deletedAt) : null;
-    case "etag":
-      return user.etag;
-    case "created_by":
-      return user.createdBy;
-    case "updated_by":
-      return user.updatedBy;
-    case "merged_into":
-      return user.mergedInto;
+  const spec = userModel.byName.get(field);
+  if (!spec) throw new Error(`unknown user field ${field}`);
+  return storedValue(user, spec.desc);
+}
+
+/**
+ * The stored values of a user's `fields` (by default every field Create
+ * takes), keyed by proto name: what a new or imported user's document
+ * holds of the message, before the server's own fields.
+ */
+export function userFieldValues(
+  user: User,
+  fields: readonly UserField[] = userModel.creatable,
+): Record<string, unknown> {
+  return Object.fromEntries(fields.map((f) => [f, documentValue(user, f)]));
+}
+
+/** Whether two stored values of a user field are the same (dates by time, maps by entries). */
+export function sameStoredValue(a: unknown, b: unknown): boolean {
+  if (a instanceof Date || b instanceof Date) {
+    return (a as Date | null)?.getTime?.() === (b as Date | null)?.getTime?.();
   }
+  if (a && b && typeof a === "object" && typeof b === "object") {
+    const x = a as Record<string, unknown>;
+    const y = b as Record<string, unknown>;
+    const keys = Object.keys(x);
+    return keys.length === Object.keys(y).length && keys.every((k) => Object.hasOwn(y, k) && x[k] === y[k]);
+  }
+  return a === b;
 }

@@ -6,11 +6,12 @@ import type { Logger } from "pino";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { State, type User, UserSchema } from "../../gen/roster/v1/user_pb.js";
 import { MergeAPIKeys, type UserRegistry } from "../../gen/roster/v1/user_registry_pb.js";
+import { userModel } from "../../shared/user-model.js";
 import { issueApiKey } from "../access/api-keys.js";
 import { authenticate } from "../access/authenticate.js";
 import { type Caller, callerOf, holds, requireCaller } from "../access/caller.js";
 import type { PasswordHasher, PasswordPolicy } from "../access/passwords.js";
-import { newTemporaryPassword, passwordProblem } from "../access/passwords.js";
+import { newTemporaryPassword, requireAcceptablePassword } from "../access/passwords.js";
 import { expandRights } from "../access/rights.js";
 import { maxTimeMS } from "../deadline.js";
 import type { EmailQueue } from "../email/email-queue.js";
@@ -35,6 +36,7 @@ import { invitationOfToken, markAccepted } from "../invitations/acceptance.js";
 import type { Paginator } from "../pagination.js";
 import { type LinkOptions, type PublicUrl, pagePaths, pageUrl, sendLink } from "../self-service/links.js";
 import type { InvitationDocument } from "../store/invitations-store.js";
+import { isSetIn } from "../store/message-documents.js";
 import type { Store } from "../store/store.js";
 import {
   documentValue,
@@ -42,8 +44,10 @@ import {
   stateName,
   type UserDocument,
   type UserField,
+  userFieldValues,
   userFromDocument,
 } from "../store/user-documents.js";
+import type { NewUserDocument } from "../store/users-bulk-store.js";
 import { alwaysReturnedFields, type UserFilter, type UserOrderField, userOrderFields } from "../store/users-store.js";
 import { isDeactivation } from "./deactivation.js";
 import { derivedUserIds } from "./derived-user-id.js";
@@ -71,20 +75,6 @@ export interface UserRegistryDeps {
   /** Where finishing another process's interrupted Rename or Merge is reported. */
   log: Pick<Logger, "info" | "warn">;
 }
-
-/** Fields a caller sets when creating a user (the rest are the server's). */
-const creatableFields: readonly UserField[] = [
-  "user_id",
-  "name",
-  "description",
-  "primary_email_address",
-  "primary_email_address_validated_at",
-  "attributes",
-  "state",
-  "state_description",
-  "admin",
-  "require_password_update",
-];
 
 const orders = Object.keys(userOrderFields) as UserOrderField[];
 
@@ -159,10 +149,8 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
 
   /** The user as an Update or Restore returns it: the given fields, the always-returned ones and the etag. */
   function partialUser(doc: UserDocument, fields: readonly UserField[]): User {
-    const picked: Partial<UserDocument> = {};
-    for (const f of [...alwaysReturnedFields, ...fields, "etag" as const]) {
-      (picked as Record<string, unknown>)[f] = doc[f];
-    }
+    const stored = doc as unknown as Record<string, unknown>;
+    const picked = Object.fromEntries([...alwaysReturnedFields, ...fields, "etag"].map((f) => [f, stored[f]]));
     return userFromDocument(picked);
   }
 
@@ -217,7 +205,9 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       const candidates =
         !user.userId && user.primaryEmailAddress ? derivedUserIds(user.primaryEmailAddress) : undefined;
       if (candidates) user.userId = candidates.next().value as string;
-      const given = creatableFields.filter((f) => f === "user_id" || f === "primary_email_address" || isSet(user, f));
+      const given = userModel.fields
+        .filter((f) => f.creatable && (f.immutable || f.required || isSetIn(user, f.desc)))
+        .map((f) => f.name);
       const adminOnly = given.filter((f) => userFieldRules[f].update === "admin");
       if (!admin && adminOnly.length > 0) throw errAdminOnlyPaths({ paths: adminOnly.join(", ") });
       const adminOnlyOptions = [req.createApiKey && "create_api_key", req.sendEmail && "send_email"].filter(Boolean);
@@ -236,13 +226,12 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       let temporaryPassword: string | undefined;
       let requirePasswordUpdate = user.requirePasswordUpdate;
       if (req.password) {
-        const problem = passwordProblem(
+        requireAcceptablePassword(
           req.password,
-          deps.passwordPolicy,
+          deps,
           { userId: user.userId, email: user.primaryEmailAddress },
-          deps.isCommonPassword,
+          "password",
         );
-        if (problem) throw invalidArgument([{ field: "password", description: problem }]);
         passwordHash = await deps.hasher.hash(req.password);
       } else if (invitation?.password_hash) {
         passwordHash = invitation.password_hash;
@@ -264,18 +253,11 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
         for (;;) {
           try {
             return await store.users.insert({
-              user_id: user.userId,
-              name: user.name,
-              description: user.description,
-              primary_email_address: user.primaryEmailAddress,
+              // Every field Create takes, then what the server decides.
+              ...(userFieldValues(user) as Omit<NewUserDocument, "state">),
               email_key: user.primaryEmailAddress.toLowerCase(),
-              primary_email_address_validated_at: invitation
-                ? now
-                : (documentValue(user, "primary_email_address_validated_at") as Date | null),
-              attributes: { ...user.attributes },
+              ...(invitation ? { primary_email_address_validated_at: now, admin: invitation.admin } : {}),
               state,
-              state_description: user.stateDescription,
-              admin: invitation ? invitation.admin : user.admin,
               require_password_update: requirePasswordUpdate,
               password_hash: passwordHash,
               password_updated_at: passwordHash ? now : null,
@@ -589,24 +571,4 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       return { user: userFromDocument(await renameUser(store, req.userId, req.newUserId, caller.userId)) };
     },
   };
-}
-
-/** Whether a field of a create request carries a value. */
-function isSet(user: User, field: UserField): boolean {
-  switch (field) {
-    case "primary_email_address_validated_at":
-      return user.primaryEmailAddressValidatedAt !== undefined;
-    case "attributes":
-      return Object.keys(user.attributes).length > 0;
-    case "state":
-      return user.state !== State.UNSPECIFIED;
-    case "state_description":
-      return user.stateDescription !== "";
-    case "admin":
-      return user.admin;
-    case "require_password_update":
-      return user.requirePasswordUpdate;
-    default:
-      return true;
-  }
 }

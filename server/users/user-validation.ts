@@ -1,27 +1,18 @@
-import { State, type User } from "../../gen/roster/v1/user_pb.js";
+import type { User } from "../../gen/roster/v1/user_pb.js";
+import type { FieldSpec } from "../../shared/field-model.js";
+import { userField } from "../../shared/user-model.js";
 import { type FieldViolation, invalidArgument } from "../errors.js";
 import type { UserField } from "../store/user-documents.js";
 import { longerThan } from "../text.js";
 
 /** User ids: lower-case letters and digits, single dashes between, 2 to 36 characters. */
 export const userIdPattern = /^[a-z0-9](?:[-]?[a-z0-9]){1,}$/;
-export const userIdMaxLength = 36;
+/** Longest user id (user.proto's `max_length` of `user_id`). */
+export const userIdMaxLength = userField("user_id").maxLength;
+const emailMaxLength = userField("primary_email_address").maxLength;
 
-/** Attribute keys: never `$`-prefixed or dotted, so they are safe as document keys. */
-export const attributeKeyPattern = /^[a-zA-Z0-9_-]{1,64}$/;
-
-/**
- * Limits of user fields, in code points. The lengths of text fields are
- * enforced for every request by the request rules (request-rules.ts).
- */
-export const limits = {
-  name: 200,
-  description: 2000,
-  email: 254,
-  stateDescription: 1000,
-  attributes: 100,
-  attributeValue: 1000,
-};
+/** Attribute keys: never `$`-prefixed or dotted, so they are safe as document keys (user.proto's `key_pattern`). */
+export const attributeKeyPattern = userField("attributes").keyPattern as RegExp;
 
 // Deliberately loose (RFC 5322 allows far more, and admin@localhost is a
 // fine address on a private install); it catches slips, and the
@@ -31,7 +22,7 @@ const emailPattern = /^[^\s@]+@[^\s@]+$/;
 /** Why `email` is not a usable address, or undefined. */
 export function emailProblem(email: string): string | undefined {
   if (!email) return "is required";
-  if (longerThan(email, limits.email) || !emailPattern.test(email)) return "must be an email address";
+  if (longerThan(email, emailMaxLength) || !emailPattern.test(email)) return "must be an email address";
   return undefined;
 }
 
@@ -44,39 +35,47 @@ export function userIdProblem(userId: string): string | undefined {
   return undefined;
 }
 
+/** The check of a text format named in the proto (`roster.v1.field` format). */
+export const formatProblems: Record<FieldSpec["format"], ((text: string) => string | undefined) | undefined> = {
+  text: undefined,
+  user_id: userIdProblem,
+  email: emailProblem,
+};
+
 /**
  * Check the given fields of `user` beyond the rules every request follows
- * (lengths, characters, enum values: request-rules.ts); throws
- * INVALID_ARGUMENT naming every problem.
+ * (lengths, characters, enum values: request-rules.ts), from their
+ * annotations: formats, required values, map sizes and keys, and enums
+ * that must be set. Throws INVALID_ARGUMENT naming every problem.
  */
 export function validateUserFields(user: User, fields: readonly UserField[], prefix = "user."): void {
   const problems: FieldViolation[] = [];
   const add = (field: string, description: string) => problems.push({ field: prefix + field, description });
-  for (const field of fields) {
-    switch (field) {
-      case "user_id": {
-        const problem = userIdProblem(user.userId);
-        if (problem) add(field, problem);
-        break;
+  const values = user as unknown as Record<string, unknown>;
+  for (const name of fields) {
+    const field = userField(name);
+    const value = values[field.desc.localName];
+    const formatProblem = formatProblems[field.format];
+    if (formatProblem && typeof value === "string") {
+      const problem = formatProblem(value);
+      if (problem) add(name, problem);
+    } else if (field.required && (value === "" || value === undefined)) {
+      add(name, "is required");
+    }
+    if (field.desc.fieldKind === "map") {
+      const entries = Object.entries(value as Record<string, unknown>);
+      if (field.maxEntries && entries.length > field.maxEntries) {
+        add(name, `must have at most ${field.maxEntries} entries`);
       }
-      case "primary_email_address": {
-        const problem = emailProblem(user.primaryEmailAddress);
-        if (problem) add(field, problem);
-        break;
-      }
-      case "attributes": {
-        const entries = Object.entries(user.attributes);
-        if (entries.length > limits.attributes) add(field, `must have at most ${limits.attributes} entries`);
-        for (const [key] of entries) {
-          if (!attributeKeyPattern.test(key)) add(`${field}.${key}`, `key must match ${attributeKeyPattern.source}`);
+      for (const [key] of entries) {
+        if (field.keyPattern && !field.keyPattern.test(key)) {
+          add(`${name}.${key}`, `key must match ${field.keyPattern.source}`);
         }
-        break;
       }
-      case "state":
-        if (!(user.state in State) || user.state === State.UNSPECIFIED) add(field, "must be a valid state");
-        break;
-      default:
-        break;
+    }
+    // A given enum must name a value: its zero means "not set".
+    if (field.desc.fieldKind === "enum" && !field.desc.enum.values.some((v) => v.number === value && v.number !== 0)) {
+      add(name, `must be a valid ${field.desc.enum.name.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase()}`);
     }
   }
   if (problems.length > 0) throw invalidArgument(problems);

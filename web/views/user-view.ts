@@ -1,5 +1,6 @@
 import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { State, type User } from "../../gen/roster/v1/user_pb.js";
+import { userField } from "../../shared/user-model.js";
 import { access, users } from "../clients.js";
 import { confirmAction } from "../confirm-dialog.js";
 import { busy, type Child, field, h, onSubmit, replaceChildren, select } from "../dom.js";
@@ -99,31 +100,46 @@ export function userView(options: { session: Session; userId: string }): HTMLEle
         : [],
     );
 
+  // Labels and limits come from the field annotations in user.proto.
+  const label = (field: string) => userField(field).label;
   // The profile form, made once and refilled from each version read.
-  const name = h("input", { type: "text", name: "name", maxlength: 200 });
-  const description = h("textarea", { name: "description", rows: 3, maxlength: 2000 });
-  const email = h("input", { type: "email", name: "email", autocomplete: "off" });
+  const name = h("input", { type: "text", name: "name", maxlength: userField("name").maxLength });
+  const description = h("textarea", {
+    name: "description",
+    rows: 3,
+    maxlength: userField("description").maxLength,
+  });
+  const email = h("input", {
+    type: "email",
+    name: "email",
+    autocomplete: "off",
+    maxlength: userField("primary_email_address").maxLength,
+  });
   const state = select(
     "state",
     states.map(([s, label]) => [String(s), label] as const),
   );
-  const stateDescription = h("input", { type: "text", name: "state-description" });
+  const stateDescription = h("input", {
+    type: "text",
+    name: "state-description",
+    maxlength: userField("state_description").maxLength,
+  });
   const admin = h("input", { type: "checkbox", name: "admin" });
   const form = h(
     "form",
     { class: "profile", "aria-labelledby": "profile-heading" },
     h("h2", { id: "profile-heading" }, "Profile"),
-    field("Name", name),
-    field("Description", description),
-    readPrivate ? field("Email address", email, "Changing it clears its validation.") : null,
+    field(label("name"), name),
+    field(label("description"), description),
+    readPrivate ? field(label("primary_email_address"), email, "Changing it clears its validation.") : null,
     adminWrite
       ? h(
           "fieldset",
           {},
           h("legend", {}, "Administration"),
-          field("State", state),
-          field("State description", stateDescription, "Shown to the user: why the account is in this state."),
-          field("Administrator", admin),
+          field(label("state"), state),
+          field(label("state_description"), stateDescription, "Shown to the user: why the account is in this state."),
+          field(label("admin"), admin),
         )
       : null,
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Save changes"), reloadButton()),
@@ -311,28 +327,28 @@ export function userView(options: { session: Session; userId: string }): HTMLEle
   };
 
   const details = (user: User) => {
-    const rows: [string, Child][] = [["User ID", self ? `${user.userId} (you)` : user.userId]];
-    if (!canEdit) rows.push(["Name", user.name || "—"], ["Description", user.description || "—"]);
+    const rows: [string, Child][] = [[label("user_id"), self ? `${user.userId} (you)` : user.userId]];
+    if (!canEdit) rows.push([label("name"), user.name || "—"], [label("description"), user.description || "—"]);
     if (readPrivate) {
       rows.push(
-        ["Email address", user.primaryEmailAddress || "—"],
-        ["Email validated", timeElement(user.primaryEmailAddressValidatedAt)],
+        [label("primary_email_address"), user.primaryEmailAddress || "—"],
+        [label("primary_email_address_validated_at"), timeElement(user.primaryEmailAddressValidatedAt)],
         [
-          "State",
+          label("state"),
           user.stateDescription ? `${stateLabel(user.state)}: ${user.stateDescription}` : stateLabel(user.state),
         ],
-        ["Administrator", user.admin ? "Yes" : "No"],
-        ["Password changed", timeElement(user.passwordUpdatedAt)],
-        ["Must change password", user.requirePasswordUpdate ? "Yes" : "No"],
+        [label("admin"), user.admin ? "Yes" : "No"],
+        [label("password_updated_at"), timeElement(user.passwordUpdatedAt)],
+        [label("require_password_update"), user.requirePasswordUpdate ? "Yes" : "No"],
       );
     }
     rows.push(
-      ["Created", created(user.createdAt, user.createdBy)],
-      ["Updated", created(user.updatedAt, user.updatedBy)],
+      [label("created_at"), created(user.createdAt, user.createdBy)],
+      [label("updated_at"), created(user.updatedAt, user.updatedBy)],
     );
     const attributes = Object.entries(user.attributes);
     if (attributes.length > 0)
-      rows.push(["Attributes", h("ul", {}, ...attributes.map(([k, v]) => h("li", {}, `${k}: ${v}`)))]);
+      rows.push([label("attributes"), h("ul", {}, ...attributes.map(([k, v]) => h("li", {}, `${k}: ${v}`)))]);
     return h("dl", { class: "details" }, ...rows.flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]));
   };
 

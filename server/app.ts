@@ -7,6 +7,7 @@ import * as reflectionV1 from "../gen/grpc/reflection/v1/reflection_pb.js";
 import * as reflectionV1alpha from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { Events } from "../gen/roster/v1/events_pb.js";
 import { InvitationRegistry } from "../gen/roster/v1/invitation_registry_pb.js";
+import { SelfService } from "../gen/roster/v1/self_service_pb.js";
 import { UserAccess } from "../gen/roster/v1/user_access_pb.js";
 import { UserBulk } from "../gen/roster/v1/user_bulk_pb.js";
 import { UserRegistry } from "../gen/roster/v1/user_registry_pb.js";
@@ -34,6 +35,8 @@ import { createPaginator } from "./pagination.js";
 import { projectRoot } from "./paths.js";
 import { scimService } from "./scim/scim-service.js";
 import { createSecretBox, loadSecretKey } from "./secret-box.js";
+import { type LinkOptions, type PublicUrl, pagePaths, pageUrl } from "./self-service/links.js";
+import { selfService } from "./self-service/self-service.js";
 import { userSettings } from "./settings/user-settings.js";
 import { watchDatabaseHealth } from "./store/database-health.js";
 import { openStore, type Store } from "./store/store.js";
@@ -72,6 +75,7 @@ const services = [
   InvitationRegistry,
   UserSettings,
   UserBulk,
+  SelfService,
   Events,
   Webhooks,
   Health,
@@ -164,6 +168,22 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   // The paginator key comes from the database, so it is set once it answers.
   let paginator = createPaginator(Buffer.alloc(32));
 
+  // Without --public-url, links follow the address the server listens on
+  // (which, for --listen host:0, is known only once it listens).
+  let boundUrl = config.publicUrl;
+  const urls: PublicUrl = {
+    get publicUrl() {
+      return boundUrl;
+    },
+  };
+  const links: LinkOptions = {
+    store,
+    mail,
+    urls,
+    passwordResetTtlMs: config.selfService.passwordResetTtlMs,
+    emailValidationTtlMs: config.selfService.emailValidationTtlMs,
+  };
+
   const eventOptions = {
     leaseMs: config.eventLeaseMs,
     defaultDeadlineMs: config.defaultDeadlineMs,
@@ -184,7 +204,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     log,
     restoreWindowMs: config.restoreWindowMs,
     defaultDeadlineMs: config.defaultDeadlineMs,
-    publicUrl: config.publicUrl,
+    urls,
+    links,
   });
 
   const routes = (router: ConnectRouter) => {
@@ -214,8 +235,20 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         isCommonPassword,
         registration: config.registration,
         invitationTtlMs: config.invitationTtlMs,
-        publicUrl: config.publicUrl,
+        registerUrl: (token) => pageUrl(urls, pagePaths.register, token, "invitation"),
         defaultDeadlineMs: config.defaultDeadlineMs,
+      }),
+    );
+    router.service(
+      SelfService,
+      selfService({
+        ...links,
+        hasher,
+        passwordPolicy: config.passwordPolicy,
+        isCommonPassword,
+        registration: { mode: config.registration, approval: config.registrationApproval },
+        limits: config.selfService,
+        log,
       }),
     );
     router.service(UserSettings, userSettings({ store, defaultDeadlineMs: config.defaultDeadlineMs }));
@@ -273,6 +306,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       metrics: metrics.registry,
       health,
       consoleDir: join(projectRoot, "dist", "web"),
+      publicPages: Object.values(pagePaths),
       scim: scimService({
         store,
         // SCIM's changes are events like the API's.
@@ -290,6 +324,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     }),
     { idleTimeoutMs: config.idleTimeoutMs },
   );
+  if (!config.publicUrlGiven) boundUrl = `http://${listener.address}`;
   log.info(
     {
       address: listener.address,

@@ -68,6 +68,10 @@ export interface Config {
   invitationTtlMs: number;
   /** Base URL of this deployment, for links in emails. */
   publicUrl: string;
+  /** Whether --public-url was given (otherwise it follows the address the server listens on). */
+  publicUrlGiven: boolean;
+  /** Self-service links (password reset, email validation) and their throttling. */
+  selfService: SelfServiceLimits;
   email: {
     smtpUrl?: string;
     from: string;
@@ -83,6 +87,20 @@ export interface Config {
   webhooks: WebhookSettings;
   /** Key sealing queued emails and webhook secrets (base64, 32 bytes); unset: a key file in the data folder. */
   secretKey?: string;
+}
+
+/** Lifetimes of self-service links and how often they may be asked for. */
+export interface SelfServiceLimits {
+  /** How long a password reset link works. Default 1 hour. */
+  passwordResetTtlMs: number;
+  /** How long an email validation link works. Default 7 days. */
+  emailValidationTtlMs: number;
+  /** Reset emails one address gets per window; further requests send nothing. Default 3. */
+  maxPerAddress: number;
+  /** Reset requests one client address may make per window (RESOURCE_EXHAUSTED beyond). Default 30. */
+  maxPerClient: number;
+  /** The window of both counts, at most a day. Default 1 hour. */
+  windowMs: number;
 }
 
 /**
@@ -233,6 +251,33 @@ export function configOptions<T>(argv: Argv<T>) {
       type: "string",
       default: fromEnv("ROSTER_PUBLIC_URL", ""),
       describe: "base URL of this deployment, for links in emails (default http://<listen>); env: ROSTER_PUBLIC_URL",
+    })
+    .option("password-reset-ttl", {
+      type: "string",
+      default: fromEnv("ROSTER_PASSWORD_RESET_TTL", "1h"),
+      describe: "how long a password reset link works; env: ROSTER_PASSWORD_RESET_TTL",
+    })
+    .option("email-validation-ttl", {
+      type: "string",
+      default: fromEnv("ROSTER_EMAIL_VALIDATION_TTL", "7d"),
+      describe: "how long an email validation link works; env: ROSTER_EMAIL_VALIDATION_TTL",
+    })
+    .option("reset-max-per-address", {
+      type: "number",
+      default: fromEnv("ROSTER_RESET_MAX_PER_ADDRESS", 3),
+      describe:
+        "password reset emails one address gets per --reset-window; further requests answer alike but send nothing; env: ROSTER_RESET_MAX_PER_ADDRESS",
+    })
+    .option("reset-max-per-client", {
+      type: "number",
+      default: fromEnv("ROSTER_RESET_MAX_PER_CLIENT", 30),
+      describe:
+        "password reset requests one client address may make per --reset-window (RESOURCE_EXHAUSTED beyond); env: ROSTER_RESET_MAX_PER_CLIENT",
+    })
+    .option("reset-window", {
+      type: "string",
+      default: fromEnv("ROSTER_RESET_WINDOW", "1h"),
+      describe: "the window of both password reset limits, at most 24h; env: ROSTER_RESET_WINDOW",
     })
     .option("smtp-url", {
       type: "string",
@@ -405,6 +450,14 @@ export function configFromOptions(o: ParsedOptions): Config {
     registrationApproval: String(o["registration-approval"]) as Config["registrationApproval"],
     invitationTtlMs: parseDuration(String(o["invitation-ttl"])),
     publicUrl: String(o["public-url"] || `http://${listen}`).replace(/\/+$/, ""),
+    publicUrlGiven: !!o["public-url"],
+    selfService: {
+      passwordResetTtlMs: parseDuration(String(o["password-reset-ttl"])),
+      emailValidationTtlMs: parseDuration(String(o["email-validation-ttl"])),
+      maxPerAddress: positive(o, "reset-max-per-address"),
+      maxPerClient: positive(o, "reset-max-per-client"),
+      windowMs: parseDuration(String(o["reset-window"])),
+    },
     email: {
       smtpUrl: String(o["smtp-url"] ?? "") || undefined,
       from: String(o["email-from"]),
@@ -440,6 +493,7 @@ export function configFromOptions(o: ParsedOptions): Config {
       maxLockoutMs: parseDuration(String(o["login-max-lockout"])),
     },
   };
+  if (config.selfService.windowMs > 86_400_000) throw new Error("--reset-window must be at most 24h");
   if (config.idleTimeoutMs <= 0) throw new Error("--idle-timeout must be positive");
   if (config.webhooks.timeoutMs <= 0) throw new Error("--webhook-timeout must be positive");
   if (config.passwordPolicy.maxLength < 64) throw new Error("--password-max-length must be at least 64");

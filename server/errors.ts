@@ -295,3 +295,34 @@ export const errWebhookKeyMissing = defineError<"id">(
   Code.FailedPrecondition,
   "webhook {id} was made by a server with another --secret-key: only servers holding that key can sign its deliveries",
 );
+// Self-service links and requests.
+export const errLinkUnknown = defineError(
+  "LINK_UNKNOWN",
+  Code.NotFound,
+  "the link is not valid (mistyped, replaced by a newer one, or expired and removed); ask for a new one",
+);
+export const errLinkExpired = defineError<"expired_at">(
+  "LINK_EXPIRED",
+  Code.FailedPrecondition,
+  "the link expired at {expired_at}; ask for a new one",
+);
+export const errLinkUsed = defineError(
+  "LINK_USED",
+  Code.FailedPrecondition,
+  "the link was already used; ask for a new one if you need it again",
+);
+export const errEmailChanged = defineError<"user_id">(
+  "EMAIL_CHANGED",
+  Code.FailedPrecondition,
+  "the address is no longer the primary email address of user {user_id}",
+);
+export const errNoEmailAddress = defineError<"user_id">(
+  "NO_EMAIL_ADDRESS",
+  Code.FailedPrecondition,
+  "user {user_id} has no primary email address",
+);
+export const errTooManyRequests = defineError(
+  "TOO_MANY_REQUESTS",
+  Code.ResourceExhausted,
+  "too many requests from this client; wait a while and try again",
+);

@@ -10,6 +10,7 @@ import { tokenRequestsCommands } from "./token-requests.js";
 const registry = "roster.v1.UserRegistry";
 const access = "roster.v1.UserAccess";
 const bulk = "roster.v1.UserBulk";
+const selfService = "roster.v1.SelfService";
 
 /**
  * `roster users ...`: one line per method of the UserRegistry, and the
@@ -71,6 +72,9 @@ export const usersCommands: CommandGroupSpec = {
       after: dropRevokedLogin,
     },
     { command: "reset-password", rpc: `${access}.CreateTemporaryPassword`, args: ["user_id"] },
+    // The self-service links, sent for a user by an operator.
+    { command: "verify-email", rpc: `${selfService}.RequestEmailValidation`, args: ["user_id?"] },
+    { command: "send-password-reset", rpc: `${selfService}.RequestPasswordReset`, args: ["email"] },
     {
       command: "tokens",
       aliases: ["token"],

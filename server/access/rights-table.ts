@@ -1,5 +1,6 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
+import type { RequestEmailValidationRequest } from "../../gen/roster/v1/self_service_pb.js";
 import type {
   CreateAPIKeyRequest,
   DeleteAPIKeyRequest,
@@ -134,6 +135,20 @@ export const accessRules: Record<string, AccessRule> = {
   "roster.v1.UserAccess/GrantTokenRequest": { right: Right.ADMIN_USERS_WRITE },
   "roster.v1.UserAccess/DenyTokenRequest": { right: Right.ADMIN_USERS_WRITE },
   "roster.v1.UserAccess/RetrieveTokenRequestKey": { right: Right.USER_API_KEYS },
+
+  // Self-service: a link's token (or an email address) is the credential;
+  // requests about an address answer alike whether it exists or not.
+  "roster.v1.SelfService/GetOptions": { public: true },
+  "roster.v1.SelfService/CheckPassword": { public: true },
+  "roster.v1.SelfService/RequestPasswordReset": { public: true },
+  "roster.v1.SelfService/ResetPassword": { public: true },
+  "roster.v1.SelfService/ValidateEmail": { public: true },
+  "roster.v1.SelfService/DescribeLink": { public: true },
+  "roster.v1.SelfService/RequestEmailValidation": userRule<RequestEmailValidationRequest>(
+    Right.USER_INFO,
+    Right.ADMIN_USERS_WRITE,
+    (r) => r.userId,
+  ),
 
   "roster.v1.InvitationRegistry/Send": { right: Right.ADMIN_INVITATIONS },
   "roster.v1.InvitationRegistry/Get": { right: Right.ADMIN_INVITATIONS },

@@ -14,6 +14,8 @@ export type EmailTemplate =
   | { kind: "state_changed"; userId: string; state: string; description: string }
   | { kind: "registration_pending"; userId: string; name: string; email: string }
   | { kind: "welcome"; userId: string; loginUrl: string }
+  | { kind: "password_reset"; userId: string; url: string; expiresAt: Date }
+  | { kind: "email_validation"; userId: string; email: string; url: string; expiresAt: Date }
   | { kind: "tokens_revoked"; userId: string; what: string; by: string; mustChangePassword: boolean }
   | { kind: "account_updated"; userId: string; fields: string[]; by: string }
   | { kind: "webhook_disabled"; webhookId: string; endpoint: string; failures: number; since: Date; lastError: string };
@@ -24,12 +26,15 @@ const escapeHtml = (text: string) =>
     (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string,
   );
 
+/** Make the (already escaped) http(s) addresses of a paragraph links. */
+const linked = (html: string) => html.replace(/\bhttps?:\/\/[^\s<]+/g, (url) => `<a href="${url}">${url}</a>`);
+
 /** Render the plain-text paragraphs as the text part and as simple HTML. */
 function render(subject: string, paragraphs: string[]): EmailContent {
   const text = `${paragraphs.join("\n\n")}\n\n-- \nRoster\n`;
   const html =
     `<!doctype html><html><body style="font-family: sans-serif">` +
-    paragraphs.map((p) => `<p>${escapeHtml(p).replace(/\n/g, "<br>")}</p>`).join("") +
+    paragraphs.map((p) => `<p>${linked(escapeHtml(p)).replace(/\n/g, "<br>")}</p>`).join("") +
     `<p style="color:#777">Roster</p></body></html>`;
   return { subject, text, html };
 }
@@ -96,6 +101,17 @@ export function renderEmail(t: EmailTemplate): EmailContent {
         ...(t.lastError ? [`The last attempt: ${t.lastError}`] : []),
         "Nothing is sent to it until it is enabled again; what was recorded meanwhile is then delivered. " +
           `Check the endpoint, then:\n  roster webhooks deliveries ${t.webhookId}\n  roster webhooks test ${t.webhookId}\n  roster webhooks update ${t.webhookId} --disabled=false`,
+      ]);
+    case "password_reset":
+      return render("Reset your password", [
+        `Somebody (hopefully you) asked to reset the password of your account ${t.userId}.`,
+        `Choose a new password at:\n${t.url}`,
+        `The link works once, until ${t.expiresAt.toUTCString()}. If you did not ask for it, ignore this email: your password stays as it is.`,
+      ]);
+    case "email_validation":
+      return render("Confirm your email address", [
+        `Confirm that ${t.email} is the address of your account ${t.userId} by opening:\n${t.url}`,
+        `The link works once, until ${t.expiresAt.toUTCString()}.`,
       ]);
     case "welcome":
       return render("Your account is ready", [

@@ -67,6 +67,16 @@ export const eventRules: Record<string, EventRule> = {
     names: one("user.login"),
     users: (_req, res) => [res.userId],
   },
+  "roster.v1.SelfService/ResetPassword": {
+    names: one("password.reset"),
+    users: (_req, res) => [res.userId],
+    paths: () => ["password"],
+  },
+  "roster.v1.SelfService/ValidateEmail": {
+    names: one("user.email.validate"),
+    users: (_req, res) => [res.userId],
+    paths: () => ["primary_email_address_validated_at"],
+  },
   "roster.v1.UserAccess/Logout": { names: one("user.logout"), users: (_req, _res, c) => [c] },
   "roster.v1.UserAccess/CreateAPIKey": {
     names: one("api_key.create"),

@@ -37,7 +37,8 @@ export interface InvitationRegistryDeps {
   isCommonPassword: (password: string) => boolean;
   registration: "open" | "invitation" | "closed";
   invitationTtlMs: number;
-  publicUrl: string;
+  /** The address of the registration page for an invitation token (it goes in the email). */
+  registerUrl: (token: string) => string;
   defaultDeadlineMs: number;
 }
 
@@ -73,7 +74,7 @@ export function invitationRegistry(deps: InvitationRegistryDeps): ServiceImpl<ty
       kind: "invitation",
       token,
       expiresAt: doc.expires_at,
-      registerUrl: `${deps.publicUrl}/register`,
+      registerUrl: deps.registerUrl(token),
       invitedBy: doc.created_by,
     });
   }

@@ -7,7 +7,9 @@ import { createEmailQueueStore, type EmailQueueStore } from "./email-queue-store
 import { createEventsStore, type EventsStore } from "./events-store.js";
 import { createInvitationsStore, type InvitationsStore } from "./invitations-store.js";
 import { createLoginAttemptsStore, type LoginAttemptsStore } from "./login-attempts-store.js";
+import { createOneTimeTokensStore, type OneTimeTokensStore } from "./one-time-tokens-store.js";
 import { createOperationsStore, type OperationsStore } from "./operations-store.js";
+import { createRequestCountsStore, type RequestCountsStore } from "./request-counts-store.js";
 import { createSettingsStore, type SettingsStore } from "./settings-store.js";
 import { createTokenRequestsStore, type TokenRequestsStore } from "./token-requests-store.js";
 import { createTokensStore, type TokensStore } from "./tokens-store.js";
@@ -21,6 +23,10 @@ export interface Store {
   tokens: TokensStore;
   tokenRequests: TokenRequestsStore;
   loginAttempts: LoginAttemptsStore;
+  /** Tokens of self-service links (password reset, email validation). */
+  oneTimeTokens: OneTimeTokensStore;
+  /** Recent requests per address and client, for throttling self-service email. */
+  requestCounts: RequestCountsStore;
   invitations: InvitationsStore;
   events: EventsStore;
   /**
@@ -75,6 +81,8 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
   const tokenRequests = createTokenRequestsStore(database.db);
   const loginAttempts = createLoginAttemptsStore(database.db);
   const invitations = createInvitationsStore(database.db);
+  const oneTimeTokens = createOneTimeTokensStore(database.db);
+  const requestCounts = createRequestCountsStore(database.db);
   const emails = createEmailQueueStore(database.db);
   const settings = createSettingsStore(database.db);
   const operations = createOperationsStore(database.db);
@@ -89,6 +97,8 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
     tokens,
     tokenRequests,
     loginAttempts,
+    oneTimeTokens,
+    requestCounts,
     invitations,
     emails,
     events,
@@ -119,6 +129,8 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
       await tokenRequests.ensureIndexes();
       await loginAttempts.ensureIndexes();
       await invitations.ensureIndexes();
+      await oneTimeTokens.ensureIndexes();
+      await requestCounts.ensureIndexes();
       await emails.ensureIndexes();
       await operations.ensureIndexes();
       await events.ensureIndexes();
@@ -141,6 +153,8 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
         tokens: await tokens.sweepExpired(now),
         login_attempts: await loginAttempts.sweep(new Date(now.getTime() - 7 * 86_400_000)),
         invitations_expired: await invitations.sweepExpired(now),
+        one_time_tokens: await oneTimeTokens.sweep(now),
+        request_counts: await requestCounts.sweep(new Date(now.getTime() - 86_400_000)),
         emails: await emails.sweep(new Date(now.getTime() - 7 * 86_400_000)),
         webhook_deliveries: await webhooks.deliveries.sweep(new Date(now.getTime() - 7 * 86_400_000)),
         claims: await sweepClaims(claims),

@@ -34,6 +34,7 @@ import {
 import { resolveReadMask, resolveUpdateMask } from "../fieldmask.js";
 import { invitationOfToken, markAccepted } from "../invitations/acceptance.js";
 import type { Paginator } from "../pagination.js";
+import { type LinkOptions, type PublicUrl, pagePaths, pageUrl, sendLink } from "../self-service/links.js";
 import type { InvitationDocument } from "../store/invitations-store.js";
 import { isSetIn } from "../store/message-documents.js";
 import type { Store } from "../store/store.js";
@@ -68,7 +69,9 @@ export interface UserRegistryDeps {
   restoreWindowMs: number;
   defaultDeadlineMs: number;
   /** Base URL for links in emails. */
-  publicUrl: string;
+  urls: PublicUrl;
+  /** Where email validation links come from (self-registration, a changed address). */
+  links: LinkOptions;
   /** Where finishing another process's interrupted Rename or Merge is reported. */
   log: Pick<Logger, "info" | "warn">;
 }
@@ -292,6 +295,10 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
         });
       }
       if (doc.state === "REQUESTED" && !admin) await notifyAdminsOfRequest(doc);
+      // Somebody who registered themselves proves their address with a link.
+      if (!admin && doc.primary_email_address && !doc.primary_email_address_validated_at) {
+        await sendLink(deps.links, "email_validation", doc);
+      }
       // The user stands without the key if this fails: CreateAPIKey gives one later.
       const key = req.createApiKey
         ? await issueApiKey(store, doc, {
@@ -421,6 +428,15 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
             description: after.state_description,
           });
         }
+        // A new address is unvalidated until a link sent to it is opened.
+        if (
+          after.email_key !== previous.email_key &&
+          after.primary_email_address &&
+          !after.primary_email_address_validated_at &&
+          req.sendEmail !== false
+        ) {
+          await sendLink(deps.links, "email_validation", after);
+        }
         // Somebody else's change to other fields is mailed too (Conch
         // mails users about admins' updates); one's own is not.
         const changed = paths.filter(
@@ -500,7 +516,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
         await deps.mail.enqueue(after.primary_email_address, {
           kind: "welcome",
           userId: after.user_id,
-          loginUrl: deps.publicUrl,
+          loginUrl: pageUrl(deps.urls, pagePaths.signIn),
         });
       }
       return { user: userFromDocument(after) };

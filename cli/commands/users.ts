@@ -14,7 +14,7 @@ const bulk = "roster.v1.UserBulk";
 /**
  * `roster users ...`: one line per method of the UserRegistry, and the
  * methods of UserAccess, UserSettings and UserBulk about one user or many.
- * Flags, help and output come from the descriptors (see rpc-command.ts).
+ * Flags, help and output come from the descriptors (see rpc-spec.ts).
  */
 export const usersCommands: CommandGroupSpec = {
   command: "users",

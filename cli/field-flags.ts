@@ -8,7 +8,7 @@ import {
 } from "@bufbuild/protobuf";
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import type { Options } from "yargs";
-import { parseDuration } from "../server/duration.js";
+import { parseDuration } from "../shared/duration.js";
 import { isScalarLike, shortEnumName, shortEnumNames } from "./descriptors.js";
 import { commentOf } from "./proto-comments.js";
 

@@ -2,9 +2,9 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import YAML from "yaml";
 import type { Argv } from "yargs";
+import { parseDuration } from "../shared/duration.js";
 import type { ThrottlePolicy } from "./access/login-throttle.js";
 import type { HashParameters, PasswordPolicy } from "./access/passwords.js";
-import { parseDuration } from "./duration.js";
 import { projectRoot } from "./paths.js";
 import { passwordMaxChars } from "./request-rules.js";
 

@@ -1,4 +1,4 @@
-import { errAdminOnlyPaths, errReadOnlyPaths, errUnknownPaths } from "./errors.js";
+import { errAdminOnlyPaths, errReadOnlyPaths, errUnknownPaths } from "../shared/errors.js";
 
 /**
  * Who may read and change one field of a resource.

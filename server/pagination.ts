@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { errInvalidOrder, errInvalidPageToken, invalidArgument } from "./errors.js";
+import { errInvalidOrder, errInvalidPageToken, invalidArgument } from "../shared/errors.js";
 
 /** Page size when a request sets none. */
 export const defaultLimit = 100;

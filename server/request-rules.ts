@@ -1,6 +1,6 @@
 import type { DescEnum, DescField, DescMessage, Message } from "@bufbuild/protobuf";
 import { type ReflectMessage, reflect } from "@bufbuild/protobuf/reflect";
-import type { FieldViolation } from "./errors.js";
+import type { FieldViolation } from "../shared/errors.js";
 import { type TextRule, textProblem } from "./text.js";
 import {
   attributeKeyPattern,

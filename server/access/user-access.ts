@@ -2,8 +2,6 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { TokenKind, TokenRequestStatus, type UserAccess } from "../../gen/roster/v1/user_access_pb.js";
-import { maxTimeMS } from "../deadline.js";
-import type { EmailQueue } from "../email/email-queue.js";
 import {
   errApiKeyNameTaken,
   errApiKeyNotFound,
@@ -18,7 +16,9 @@ import {
   errUnknownPaths,
   errUserNotFound,
   invalidArgument,
-} from "../errors.js";
+} from "../../shared/errors.js";
+import { maxTimeMS } from "../deadline.js";
+import type { EmailQueue } from "../email/email-queue.js";
 import { offsetPage } from "../pagination.js";
 import { apiKeyNameMaxChars, tokenRequestReasonMaxChars } from "../request-rules.js";
 import { apiKeyFromDocument, tokenRequestFromDocument } from "../store/access-documents.js";

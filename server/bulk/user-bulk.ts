@@ -7,9 +7,9 @@ import {
   type UserRecord,
   UserRecordSchema,
 } from "../../gen/roster/v1/user_bulk_pb.js";
+import { errMissingRight, invalidArgument } from "../../shared/errors.js";
 import { holds, requireCaller } from "../access/caller.js";
 import { maxTimeMS } from "../deadline.js";
-import { errMissingRight, invalidArgument } from "../errors.js";
 import { resolveReadMask } from "../fieldmask.js";
 import type { Store } from "../store/store.js";
 import { type UserDocument, userFromDocument } from "../store/user-documents.js";

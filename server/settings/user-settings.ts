@@ -1,7 +1,5 @@
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { UserSettings } from "../../gen/roster/v1/user_settings_pb.js";
-import { requireCaller } from "../access/caller.js";
-import { maxTimeMS } from "../deadline.js";
 import {
   errSettingNotFound,
   errSettingsBusy,
@@ -9,7 +7,9 @@ import {
   errUserNotFound,
   type FieldViolation,
   invalidArgument,
-} from "../errors.js";
+} from "../../shared/errors.js";
+import { requireCaller } from "../access/caller.js";
+import { maxTimeMS } from "../deadline.js";
 import type { SettingsChange, SettingsOwner } from "../store/settings-store.js";
 import type { Store } from "../store/store.js";
 import { userIdProblem } from "../users/user-validation.js";

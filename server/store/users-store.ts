@@ -11,7 +11,7 @@ import {
   errUserBusy,
   errUserIdTaken,
   errUserNotFound,
-} from "../errors.js";
+} from "../../shared/errors.js";
 import { backoff, breakStaleClaim, type ClaimDocument, claimsCollection, tryClaim, versionedUpdate } from "./claims.js";
 import { duplicateKeyField, ensureIndexes, isDuplicateKeyError } from "./database.js";
 import { conditionQuery, type UserCondition } from "./user-conditions.js";

@@ -1,4 +1,4 @@
-import { errSameUser, errSystemUser, errUserBusy, errUserIdTaken, errUserNotFound } from "../errors.js";
+import { errSameUser, errSystemUser, errUserBusy, errUserIdTaken, errUserNotFound } from "../../shared/errors.js";
 import { failpoint } from "../failpoints.js";
 import type { OperationDocument } from "../store/operations-store.js";
 import type { Store } from "../store/store.js";

@@ -6,14 +6,6 @@ import type { Logger } from "pino";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { State, type User, UserSchema } from "../../gen/roster/v1/user_pb.js";
 import { MergeAPIKeys, type UserRegistry } from "../../gen/roster/v1/user_registry_pb.js";
-import { issueApiKey } from "../access/api-keys.js";
-import { authenticate } from "../access/authenticate.js";
-import { type Caller, callerOf, holds, requireCaller } from "../access/caller.js";
-import type { PasswordHasher, PasswordPolicy } from "../access/passwords.js";
-import { newTemporaryPassword, passwordProblem } from "../access/passwords.js";
-import { expandRights } from "../access/rights.js";
-import { maxTimeMS } from "../deadline.js";
-import type { EmailQueue } from "../email/email-queue.js";
 import {
   errAdminOnlyPaths,
   errEmailTaken,
@@ -29,7 +21,15 @@ import {
   errUserNotDeleted,
   errUserNotFound,
   invalidArgument,
-} from "../errors.js";
+} from "../../shared/errors.js";
+import { issueApiKey } from "../access/api-keys.js";
+import { authenticate } from "../access/authenticate.js";
+import { type Caller, callerOf, holds, requireCaller } from "../access/caller.js";
+import type { PasswordHasher, PasswordPolicy } from "../access/passwords.js";
+import { newTemporaryPassword, passwordProblem } from "../access/passwords.js";
+import { expandRights } from "../access/rights.js";
+import { maxTimeMS } from "../deadline.js";
+import type { EmailQueue } from "../email/email-queue.js";
 import { resolveReadMask, resolveUpdateMask } from "../fieldmask.js";
 import { invitationOfToken, markAccepted } from "../invitations/acceptance.js";
 import type { Paginator } from "../pagination.js";

@@ -1,5 +1,5 @@
 import { State, type User } from "../../gen/roster/v1/user_pb.js";
-import { type FieldViolation, invalidArgument } from "../errors.js";
+import { type FieldViolation, invalidArgument } from "../../shared/errors.js";
 import type { UserField } from "../store/user-documents.js";
 import { longerThan } from "../text.js";
 

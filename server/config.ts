@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import YAML from "yaml";
-import type { Argv } from "yargs";
+import yargs, { type Argv } from "yargs";
 import { parseDuration } from "../shared/duration.js";
 import type { ThrottlePolicy } from "./access/login-throttle.js";
 import type { HashParameters, PasswordPolicy } from "./access/passwords.js";
@@ -404,6 +404,11 @@ export function configFromOptions(o: ParsedOptions): Config {
     throw new Error("--password-min-length must not exceed --password-max-length");
   }
   return config;
+}
+
+/** The configuration of a server started without flags (ROSTER_* variables and ROSTER_CONFIG still apply). */
+export async function defaultConfig(): Promise<Config> {
+  return configFromOptions(await configOptions(yargs([])).parse());
 }
 
 function positive(o: Record<string, unknown>, name: string): number {

@@ -18,8 +18,6 @@ export interface HashParameters {
   parallelism: number;
 }
 
-export const defaultHashParameters: HashParameters = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
-
 export interface PasswordHasher {
   /** A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`). */
   hash(password: string): Promise<string>;
@@ -63,8 +61,6 @@ export interface PasswordPolicy {
   /** Default 256; never below 64. Longer passwords are refused, never truncated. */
   maxLength: number;
 }
-
-export const defaultPasswordPolicy: PasswordPolicy = { minLength: 8, maxLength: 256 };
 
 /**
  * Why `password` is not acceptable, or undefined. Length counts Unicode

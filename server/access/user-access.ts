@@ -1,5 +1,5 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { ServiceImpl } from "@connectrpc/connect";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { TokenKind, TokenRequestStatus, type UserAccess } from "../../gen/roster/v1/user_access_pb.js";
 import {
@@ -17,9 +17,9 @@ import {
   errUserNotFound,
   invalidArgument,
 } from "../../shared/errors.js";
-import { maxTimeMS } from "../deadline.js";
+import { databaseTimeout } from "../deadline.js";
 import type { EmailQueue } from "../email/email-queue.js";
-import { offsetPage } from "../pagination.js";
+import { offsetPage, sendTotalCount } from "../pagination.js";
 import { apiKeyNameMaxChars, tokenRequestReasonMaxChars } from "../request-rules.js";
 import { apiKeyFromDocument, tokenRequestFromDocument } from "../store/access-documents.js";
 import type { Store } from "../store/store.js";
@@ -93,7 +93,7 @@ function expiryOrNull(ts: { seconds: bigint; nanos: number } | undefined, field:
 
 export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess> {
   const { store } = deps;
-  const timeout = (ctx: HandlerContext) => maxTimeMS(ctx, deps.defaultDeadlineMs);
+  const timeout = databaseTimeout(deps.defaultDeadlineMs);
   const tokenErrors = { busy: () => errTokenBusy({}) };
 
   /** Approve a REQUESTED account (REANA's grant lets its user work), and tell them. */
@@ -195,7 +195,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       const user = await targetUser(store, caller, req.userId);
       const page = offsetPage(req);
       const { tokens, total } = await store.tokens.list(user.ref, "api_key", { ...page, maxTimeMS: timeout(ctx) });
-      ctx.responseHeader.set("x-total-count", String(total));
+      sendTotalCount(ctx, total);
       return { apiKeys: tokens.map((doc) => apiKeyFromDocument(doc, user.user_id)), totalSize: BigInt(total) };
     },
 
@@ -400,7 +400,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
         ...page,
         maxTimeMS: timeout(ctx),
       });
-      ctx.responseHeader.set("x-total-count", String(total));
+      sendTotalCount(ctx, total);
       return { tokenRequests: requests.map(tokenRequestFromDocument), totalSize: BigInt(total) };
     },
 

@@ -17,7 +17,7 @@ import { passwordProblem } from "../access/passwords.js";
 import { hashToken, newRecordId, newToken } from "../access/token-format.js";
 import { maxTimeMS } from "../deadline.js";
 import type { EmailQueue } from "../email/email-queue.js";
-import { offsetPage } from "../pagination.js";
+import { offsetPage, sendTotalCount } from "../pagination.js";
 import { invitationFromDocument } from "../store/invitation-documents.js";
 import {
   effectiveStatus,
@@ -141,7 +141,7 @@ export function invitationRegistry(deps: InvitationRegistryDeps): ServiceImpl<ty
         now,
         maxTimeMS: maxTimeMS(ctx, deps.defaultDeadlineMs),
       });
-      ctx.responseHeader.set("x-total-count", String(total));
+      sendTotalCount(ctx, total);
       return { invitations: invitations.map((d) => invitationFromDocument(d, now)), totalSize: BigInt(total) };
     },
 

@@ -9,7 +9,7 @@ import {
   invalidArgument,
 } from "../../shared/errors.js";
 import { requireCaller } from "../access/caller.js";
-import { maxTimeMS } from "../deadline.js";
+import { databaseTimeout } from "../deadline.js";
 import type { SettingsChange, SettingsOwner } from "../store/settings-store.js";
 import type { Store } from "../store/store.js";
 import { userIdProblem } from "../users/user-validation.js";
@@ -34,7 +34,7 @@ export interface UserSettingsDeps {
  */
 export function userSettings(deps: UserSettingsDeps): ServiceImpl<typeof UserSettings> {
   const { store } = deps;
-  const timeout = (ctx: HandlerContext) => maxTimeMS(ctx, deps.defaultDeadlineMs);
+  const timeout = databaseTimeout(deps.defaultDeadlineMs);
 
   /** The user a request is about (the caller when `user_id` is empty), which must exist. */
   async function owner(requested: string, ctx: HandlerContext): Promise<SettingsOwner> {

@@ -28,11 +28,11 @@ import { type Caller, callerOf, holds, requireCaller } from "../access/caller.js
 import type { PasswordHasher, PasswordPolicy } from "../access/passwords.js";
 import { newTemporaryPassword, passwordProblem } from "../access/passwords.js";
 import { expandRights } from "../access/rights.js";
-import { maxTimeMS } from "../deadline.js";
+import { databaseTimeout } from "../deadline.js";
 import type { EmailQueue } from "../email/email-queue.js";
 import { resolveReadMask, resolveUpdateMask } from "../fieldmask.js";
 import { invitationOfToken, markAccepted } from "../invitations/acceptance.js";
-import type { Paginator } from "../pagination.js";
+import { type Paginator, sendTotalCount } from "../pagination.js";
 import type { InvitationDocument } from "../store/invitations-store.js";
 import type { Store } from "../store/store.js";
 import {
@@ -90,7 +90,7 @@ const maxBatch = 1000;
 
 export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserRegistry> {
   const { store } = deps;
-  const timeout = (ctx: HandlerContext) => maxTimeMS(ctx, deps.defaultDeadlineMs);
+  const timeout = databaseTimeout(deps.defaultDeadlineMs);
   const mayReadPrivate = (caller: Caller, userId: string) =>
     caller.userId === userId || holds(caller, Right.ADMIN_USERS_READ);
 
@@ -142,7 +142,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       maxTimeMS: timeout(ctx),
     });
     const total = result.total >= 0 ? result.total : (pageRequest.total ?? 0);
-    ctx.responseHeader.set("x-total-count", String(total));
+    sendTotalCount(ctx, total);
     const last = result.users.at(-1);
     return {
       users: result.users.map(userFromDocument),

@@ -7,13 +7,13 @@ import {
   errApiKeyNotFound,
   errIncorrectPassword,
   errMissingRight,
-  errNotLoginToken,
-  errReadOnlyPaths,
+  errNotALoginToken,
+  errReadOnlyFieldPaths,
   errRightsExceeded,
   errTokenBusy,
   errTokenRequestNotFound,
   errTokenRequestState,
-  errUnknownPaths,
+  errUnknownFieldPaths,
   errUserNotFound,
   invalidArgument,
 } from "../../shared/errors.js";
@@ -147,7 +147,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
 
     async logout(_req, ctx) {
       const caller = requireCaller(ctx);
-      if (caller.tokenKind !== "login") throw errNotLoginToken({});
+      if (caller.tokenKind !== "login") throw errNotALoginToken({});
       await store.tokens.delete(caller.userRef, "login", { key_id: caller.tokenId });
       return {};
     },
@@ -215,9 +215,9 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       const updatable = ["name", "rights", "expires_at"];
       const unknown = paths.filter((p) => !updatable.includes(p));
       if (unknown.some((p) => ["id", "user_id", "created_at", "last_used_at", "created_by", "expired"].includes(p))) {
-        throw errReadOnlyPaths({ paths: unknown.join(", ") });
+        throw errReadOnlyFieldPaths({ paths: unknown.join(", ") });
       }
-      if (unknown.length > 0) throw errUnknownPaths({ paths: unknown.join(", ") });
+      if (unknown.length > 0) throw errUnknownFieldPaths({ paths: unknown.join(", ") });
       const id = given?.id ?? "";
       if (paths.includes("name")) validateName(given?.name ?? "", "api_key.name");
       const rights = paths.includes("rights") ? grantableRights(given?.rights ?? [], caller.rights, user.admin) : [];

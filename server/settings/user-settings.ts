@@ -3,7 +3,7 @@ import type { UserSettings } from "../../gen/roster/v1/user_settings_pb.js";
 import {
   errSettingNotFound,
   errSettingsBusy,
-  errSettingsChanged,
+  errSettingsEtagMismatch,
   errUserNotFound,
   type FieldViolation,
   invalidArgument,
@@ -69,7 +69,7 @@ export function userSettings(deps: UserSettingsDeps): ServiceImpl<typeof UserSet
       },
       {
         busy: () => errSettingsBusy({ user_id: user.userId }),
-        conflict: () => errSettingsChanged({ user_id: user.userId }),
+        conflict: () => errSettingsEtagMismatch({ user_id: user.userId }),
       },
       { etag: options.etag, maxTimeMS: timeout(ctx) },
     );

@@ -7,17 +7,17 @@ import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { State, type User, UserSchema } from "../../gen/roster/v1/user_pb.js";
 import { MergeAPIKeys, type UserRegistry } from "../../gen/roster/v1/user_registry_pb.js";
 import {
-  errAdminOnlyPaths,
+  errAdminOnlyFields,
   errEmailTaken,
   errInvitationRequired,
   errInvitationUsed,
-  errMergedUser,
   errMissingRight,
-  errNewUserToken,
+  errNewUserTokenInvalid,
   errRegistrationClosed,
   errRestoreWindowPassed,
   errUnauthenticated,
   errUserIdTaken,
+  errUserMerged,
   errUserNotDeleted,
   errUserNotFound,
   invalidArgument,
@@ -107,7 +107,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
         })
       : undefined;
     const full = !!owner && [...expandRights([Right.USER_ALL])].every((r) => owner.rights.has(r));
-    if (!owner || owner.userId !== newUserId || !full) throw errNewUserToken({ user_id: newUserId });
+    if (!owner || owner.userId !== newUserId || !full) throw errNewUserTokenInvalid({ user_id: newUserId });
   }
 
   function requireUserId(userId: string, field = "user_id") {
@@ -216,9 +216,9 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       if (candidates) user.userId = candidates.next().value as string;
       const given = creatableFields.filter((f) => f === "user_id" || f === "primary_email_address" || isSet(user, f));
       const adminOnly = given.filter((f) => userFieldRules[f].update === "admin");
-      if (!admin && adminOnly.length > 0) throw errAdminOnlyPaths({ paths: adminOnly.join(", ") });
+      if (!admin && adminOnly.length > 0) throw errAdminOnlyFields({ paths: adminOnly.join(", ") });
       const adminOnlyOptions = [req.createApiKey && "create_api_key", req.sendEmail && "send_email"].filter(Boolean);
-      if (!admin && adminOnlyOptions.length > 0) throw errAdminOnlyPaths({ paths: adminOnlyOptions.join(", ") });
+      if (!admin && adminOnlyOptions.length > 0) throw errAdminOnlyFields({ paths: adminOnlyOptions.join(", ") });
       if (req.sendEmail && req.password) {
         throw invalidArgument([
           { field: "send_email", description: "gives a temporary password, so not with password" },
@@ -481,7 +481,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       const restorable = (doc: UserDocument) => {
         if (!doc.deleted_at) throw errUserNotDeleted({ user_id: req.userId });
         // Its data now belongs to the other user, and its login redirects there.
-        if (doc.merged_into) throw errMergedUser({ user_id: req.userId, merged_into: doc.merged_into });
+        if (doc.merged_into) throw errUserMerged({ user_id: req.userId, merged_into: doc.merged_into });
         if (Date.now() - doc.deleted_at.getTime() > deps.restoreWindowMs) {
           throw errRestoreWindowPassed({ user_id: req.userId, deleted_at: doc.deleted_at.toISOString() });
         }

@@ -199,7 +199,7 @@ export function configOptions<T>(argv: Argv<T>) {
     .option("sweep-interval", {
       type: "string",
       default: fromEnv("ROSTER_SWEEP_INTERVAL", "1m"),
-      describe: "how often expired tokens, invitations and claims are swept; env: ROSTER_SWEEP_INTERVAL",
+      describe: "how often expired tokens, invitations and write locks are swept; env: ROSTER_SWEEP_INTERVAL",
     })
     .option("log-database-commands", {
       type: "boolean",

@@ -1,6 +1,6 @@
 import type { Collection, Db } from "mongodb";
-import { type ClaimDocument, claimsCollection, versionedUpdate } from "./claims.js";
 import { ensureIndexes } from "./database.js";
+import { versionedUpdate, type WriteLockDocument, writeLocksCollection } from "./write-locks.js";
 
 /**
  * A queued email. The body is sealed (see secret-box.ts) because it may
@@ -45,7 +45,7 @@ export interface EmailQueueStore {
 
 export function createEmailQueueStore(db: Db): EmailQueueStore {
   const emails: Collection<EmailDocument> = db.collection<EmailDocument>("email_queue");
-  const claims: Collection<ClaimDocument> = claimsCollection(db);
+  const writeLocks: Collection<WriteLockDocument> = writeLocksCollection(db);
   const busy = () => new Error("email queue entry is busy");
   const missing = () => new Error("email queue entry vanished");
   return {
@@ -71,7 +71,7 @@ export function createEmailQueueStore(db: Db): EmailQueueStore {
       let leased = false;
       const { after } = await versionedUpdate<EmailDocument>({
         collection: emails,
-        claims,
+        writeLocks,
         scope: "email_queue",
         load: () => emails.findOne({ _id: id }),
         change(current) {
@@ -92,7 +92,7 @@ export function createEmailQueueStore(db: Db): EmailQueueStore {
     async settle(id, outcome) {
       await versionedUpdate<EmailDocument>({
         collection: emails,
-        claims,
+        writeLocks,
         scope: "email_queue",
         load: () => emails.findOne({ _id: id }),
         change: (current) => ({ ...current, ...outcome }),

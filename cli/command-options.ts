@@ -1,4 +1,5 @@
 import type { Options } from "yargs";
+import { layouts } from "./column-mapping.js";
 import { flagName } from "./field-flags.js";
 import type { MethodShape } from "./method-shape.js";
 import { paging } from "./paging.js";
@@ -109,8 +110,9 @@ function batchOptions(): [string, Options][] {
       {
         type: "string",
         requiresArg: true,
-        choices: ["reana"],
-        describe: "read another system's export: reana (flask reana-admin user-export)",
+        choices: Object.keys(layouts),
+        describe:
+          "read a CSV laid out otherwise than Roster's export: reana (no header; id, email, access token, username, full name)",
       },
     ],
     ["batch-size", { type: "number", requiresArg: true, default: 100, describe: "rows per call (at most 1000)" }],

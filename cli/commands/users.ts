@@ -74,7 +74,7 @@ export const usersCommands: CommandGroupSpec = {
     {
       command: "tokens",
       aliases: ["token"],
-      describe: "Revoke a user's login tokens and API keys (Conch's login_only and api_only)",
+      describe: "Revoke a user's login tokens and API keys: all of them, or only one kind",
       commands: [
         {
           command: "revoke",

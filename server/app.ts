@@ -22,7 +22,7 @@ import { createPasswordHasher } from "./access/passwords.js";
 import { userAccess } from "./access/user-access.js";
 import { userBulk } from "./bulk/user-bulk.js";
 import type { Config } from "./config.js";
-import { type EmbeddedDatabase, startEmbeddedDatabase } from "./database/embedded-database.js";
+import { databaseUri } from "./database/database-uri.js";
 import { createEmailQueue } from "./email/email-queue.js";
 import { createMailTransport } from "./email/mailer.js";
 import { eventInterceptor, recordedService, recordOwnChange } from "./events/event-interceptor.js";
@@ -83,22 +83,6 @@ const services = [
   reflectionV1alpha.ServerReflection,
 ] as const;
 
-/** Where `MONGODB_URI` or the embedded database points. */
-async function databaseUri(
-  config: Config,
-  log: Logger,
-  onExit: () => void,
-): Promise<{ uri: string; embedded?: EmbeddedDatabase }> {
-  if (config.mongodbUri) return { uri: config.mongodbUri };
-  const embedded = await startEmbeddedDatabase({
-    dataDir: join(config.dataDir, "db"),
-    cacheDir: config.cacheDir,
-    log: (msg) => log.info(msg),
-    onExit,
-  });
-  return { uri: `${embedded.uri}roster`, embedded };
-}
-
 /**
  * Refuse RPCs (other than health and reflection) at once while the server is
  * not ready or its database does not answer pings, instead of letting them
@@ -118,7 +102,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   // The embedded database's supervisor reports a death at once (the pings
   // would notice within a second, but a quick restart might beat them).
   let databaseDied = () => {};
-  const { uri, embedded } = await databaseUri(config, log, () => databaseDied());
+  const { uri, embedded } = await databaseUri(config, (msg) => log.info(msg), { onExit: () => databaseDied() });
   const store = await openStore(uri, {
     onCommand: config.logDatabaseCommands ? (summary) => log.info({ db: summary }, "database command") : undefined,
   });

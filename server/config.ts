@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import YAML from "yaml";
-import type { Argv } from "yargs";
+import yargs, { type Argv } from "yargs";
+import { parseDuration } from "../shared/duration.js";
 import type { ThrottlePolicy } from "./access/login-throttle.js";
 import type { HashParameters, PasswordPolicy } from "./access/passwords.js";
-import { parseDuration } from "./duration.js";
 import { projectRoot } from "./paths.js";
 import { passwordMaxChars } from "./request-rules.js";
 import type { WebhookSettings } from "./webhooks/webhook-delivery.js";
@@ -220,7 +220,7 @@ export function configOptions<T>(argv: Argv<T>) {
     .option("sweep-interval", {
       type: "string",
       default: fromEnv("ROSTER_SWEEP_INTERVAL", "1m"),
-      describe: "how often expired tokens, invitations and claims are swept; env: ROSTER_SWEEP_INTERVAL",
+      describe: "how often expired tokens, invitations and write locks are swept; env: ROSTER_SWEEP_INTERVAL",
     })
     .option("log-database-commands", {
       type: "boolean",
@@ -506,6 +506,11 @@ export function configFromOptions(o: ParsedOptions): Config {
     throw new Error("--password-min-length must not exceed --password-max-length");
   }
   return config;
+}
+
+/** The configuration of a server started without flags (ROSTER_* variables and ROSTER_CONFIG still apply). */
+export async function defaultConfig(): Promise<Config> {
+  return configFromOptions(await configOptions(yargs([])).parse());
 }
 
 function positive(o: Record<string, unknown>, name: string): number {

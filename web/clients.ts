@@ -1,11 +1,11 @@
-import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
+import { ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
-import { ErrorInfoSchema } from "../gen/google/rpc/error_details_pb.js";
 import { Events } from "../gen/roster/v1/events_pb.js";
 import { InvitationRegistry } from "../gen/roster/v1/invitation_registry_pb.js";
 import { UserAccess } from "../gen/roster/v1/user_access_pb.js";
 import { UserRegistry } from "../gen/roster/v1/user_registry_pb.js";
 import { UserSettings } from "../gen/roster/v1/user_settings_pb.js";
+import { errUnauthenticated } from "../shared/errors.js";
 
 let token: string | undefined;
 let sessionEnded: (() => void) | undefined;
@@ -32,9 +32,7 @@ const bearer: Interceptor = (next) => async (request) => {
     return await next(request);
   } catch (error) {
     const e = ConnectError.from(error);
-    const tokenRefused =
-      e.code === Code.Unauthenticated && e.findDetails(ErrorInfoSchema).some((i) => i.reason === "UNAUTHENTICATED");
-    if (sent && sent === token && tokenRefused) sessionEnded?.();
+    if (sent && sent === token && errUnauthenticated.is(e)) sessionEnded?.();
     throw error;
   }
 };

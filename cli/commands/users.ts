@@ -15,7 +15,7 @@ const selfService = "roster.v1.SelfService";
 /**
  * `roster users ...`: one line per method of the UserRegistry, and the
  * methods of UserAccess, UserSettings and UserBulk about one user or many.
- * Flags, help and output come from the descriptors (see rpc-command.ts).
+ * Flags, help and output come from the descriptors (see rpc-spec.ts).
  */
 export const usersCommands: CommandGroupSpec = {
   command: "users",
@@ -78,7 +78,7 @@ export const usersCommands: CommandGroupSpec = {
     {
       command: "tokens",
       aliases: ["token"],
-      describe: "Revoke a user's login tokens and API keys (Conch's login_only and api_only)",
+      describe: "Revoke a user's login tokens and API keys: all of them, or only one kind",
       commands: [
         {
           command: "revoke",

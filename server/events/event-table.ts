@@ -17,8 +17,8 @@ export interface EventRule {
   // biome-ignore lint/suspicious/noExplicitAny: as above.
   objects?: (req: any, res: any) => string[];
   /**
-   * The change is made by versioned updates only (claims.ts), so a recovery
-   * pass that finds none of its claims knows it did not happen.
+   * The change is made by versioned updates only (write-locks.ts), so a recovery
+   * pass that finds none of its write locks knows it did not happen.
    */
   versioned?: boolean;
   /** Whether the call changed anything (a dry run or an empty mask did not). */

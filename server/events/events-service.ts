@@ -10,8 +10,8 @@ import {
   StreamEventsResponseSchema,
 } from "../../gen/roster/v1/events_pb.js";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
+import { errEmailNamesAdminOnly, errMissingRight, errUserNotFound, invalidArgument } from "../../shared/errors.js";
 import { holds, requireCaller } from "../access/caller.js";
-import { errEmailNamesAdminOnly, errMissingRight, errUserNotFound, invalidArgument } from "../errors.js";
 import { maxLimit, type Paginator } from "../pagination.js";
 import type { EventDocument, EventQuery } from "../store/events-store.js";
 import type { Store } from "../store/store.js";

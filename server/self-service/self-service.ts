@@ -2,14 +2,6 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { LinkPurpose, LinkStatus, type SelfService } from "../../gen/roster/v1/self_service_pb.js";
-import { clientAddressKey, holds, requireCaller } from "../access/caller.js";
-import type { PasswordHasher, PasswordPolicy } from "../access/passwords.js";
-import { passwordProblem, requireAcceptablePassword } from "../access/passwords.js";
-import { setPassword } from "../access/set-password.js";
-import { hashToken, tokenKind } from "../access/token-format.js";
-import { inBackground } from "../background.js";
-import type { SelfServiceLimits } from "../config.js";
-import type { EmailQueue } from "../email/email-queue.js";
 import {
   errEmailChanged,
   errLinkExpired,
@@ -20,7 +12,15 @@ import {
   errTooManyRequests,
   errUserNotFound,
   invalidArgument,
-} from "../errors.js";
+} from "../../shared/errors.js";
+import { clientAddressKey, holds, requireCaller } from "../access/caller.js";
+import type { PasswordHasher, PasswordPolicy } from "../access/passwords.js";
+import { passwordProblem, requireAcceptablePassword } from "../access/passwords.js";
+import { setPassword } from "../access/set-password.js";
+import { hashToken, tokenKind } from "../access/token-format.js";
+import { inBackground } from "../background.js";
+import type { SelfServiceLimits } from "../config.js";
+import type { EmailQueue } from "../email/email-queue.js";
 import type { Logger } from "../log.js";
 import { effectiveStatus, type InvitationStatusName } from "../store/invitations-store.js";
 import type { OneTimePurpose, OneTimeTokenDocument } from "../store/one-time-tokens-store.js";

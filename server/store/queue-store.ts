@@ -1,6 +1,6 @@
 import type { Collection, Db, Filter, IndexDescription } from "mongodb";
-import { type ClaimDocument, claimsCollection, versionedUpdate } from "./claims.js";
 import { ensureIndexes, isDuplicateKeyError } from "./database.js";
+import { versionedUpdate, type WriteLockDocument, writeLocksCollection } from "./write-locks.js";
 
 /**
  * An entry of a durable queue (queued emails, webhook deliveries): waiting
@@ -53,7 +53,7 @@ export function createQueueStore<T extends QueuedDocument>(
   indexes: IndexDescription[] = [],
 ): QueueStore<T> {
   const entries = db.collection<T>(name);
-  const claims: Collection<ClaimDocument> = claimsCollection(db);
+  const writeLocks: Collection<WriteLockDocument> = writeLocksCollection(db);
   const busy = () => new Error(`${name} entry is busy`);
   const missing = () => new Error(`${name} entry vanished`);
   const byId = (id: string) => ({ _id: id }) as Filter<T>;
@@ -88,7 +88,7 @@ export function createQueueStore<T extends QueuedDocument>(
       let leased = false;
       const { after } = await versionedUpdate<T>({
         collection: entries,
-        claims,
+        writeLocks,
         scope,
         load: () => entries.findOne(byId(id)) as Promise<T | null>,
         change(current) {
@@ -111,7 +111,7 @@ export function createQueueStore<T extends QueuedDocument>(
     async settle(id, outcome) {
       await versionedUpdate<T>({
         collection: entries,
-        claims,
+        writeLocks,
         scope,
         load: () => entries.findOne(byId(id)) as Promise<T | null>,
         change: (current) => ({ ...current, ...outcome }),

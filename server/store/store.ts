@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { ObjectId } from "mongodb";
 import { noteWrite } from "./change-scope.js";
-import { claimsCollection, claimsLanded, sweepClaims } from "./claims.js";
 import { type ConnectOptions, connectDatabase, type Database, isDuplicateKeyError, pingDatabase } from "./database.js";
 import { createEmailQueueStore, type EmailQueueStore } from "./email-queue-store.js";
 import { createEventsStore, type EventsStore } from "./events-store.js";
@@ -16,6 +15,7 @@ import { createTokensStore, type TokensStore } from "./tokens-store.js";
 import { createUsersBulkStore, type UsersBulkStore } from "./users-bulk-store.js";
 import { createUsersStore, type UsersStore } from "./users-store.js";
 import { createWebhooksStore, type WebhooksStore } from "./webhooks-store.js";
+import { sweepWriteLocks, writeLocksCollection, writeLocksLanded } from "./write-locks.js";
 
 /** Everything the registries need from the database. */
 export interface Store {
@@ -31,7 +31,7 @@ export interface Store {
   events: EventsStore;
   /**
    * Whether the change of an event intent landed, judged by the versioned
-   * updates it made (see claims.ts); undefined when it made none.
+   * updates it made (see write-locks.ts); undefined when it made none.
    */
   changeLanded(intent: string): Promise<boolean | undefined>;
   emails: EmailQueueStore;
@@ -87,7 +87,7 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
   const settings = createSettingsStore(database.db);
   const operations = createOperationsStore(database.db);
   const usersBulk = createUsersBulkStore(database.db);
-  const claims = claimsCollection(database.db);
+  const writeLocks = writeLocksCollection(database.db);
   const events = createEventsStore(database.db);
   const webhooks = createWebhooksStore(database.db);
   const db = database.db;
@@ -104,7 +104,7 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
     events,
     webhooks,
     changeLanded: (intent) =>
-      claimsLanded(claims, intent, async (scope, id) => {
+      writeLocksLanded(writeLocks, intent, async (scope, id) => {
         if (scope === "users" && ObjectId.isValid(id)) {
           const docs = await db
             .collection<{ revision: number }>("users")
@@ -157,7 +157,7 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
         request_counts: await requestCounts.sweep(new Date(now.getTime() - 86_400_000)),
         emails: await emails.sweep(new Date(now.getTime() - 7 * 86_400_000)),
         webhook_deliveries: await webhooks.deliveries.sweep(new Date(now.getTime() - 7 * 86_400_000)),
-        claims: await sweepClaims(claims),
+        write_locks: await sweepWriteLocks(writeLocks),
         operations: await operations.sweep(new Date(now.getTime() - 7 * 86_400_000)),
       };
     },

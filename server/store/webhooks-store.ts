@@ -1,7 +1,7 @@
 import type { Collection, Db, Filter } from "mongodb";
-import { type ClaimDocument, claimsCollection, versionedUpdate } from "./claims.js";
 import { ensureIndexes } from "./database.js";
 import { createQueueStore, type QueuedDocument, type QueueStore } from "./queue-store.js";
+import { versionedUpdate, type WriteLockDocument, writeLocksCollection } from "./write-locks.js";
 
 /** A registered endpoint. Written only through versioned updates (claims.ts). */
 export interface WebhookDocument {
@@ -102,7 +102,7 @@ export interface WebhooksStore {
 export function createWebhooksStore(db: Db): WebhooksStore {
   const webhooks: Collection<WebhookDocument> = db.collection<WebhookDocument>("webhooks");
   const states: Collection<WebhookStateDocument> = db.collection<WebhookStateDocument>("webhook_state");
-  const claims: Collection<ClaimDocument> = claimsCollection(db);
+  const writeLocks: Collection<WriteLockDocument> = writeLocksCollection(db);
   const deliveries = createQueueStore<WebhookDeliveryDocument>(db, "webhook_deliveries", "webhook_deliveries", [
     { key: { webhook_id: 1, created_at: -1 }, name: "webhook_id_1_created_at_-1" },
   ]);
@@ -128,7 +128,7 @@ export function createWebhooksStore(db: Db): WebhooksStore {
     update(id, change, missing) {
       return versionedUpdate<WebhookDocument>({
         collection: webhooks,
-        claims,
+        writeLocks,
         scope: "webhooks",
         load: () => webhooks.findOne({ _id: id }),
         change,

@@ -3,6 +3,7 @@ import type http2 from "node:http2";
 import { join } from "node:path";
 import { cors } from "@connectrpc/connect";
 import type { Registry } from "prom-client";
+import { totalCountHeader } from "../pagination.js";
 import { minimalGrpcMessages } from "./grpc-message.js";
 import type { HealthStatus } from "./health.js";
 import { ServingStatus } from "./health.js";
@@ -13,7 +14,7 @@ type Response = http.ServerResponse | http2.Http2ServerResponse;
 type Handler = (req: Request, res: Response) => void;
 
 /** Response headers browsers may read, beyond the protocols' own. */
-export const exposedHeaders = [...cors.exposedHeaders, "x-total-count"];
+export const exposedHeaders = [...cors.exposedHeaders, totalCountHeader];
 
 /** Request headers browsers may send, beyond the protocols' own. */
 export const allowedHeaders = [...cors.allowedHeaders, "Authorization", "If-Match"];

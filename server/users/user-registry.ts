@@ -6,6 +6,22 @@ import type { Logger } from "pino";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { State, type User, UserSchema } from "../../gen/roster/v1/user_pb.js";
 import { MergeAPIKeys, type UserRegistry } from "../../gen/roster/v1/user_registry_pb.js";
+import {
+  errAdminOnlyFields,
+  errEmailTaken,
+  errInvitationRequired,
+  errInvitationUsed,
+  errMissingRight,
+  errNewUserTokenInvalid,
+  errRegistrationClosed,
+  errRestoreWindowPassed,
+  errUnauthenticated,
+  errUserIdTaken,
+  errUserMerged,
+  errUserNotDeleted,
+  errUserNotFound,
+  invalidArgument,
+} from "../../shared/errors.js";
 import { userModel } from "../../shared/user-model.js";
 import { issueApiKey } from "../access/api-keys.js";
 import { authenticate } from "../access/authenticate.js";
@@ -13,27 +29,11 @@ import { type Caller, callerOf, holds, requireCaller } from "../access/caller.js
 import type { PasswordHasher, PasswordPolicy } from "../access/passwords.js";
 import { newTemporaryPassword, requireAcceptablePassword } from "../access/passwords.js";
 import { expandRights } from "../access/rights.js";
-import { maxTimeMS } from "../deadline.js";
+import { databaseTimeout } from "../deadline.js";
 import type { EmailQueue } from "../email/email-queue.js";
-import {
-  errAdminOnlyPaths,
-  errEmailTaken,
-  errInvitationRequired,
-  errInvitationUsed,
-  errMergedUser,
-  errMissingRight,
-  errNewUserToken,
-  errRegistrationClosed,
-  errRestoreWindowPassed,
-  errUnauthenticated,
-  errUserIdTaken,
-  errUserNotDeleted,
-  errUserNotFound,
-  invalidArgument,
-} from "../errors.js";
 import { resolveReadMask, resolveUpdateMask } from "../fieldmask.js";
 import { invitationOfToken, markAccepted } from "../invitations/acceptance.js";
-import type { Paginator } from "../pagination.js";
+import { type Paginator, sendTotalCount } from "../pagination.js";
 import { type LinkOptions, type PublicUrl, pagePaths, pageUrl, sendLink } from "../self-service/links.js";
 import type { InvitationDocument } from "../store/invitations-store.js";
 import { isSetIn } from "../store/message-documents.js";
@@ -83,7 +83,7 @@ const maxBatch = 1000;
 
 export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserRegistry> {
   const { store } = deps;
-  const timeout = (ctx: HandlerContext) => maxTimeMS(ctx, deps.defaultDeadlineMs);
+  const timeout = databaseTimeout(deps.defaultDeadlineMs);
   const mayReadPrivate = (caller: Caller, userId: string) =>
     caller.userId === userId || holds(caller, Right.ADMIN_USERS_READ);
 
@@ -100,7 +100,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
         })
       : undefined;
     const full = !!owner && [...expandRights([Right.USER_ALL])].every((r) => owner.rights.has(r));
-    if (!owner || owner.userId !== newUserId || !full) throw errNewUserToken({ user_id: newUserId });
+    if (!owner || owner.userId !== newUserId || !full) throw errNewUserTokenInvalid({ user_id: newUserId });
   }
 
   function requireUserId(userId: string, field = "user_id") {
@@ -135,7 +135,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       maxTimeMS: timeout(ctx),
     });
     const total = result.total >= 0 ? result.total : (pageRequest.total ?? 0);
-    ctx.responseHeader.set("x-total-count", String(total));
+    sendTotalCount(ctx, total);
     const last = result.users.at(-1);
     return {
       users: result.users.map(userFromDocument),
@@ -209,9 +209,9 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
         .filter((f) => f.creatable && (f.immutable || f.required || isSetIn(user, f.desc)))
         .map((f) => f.name);
       const adminOnly = given.filter((f) => userFieldRules[f].update === "admin");
-      if (!admin && adminOnly.length > 0) throw errAdminOnlyPaths({ paths: adminOnly.join(", ") });
+      if (!admin && adminOnly.length > 0) throw errAdminOnlyFields({ paths: adminOnly.join(", ") });
       const adminOnlyOptions = [req.createApiKey && "create_api_key", req.sendEmail && "send_email"].filter(Boolean);
-      if (!admin && adminOnlyOptions.length > 0) throw errAdminOnlyPaths({ paths: adminOnlyOptions.join(", ") });
+      if (!admin && adminOnlyOptions.length > 0) throw errAdminOnlyFields({ paths: adminOnlyOptions.join(", ") });
       if (req.sendEmail && req.password) {
         throw invalidArgument([
           { field: "send_email", description: "gives a temporary password, so not with password" },
@@ -479,7 +479,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       const restorable = (doc: UserDocument) => {
         if (!doc.deleted_at) throw errUserNotDeleted({ user_id: req.userId });
         // Its data now belongs to the other user, and its login redirects there.
-        if (doc.merged_into) throw errMergedUser({ user_id: req.userId, merged_into: doc.merged_into });
+        if (doc.merged_into) throw errUserMerged({ user_id: req.userId, merged_into: doc.merged_into });
         if (Date.now() - doc.deleted_at.getTime() > deps.restoreWindowMs) {
           throw errRestoreWindowPassed({ user_id: req.userId, deleted_at: doc.deleted_at.toISOString() });
         }

@@ -9,16 +9,16 @@ import {
   WebhookSchema,
   type Webhooks,
 } from "../../gen/roster/v1/webhooks_pb.js";
-import { requireCaller } from "../access/caller.js";
-import { isRecordId, newRecordId } from "../access/token-format.js";
 import {
-  errReadOnlyPaths,
-  errUnknownPaths,
+  errReadOnlyFieldPaths,
+  errUnknownFieldPaths,
   errWebhookKeyMissing,
   errWebhookNotFound,
   type FieldViolation,
   invalidArgument,
-} from "../errors.js";
+} from "../../shared/errors.js";
+import { requireCaller } from "../access/caller.js";
+import { isRecordId, newRecordId } from "../access/token-format.js";
 import { namePattern } from "../events/events-service.js";
 import { offsetPage } from "../pagination.js";
 import type { SecretBox } from "../secret-box.js";
@@ -217,9 +217,9 @@ export function webhooksService(deps: WebhooksDeps): ServiceImpl<typeof Webhooks
       const id = req.webhook?.id ?? "";
       const paths = [...new Set(req.updateMask?.paths ?? [])];
       const fixed = paths.filter((p) => readOnly.includes(p));
-      if (fixed.length > 0) throw errReadOnlyPaths({ paths: fixed.join(", ") });
+      if (fixed.length > 0) throw errReadOnlyFieldPaths({ paths: fixed.join(", ") });
       const unknown = paths.filter((p) => !(updatable as readonly string[]).includes(p));
-      if (unknown.length > 0) throw errUnknownPaths({ paths: unknown.join(", ") });
+      if (unknown.length > 0) throw errUnknownFieldPaths({ paths: unknown.join(", ") });
       const w = checked(req.webhook, paths, deps.allowHttp);
       await find(id);
       const now = new Date();

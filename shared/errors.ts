@@ -84,19 +84,19 @@ export const errEmailNamesAdminOnly = defineError<"email">(
   Code.PermissionDenied,
   "only admins may name other users by email address ({email}); use the user id",
 );
-export const errAdminOnlyPaths = defineError<"paths">(
+export const errAdminOnlyFields = defineError<"paths">(
   "ADMIN_ONLY_FIELDS",
   Code.PermissionDenied,
   "only admins may change or read: {paths}",
 );
 
 // Field masks and paging.
-export const errUnknownPaths = defineError<"paths">(
+export const errUnknownFieldPaths = defineError<"paths">(
   "UNKNOWN_FIELD_PATHS",
   Code.InvalidArgument,
   "unknown or forbidden field mask paths: {paths}",
 );
-export const errReadOnlyPaths = defineError<"paths">(
+export const errReadOnlyFieldPaths = defineError<"paths">(
   "READ_ONLY_FIELD_PATHS",
   Code.InvalidArgument,
   "these fields cannot be changed: {paths}",
@@ -139,12 +139,12 @@ export const errUserNotDeleted = defineError<"user_id">(
   Code.FailedPrecondition,
   "user {user_id} is not deleted",
 );
-export const errMergedUser = defineError<"user_id" | "merged_into">(
+export const errUserMerged = defineError<"user_id" | "merged_into">(
   "USER_MERGED",
   Code.FailedPrecondition,
   "user {user_id} was merged into {merged_into} and cannot be restored",
 );
-export const errNewUserToken = defineError<"user_id">(
+export const errNewUserTokenInvalid = defineError<"user_id">(
   "NEW_USER_TOKEN_INVALID",
   Code.PermissionDenied,
   "new_user_token must be a valid token of user {user_id} holding RIGHT_USER_ALL (or the caller an admin)",
@@ -186,7 +186,7 @@ export const errRightsExceeded = defineError<"rights">(
   Code.PermissionDenied,
   "rights not held by the creator or not available to the user: {rights}",
 );
-export const errNotLoginToken = defineError(
+export const errNotALoginToken = defineError(
   "NOT_A_LOGIN_TOKEN",
   Code.FailedPrecondition,
   "this call must be made with a login token, not an API key",
@@ -265,7 +265,7 @@ export const errSettingNotFound = defineError<"user_id" | "key">(
   Code.NotFound,
   "user {user_id} has no setting {key}",
 );
-export const errSettingsChanged = defineError<"user_id">(
+export const errSettingsEtagMismatch = defineError<"user_id">(
   "SETTINGS_ETAG_MISMATCH",
   Code.Aborted,
   "the settings of user {user_id} changed since they were read; read them again and retry",

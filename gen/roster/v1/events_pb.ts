@@ -98,7 +98,8 @@ export type Event = Message<"roster.v1.Event"> & {
   paths: string[];
 
   /**
-   * Other ids the change is about: API key, token request, invitation email.
+   * Other ids the change is about: API key, token request, invitation email,
+   * webhook.
    *
    * @generated from field: repeated string object_ids = 7;
    */

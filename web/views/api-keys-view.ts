@@ -9,6 +9,7 @@ import { checkControls, clearFieldErrors } from "../field-errors.js";
 import { localDateTime, timeElement } from "../format.js";
 import { clearMessages, messageArea, showError, showFormError, showNotice } from "../messages.js";
 import { oneTimeSecret } from "../one-time-secret.js";
+import { countSummary, pagedTable } from "../paged-table.js";
 import { rightName } from "../rights.js";
 import { rightsFieldset } from "../rights-fieldset.js";
 import { holds, type Session } from "../session.js";
@@ -85,36 +86,17 @@ export function apiKeysView(options: { session: Session; userId: string }): HTML
     }
   });
 
-  const summary = h("p", { id: "keys-summary", class: "summary", "aria-live": "polite" });
-  const table = h("table", { "aria-describedby": "keys-summary" });
-  const previous = h("button", { type: "button" }, "Previous page");
-  const next = h("button", { type: "button" }, "Next page");
-  const position = h("span", {});
-  let page = 1;
-  let generation = 0;
-
-  const load = async (wanted = page) => {
-    const mine = ++generation;
-    table.setAttribute("aria-busy", "true");
-    try {
+  const { summary, table, previous, next, position, load } = pagedTable({
+    summaryId: "keys-summary",
+    pageSize,
+    fetch: async (wanted) => {
       const list = await access.listAPIKeys({ userId, limit: pageSize, page: wanted });
-      if (mine !== generation) return;
-      page = wanted;
-      const total = Number(list.totalSize);
-      const pages = Math.max(1, Math.ceil(total / pageSize));
-      summary.textContent = total === 0 ? "No API keys." : `${total} API key${total === 1 ? "" : "s"}.`;
-      position.textContent = `Page ${page} of ${pages}`;
-      previous.disabled = page <= 1;
-      next.disabled = page >= pages;
-      renderTable(list.apiKeys);
-    } catch (error) {
-      if (mine === generation) showError(messages, error);
-    } finally {
-      if (mine === generation) table.removeAttribute("aria-busy");
-    }
-  };
-  previous.addEventListener("click", () => void load(page - 1));
-  next.addEventListener("click", () => void load(page + 1));
+      return { rows: list.apiKeys, total: Number(list.totalSize) };
+    },
+    summarize: ({ total }) => countSummary(total, "API key", "API keys", "No API keys."),
+    render: (_table, rows) => renderTable(rows),
+    messages,
+  });
 
   const renderTable = (keys: APIKey[]) => {
     const headers = ["Name", "ID", "Rights", "Created", "Expires", "Last used", "Status", "Actions"];

@@ -7,6 +7,7 @@ import { checkControls } from "../field-errors.js";
 import { invitationStatuses, invitationStatusLabel, timeElement } from "../format.js";
 import { clearMessages, messageArea, showError, showFormError, showNotice } from "../messages.js";
 import { oneTimeSecret } from "../one-time-secret.js";
+import { countSummary, pagedTable } from "../paged-table.js";
 import { holds, type Session } from "../session.js";
 import { notAllowed } from "./not-allowed.js";
 
@@ -96,41 +97,22 @@ export function invitationsView(options: { session: Session }): HTMLElement {
   onSubmit(filter, () => load(1));
   status.addEventListener("change", () => filter.requestSubmit());
 
-  const summary = h("p", { id: "invitations-summary", class: "summary", "aria-live": "polite" });
-  const table = h("table", { "aria-describedby": "invitations-summary" });
-  const previous = h("button", { type: "button" }, "Previous page");
-  const next = h("button", { type: "button" }, "Next page");
-  const position = h("span", {});
-  let page = 1;
-
-  let generation = 0;
-  const load = async (wanted = page) => {
-    const mine = ++generation;
-    table.setAttribute("aria-busy", "true");
-    try {
+  const { summary, table, previous, next, position, load } = pagedTable({
+    summaryId: "invitations-summary",
+    pageSize,
+    fetch: async (wanted) => {
       const list = await invitations.list({
         status: Number(status.value) as InvitationStatus,
         limit: pageSize,
         page: wanted,
       });
-      if (mine !== generation) return;
-      page = wanted;
-      const total = Number(list.totalSize);
-      const pages = Math.max(1, Math.ceil(total / pageSize));
-      summary.textContent =
-        list.invitations.length === 0 ? "No invitations." : `${total} invitation${total === 1 ? "" : "s"}.`;
-      position.textContent = `Page ${page} of ${pages}`;
-      previous.disabled = page <= 1;
-      next.disabled = page >= pages;
-      renderTable(list.invitations);
-    } catch (error) {
-      if (mine === generation) showError(messages, error);
-    } finally {
-      if (mine === generation) table.removeAttribute("aria-busy");
-    }
-  };
-  previous.addEventListener("click", () => void load(page - 1));
-  next.addEventListener("click", () => void load(page + 1));
+      return { rows: list.invitations, total: Number(list.totalSize) };
+    },
+    summarize: ({ rows, total }) =>
+      rows.length === 0 ? "No invitations." : countSummary(total, "invitation", "invitations", ""),
+    render: (_table, rows) => renderTable(rows),
+    messages,
+  });
 
   const renderTable = (rows: Invitation[]) => {
     const headers = ["Email address", "Status", "Expires", "Sent", "Sent by", "Accepted by", "Admin", "Actions"];

@@ -8,6 +8,7 @@ import { formDialog } from "../form-dialog.js";
 import { localDateTime, timeElement } from "../format.js";
 import { clearMessages, messageArea, showError, showFormError, showNotice } from "../messages.js";
 import { oneTimeSecret } from "../one-time-secret.js";
+import { countSummary, pagedTable } from "../paged-table.js";
 import { rightName } from "../rights.js";
 import { rightsFieldset } from "../rights-fieldset.js";
 import { href } from "../routes.js";
@@ -87,41 +88,22 @@ export function tokenRequestsView(options: { session: Session }): HTMLElement {
   onSubmit(filter, () => load(1));
   status.addEventListener("change", () => filter.requestSubmit());
 
-  const summary = h("p", { id: "requests-summary", class: "summary", "aria-live": "polite" });
-  const table = h("table", { "aria-describedby": "requests-summary" });
-  const previous = h("button", { type: "button" }, "Previous page");
-  const next = h("button", { type: "button" }, "Next page");
-  const position = h("span", {});
-  let page = 1;
-  let generation = 0;
-
-  const load = async (wanted = page) => {
-    const mine = ++generation;
-    table.setAttribute("aria-busy", "true");
-    try {
+  const { summary, table, previous, next, position, load } = pagedTable({
+    summaryId: "requests-summary",
+    pageSize,
+    fetch: async (wanted) => {
       const list = await access.listTokenRequests({
         allUsers: admin,
         status: Number(status.value) as TokenRequestStatus,
         limit: pageSize,
         page: wanted,
       });
-      if (mine !== generation) return;
-      page = wanted;
-      const total = Number(list.totalSize);
-      const pages = Math.max(1, Math.ceil(total / pageSize));
-      summary.textContent = total === 0 ? "No token requests." : `${total} token request${total === 1 ? "" : "s"}.`;
-      position.textContent = `Page ${page} of ${pages}`;
-      previous.disabled = page <= 1;
-      next.disabled = page >= pages;
-      renderTable(list.tokenRequests);
-    } catch (error) {
-      if (mine === generation) showError(messages, error);
-    } finally {
-      if (mine === generation) table.removeAttribute("aria-busy");
-    }
-  };
-  previous.addEventListener("click", () => void load(page - 1));
-  next.addEventListener("click", () => void load(page + 1));
+      return { rows: list.tokenRequests, total: Number(list.totalSize) };
+    },
+    summarize: ({ total }) => countSummary(total, "token request", "token requests", "No token requests."),
+    render: (_table, rows) => renderTable(rows),
+    messages,
+  });
 
   const renderTable = (rows: TokenRequest[]) => {
     const headers = ["ID", "User", "Key name", "Rights", "Reason", "Status", "Asked", "Decision", "Actions"];

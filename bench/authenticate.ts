@@ -9,32 +9,16 @@
 import { hash, verify } from "@node-rs/argon2";
 import { UserAccess } from "../gen/roster/v1/user_access_pb.js";
 import { UserRegistry } from "../gen/roster/v1/user_registry_pb.js";
+import { createSemaphore } from "../server/access/semaphore.js";
+import { defaultConfig } from "../server/config.js";
 import { type BenchEnvironment, isMain, runAlone } from "./support/environment.js";
 import { interleaved, ratios, report, throughput } from "./support/measure.js";
 
 const callers = 16;
 const seconds = 3;
-/** The server's defaults (server/config.ts): Argon2id parameters and hashes at once. */
-const parameters = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
-const hashConcurrency = 4;
+/** The server's configuration without flags: its Argon2id parameters and hashes at once. */
+const { hashParameters: parameters, hashConcurrency } = await defaultConfig();
 const password = "a long enough bench passphrase";
-
-/** A semaphore of `n` places, as the server limits hashing. */
-function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let free = n;
-  const waiting: (() => void)[] = [];
-  return async (task) => {
-    if (free === 0) await new Promise<void>((r) => waiting.push(r));
-    else free--;
-    try {
-      return await task();
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else free++;
-    }
-  };
-}
 
 export async function measureAuthenticate(env: BenchEnvironment): Promise<void> {
   const registry = env.client(UserRegistry, "gRPC");
@@ -47,7 +31,7 @@ export async function measureAuthenticate(env: BenchEnvironment): Promise<void> 
     );
   }
   const stored = await hash(password, parameters);
-  const limit = limiter(hashConcurrency);
+  const slots = createSemaphore(hashConcurrency);
   const v = await interleaved(3, {
     byId: () =>
       throughput(callers, seconds * 1000, (i) =>
@@ -57,7 +41,7 @@ export async function measureAuthenticate(env: BenchEnvironment): Promise<void> 
       throughput(callers, seconds * 1000, (i) =>
         access.authenticate({ userIdOrEmail: `${ids[i % ids.length]}@example.com`, password }),
       ),
-    raw: () => throughput(callers, seconds * 1000, () => limit(() => verify(stored, password))),
+    raw: () => throughput(callers, seconds * 1000, () => slots.run(() => verify(stored, password))),
   });
   report("Authenticate by user id over gRPC", v.byId, "logins/s");
   report("Authenticate by email over gRPC", v.byEmail, "logins/s");

@@ -2,7 +2,7 @@
  * Update calls per second (16 concurrent callers, each on its own users, a
  * name change with an update mask) against a raw driver `updateOne` with
  * `$set` of the same field, in interleaved rounds. No target: Update guards
- * every change with a claim (server/store/claims.ts), so it costs at least
+ * every change with a write lock (server/store/write-locks.ts), so it costs at least
  * two writes to the raw one.
  *
  *   node dist/bench/update-user.js

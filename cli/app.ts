@@ -6,6 +6,7 @@ import { eventsCommands } from "./commands/events.js";
 import { healthCommands } from "./commands/health.js";
 import { loginCommand, logoutCommand } from "./commands/login.js";
 import { usersCommands } from "./commands/users.js";
+import { webhooksCommands } from "./commands/webhooks.js";
 import type { ConfigKey } from "./config-file.js";
 import { loadRegistry } from "./descriptors.js";
 import { errorLine, exitCodeOf, exitCodes, exitCodeTable, UsageError } from "./errors.js";
@@ -56,6 +57,7 @@ export async function main(args: string[], version: string): Promise<number> {
     await cli
       .command(commandGroup(registry, usersCommands))
       .command(commandGroup(registry, eventsCommands))
+      .command(commandGroup(registry, webhooksCommands))
       .command(rpcCommand(registry, loginCommand))
       .command(rpcCommand(registry, logoutCommand))
       .command(commandGroup(registry, healthCommands))

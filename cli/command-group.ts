@@ -2,7 +2,8 @@ import type { FileRegistry } from "@bufbuild/protobuf";
 import type { Argv, CommandModule } from "yargs";
 import { findService } from "./descriptors.js";
 import { descriptionOf, summaryOf } from "./proto-comments.js";
-import { type RpcCommandSpec, rpcCommand } from "./rpc-command.js";
+import { rpcCommand } from "./rpc-command.js";
+import type { RpcCommandSpec } from "./rpc-spec.js";
 
 /** A command with subcommands, such as `roster users`, usually the methods of one service. */
 export interface CommandGroupSpec {

@@ -52,6 +52,15 @@ export function findField(message: DescMessage, name: string): DescField {
   return field;
 }
 
+/** The field at a dotted path below `message` (`user.user_id`). */
+export function fieldAt(message: DescMessage, path: string): DescField {
+  const [head, ...rest] = path.split(".") as [string, ...string[]];
+  const field = findField(message, head);
+  if (rest.length === 0) return field;
+  if (field.fieldKind !== "message") throw new Error(`${path}: ${head} is not a message`);
+  return fieldAt(field.message, rest.join("."));
+}
+
 /**
  * Well-known types, which have a JSON form of their own (a timestamp is
  * RFC 3339, a duration "1.5s", a Struct a JSON object): a flag takes them

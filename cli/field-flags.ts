@@ -8,7 +8,7 @@ import {
 } from "@bufbuild/protobuf";
 import type { Options } from "yargs";
 import { FieldBehavior } from "../gen/google/api/field_behavior_pb.js";
-import { parseDuration } from "../server/duration.js";
+import { parseDuration } from "../shared/duration.js";
 import { fieldBehaviors } from "../shared/field-model.js";
 import { isScalarLike, shortEnumName, shortEnumNames } from "./descriptors.js";
 import { commentOf } from "./proto-comments.js";

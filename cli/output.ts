@@ -1,5 +1,6 @@
-import type { DescMessage, FileRegistry, JsonObject, JsonValue, Message } from "@bufbuild/protobuf";
+import type { DescField, DescMessage, FileRegistry, JsonObject, JsonValue, Message } from "@bufbuild/protobuf";
 import { toJson } from "@bufbuild/protobuf";
+import { isReflectMessage, type ReflectMessage } from "@bufbuild/protobuf/reflect";
 import type { OutputFormat } from "./settings.js";
 
 /**
@@ -46,6 +47,14 @@ function orderLike(model: JsonObject, json: JsonObject): JsonObject {
   for (const key of Object.keys(model)) if (key in json) ordered[key] = json[key] as JsonValue;
   for (const key of Object.keys(json)) if (!(key in ordered)) ordered[key] = json[key] as JsonValue;
   return ordered;
+}
+
+/** The messages `field` of a response holds: a list's items, or a message field's message when it is set. */
+export function messagesOf(response: ReflectMessage, field: DescField): Message[] {
+  if (field.fieldKind === "list")
+    return [...response.get(field)].filter((m) => isReflectMessage(m)).map((m) => m.message);
+  if (field.fieldKind === "message" && response.isSet(field)) return [response.get(field).message];
+  return [];
 }
 
 /** Prints the items of a list as they arrive, page by page. */

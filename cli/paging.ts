@@ -1,6 +1,7 @@
 import type { DescField, DescMessage, DescMethod, FileRegistry, Message } from "@bufbuild/protobuf";
+import { reflect } from "@bufbuild/protobuf/reflect";
 import type { SingleBar } from "cli-progress";
-import { messageJson, type Printer, type ShownPaths } from "./output.js";
+import { messageJson, messagesOf, type Printer, type ShownPaths } from "./output.js";
 import type { Connection } from "./transport.js";
 
 /** The paging fields of a request (AIP-158, plus ttn-lw-cli's page numbers). */
@@ -33,8 +34,6 @@ export interface PageThroughOptions {
   shown: ShownPaths;
 }
 
-type Fields = Record<string, unknown>;
-
 /**
  * Print one page and, when there are more, a hint on stderr saying how to
  * get the next; or, with `allPages`, every page from the one asked for on,
@@ -44,7 +43,7 @@ type Fields = Record<string, unknown>;
 export async function pageThrough(options: PageThroughOptions): Promise<void> {
   const { connection, method, result, registry } = options;
   const fields = paging(method.input) as PagingFields;
-  const request = options.request as unknown as Fields;
+  const request = reflect(method.input, options.request);
   const output = method.output;
   const nextTokenField = output.fields.find((f) => f.name === "next_page_token");
   const totalField = output.fields.find((f) => f.name === "total_size");
@@ -53,26 +52,26 @@ export async function pageThrough(options: PageThroughOptions): Promise<void> {
 
   const writer = options.printer.list();
   let bar: SingleBar | undefined;
-  const startPage = fields.page ? Number(request[fields.page.localName]) || 1 : 1;
-  const usedToken = fields.pageToken !== undefined && request[fields.pageToken.localName] !== "";
+  const startPage = fields.page ? Number(request.get(fields.page)) || 1 : 1;
+  const usedToken = fields.pageToken !== undefined && request.get(fields.pageToken) !== "";
   let page = startPage;
   let fetched = 0;
-  let pageSize = Number(request[fields.limit.localName]) || 0;
+  let pageSize = Number(request.get(fields.limit)) || 0;
   // Nothing is printed when the first call fails; after that, the list is closed.
   let started = false;
   try {
     for (;;) {
       const { message, header } = await connection.unary(method, options.request);
-      const response = message as unknown as Fields;
-      const items = (response[result.localName] ?? []) as Message[];
+      const response = reflect(output, message);
+      const items = messagesOf(response, result);
       started = true;
       writer.add(items.map((m) => messageJson(resultType, m, registry, options.shown)));
       fetched += items.length;
       pageSize ||= items.length;
 
-      const totalValue = totalField ? response[totalField.localName] : header.get("x-total-count");
+      const totalValue = totalField ? response.get(totalField) : header.get("x-total-count");
       const total = totalValue === undefined || totalValue === null ? undefined : Number(totalValue);
-      const nextToken = nextTokenField ? String(response[nextTokenField.localName] ?? "") : "";
+      const nextToken = nextTokenField ? String(response.get(nextTokenField)) : "";
       const more = nextTokenField
         ? nextToken !== ""
         : total !== undefined && items.length > 0 && (page - 1) * pageSize + items.length < total;
@@ -96,10 +95,10 @@ export async function pageThrough(options: PageThroughOptions): Promise<void> {
       bar?.update(fetched);
       if (!more || items.length === 0) return;
       if (nextToken && fields.pageToken) {
-        request[fields.pageToken.localName] = nextToken;
-        if (fields.page) request[fields.page.localName] = 0;
+        request.set(fields.pageToken, nextToken);
+        if (fields.page) request.set(fields.page, 0);
       } else if (fields.page) {
-        request[fields.page.localName] = ++page;
+        request.set(fields.page, ++page);
       }
     }
   } finally {

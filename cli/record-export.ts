@@ -1,13 +1,14 @@
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
-import { extname } from "node:path";
 import type { Writable } from "node:stream";
 import type { DescField, DescMessage, DescMethod, FileRegistry, Message } from "@bufbuild/protobuf";
+import { reflect } from "@bufbuild/protobuf/reflect";
 import { stringify } from "csv-stringify/sync";
 import { recordCells, recordColumns, selectedColumns } from "./csv-records.js";
 import { CliError, UsageError } from "./errors.js";
-import { createPrinter, messageJson } from "./output.js";
+import { createPrinter, messageJson, messagesOf } from "./output.js";
 import { canShowProgress, startProgress } from "./progress.js";
+import { formatOfFile } from "./record-rows.js";
 import { outputFormats, type Settings } from "./settings.js";
 import { openConnection } from "./transport.js";
 
@@ -26,21 +27,6 @@ export interface ExportOptions {
   format?: string;
   /** `--output`; default: stdout. */
   file?: string;
-}
-
-/** The format a file name implies: `.csv`, `.ndjson` (or `.jsonl`), `.json`. */
-export function formatOfFile(file: string | undefined): "csv" | "ndjson" | "json" | undefined {
-  switch (extname(file ?? "").toLowerCase()) {
-    case ".csv":
-      return "csv";
-    case ".ndjson":
-    case ".jsonl":
-      return "ndjson";
-    case ".json":
-      return "json";
-    default:
-      return undefined;
-  }
 }
 
 /** Write `text`, waiting when the stream's buffer is full, so that memory stays flat however many records come. */
@@ -86,13 +72,11 @@ export async function exportRecords(options: ExportOptions): Promise<void> {
   let count = 0;
   try {
     for await (const message of connection.serverStream(method, options.request)) {
-      const fields = message as unknown as Record<string, unknown>;
+      const fields = reflect(method.output, message);
       if (!progress && totalField) {
-        progress = await startProgress({ total: Number(fields[totalField.localName] ?? 0), noun, visible });
+        progress = await startProgress({ total: Number(fields.get(totalField)), noun, visible });
       }
-      const items = ((fields[result.localName] ?? []) as Message[]).map((m) =>
-        messageJson(recordType, m, registry, "all"),
-      );
+      const items = messagesOf(fields, result).map((m) => messageJson(recordType, m, registry, "all"));
       if (items.length === 0) continue;
       if (format === "csv") {
         await put(stream, stringify(items.map((item) => recordCells(item, columns))));

@@ -7,19 +7,14 @@ import {
   type DescMessage,
   type DescMethod,
   type FileRegistry,
-  fromJson,
-  type JsonObject,
   type Message,
 } from "@bufbuild/protobuf";
-import { parse } from "csv-parse/sync";
-import { layouts, mapColumns, parseColumnMappings } from "./column-mapping.js";
-import { type RecordColumn, recordColumns, recordJson } from "./csv-records.js";
+import { type ReflectMessage, reflect } from "@bufbuild/protobuf/reflect";
 import { CliError, UsageError } from "./errors.js";
-import { recordFromForeign, usersOfDocument } from "./foreign-records.js";
-import { messageJson } from "./output.js";
+import { messageJson, messagesOf } from "./output.js";
 import { canShowProgress, startProgress } from "./progress.js";
 import { canPrompt, readStdin } from "./prompt.js";
-import { formatOfFile } from "./record-export.js";
+import { csvLayout, importFormatOf, readRows } from "./record-rows.js";
 import type { Settings } from "./settings.js";
 import { openConnection } from "./transport.js";
 
@@ -38,136 +33,11 @@ export interface ImportOptions {
   failures?: Readonly<Record<string, number>>;
 }
 
-/** A record read from the file, with the line it is on. */
-interface Row {
-  line: number;
-  record: Message;
-}
-
 /** Most rows one call of the server takes. */
 const maxBatchSize = 1000;
 
-/** How the CSV's columns are read: from --column, --no-header and --layout. */
-interface CsvLayout {
-  mappings: ReadonlyMap<string, string>;
-  header: boolean;
-}
-
-function csvLayout(argv: Record<string, unknown>): CsvLayout {
-  const layoutName = typeof argv.layout === "string" ? argv.layout : undefined;
-  const layout = layoutName ? layouts[layoutName] : undefined;
-  if (layoutName && !layout)
-    throw new UsageError(`unknown --layout ${layoutName}; one of ${Object.keys(layouts).join(", ")}`);
-  const given = ([] as unknown[]).concat(argv.column ?? []).map(String);
-  const mappings = new Map([...Object.entries(layout?.columns ?? {}), ...parseColumnMappings(given)]);
-  return { mappings, header: argv.header === false ? false : (layout?.header ?? true) };
-}
-
-function readRows(text: string, format: string, recordType: DescMessage, registry: FileRegistry, layout: CsvLayout) {
-  const rows: Row[] = [];
-  const problems: string[] = [];
-  const add = (line: number, json: JsonObject) => {
-    try {
-      rows.push({ line, record: fromJson(recordType, recordFromForeign(json), { registry }) });
-    } catch (err) {
-      problems.push(`line ${line}: ${(err as Error).message}`);
-    }
-  };
-  if (format === "json") {
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch (err) {
-      throw new UsageError(`not a JSON file: ${(err as Error).message}`);
-    }
-    const users = usersOfDocument(doc);
-    if (!users) throw new UsageError('a JSON import is an array of users, or an object whose "users" holds them');
-    // Rows are numbered by their place in the array, from 1.
-    users.forEach((json, i) => {
-      if (json === null || typeof json !== "object" || Array.isArray(json)) {
-        problems.push(`row ${i + 1}: not a JSON object`);
-        return;
-      }
-      add(i + 1, json as JsonObject);
-    });
-    return { rows, problems };
-  }
-  if (format === "ndjson") {
-    text.split("\n").forEach((content, i) => {
-      if (content.trim() === "") return;
-      let json: unknown;
-      try {
-        json = JSON.parse(content);
-      } catch (err) {
-        problems.push(`line ${i + 1}: not JSON: ${(err as Error).message}`);
-        return;
-      }
-      if (json === null || typeof json !== "object" || Array.isArray(json)) {
-        problems.push(`line ${i + 1}: not a JSON object`);
-        return;
-      }
-      add(i + 1, json as JsonObject);
-    });
-    return { rows, problems };
-  }
-  let records: { record: string[]; info: { lines: number } }[];
-  try {
-    records = parse(text, {
-      bom: true,
-      info: true,
-      skip_empty_lines: true,
-      relax_column_count: true,
-    }) as unknown as typeof records;
-  } catch (err) {
-    throw new UsageError(`not a CSV file: ${(err as Error).message}`);
-  }
-  const first = records[0];
-  if (!first) return { rows, problems };
-  const data = layout.header ? records.slice(1) : records;
-  const columns = mapColumns(first.record, recordColumns(recordType), layout.mappings, !layout.header);
-  const kept = columns.filter((c): c is RecordColumn => c !== null);
-  for (const { record, info } of data) {
-    if (record.length !== columns.length) {
-      const has = layout.header ? "the header names" : "the file has";
-      problems.push(`line ${info.lines}: ${record.length} cells, but ${has} ${columns.length} columns`);
-      continue;
-    }
-    let json: JsonObject;
-    try {
-      json = recordJson(
-        record.filter((_, i) => columns[i] !== null),
-        kept,
-      );
-    } catch (err) {
-      problems.push(`line ${info.lines}: ${(err as Error).message}`);
-      continue;
-    }
-    add(info.lines, json);
-  }
-  return { rows, problems };
-}
-
 /**
- * csv, ndjson or json: from --format, the file's extension, or the content
- * (`[`: a JSON array; `{`: NDJSON, unless the whole is one object holding
- * `users`, as Wallaroo's /users/query answers).
- */
-function formatOf(argv: Record<string, unknown>, file: string | undefined, text: string): string {
-  if (typeof argv.format === "string") return argv.format;
-  const byName = formatOfFile(file);
-  if (byName === "csv" || byName === "ndjson" || byName === "json") return byName;
-  const start = text.trimStart();
-  if (start.startsWith("[")) return "json";
-  if (!start.startsWith("{")) return "csv";
-  try {
-    return usersOfDocument(JSON.parse(text)) ? "json" : "ndjson";
-  } catch {
-    return "ndjson";
-  }
-}
-
-/**
- * Fill the request's repeated field from a CSV, NDJSON or JSON file in batches,
+ * Fill the request's repeated field from a CSV or NDJSON file in batches,
  * write each response's results as NDJSON lines (the report), and sum the
  * response's counts on stderr. Rows that cannot be read as records (a cell
  * that is not of its field's type, a line that is not JSON) are named on
@@ -191,7 +61,7 @@ export async function importBatches(options: ImportOptions): Promise<void> {
   } catch (err) {
     throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
   }
-  const format = formatOf(argv, file, text);
+  const format = importFormatOf(argv, file, text);
   const { rows, problems } = readRows(text, format, listField.message, registry, csvLayout(argv));
   if (problems.length > 0) {
     for (const problem of problems) process.stderr.write(`${problem}\n`);
@@ -201,6 +71,7 @@ export async function importBatches(options: ImportOptions): Promise<void> {
   const output = method.output;
   const resultsField = output.fields.find((f) => f.fieldKind === "list" && f.listKind === "message");
   const summaryField = output.fields.find((f) => f.fieldKind === "message");
+  const dryRunField = output.fields.find((f) => f.name === "dry_run");
   const rowNumberField = options.rowNumber ? method.input.fields.find((f) => f.name === options.rowNumber) : undefined;
   // The results number rows as the request does, without its "first_": row_number.
   const resultRowField = options.rowNumber?.replace(/^first_/, "");
@@ -219,12 +90,13 @@ export async function importBatches(options: ImportOptions): Promise<void> {
   try {
     for (let start = 0; start < rows.length; start += batchSize) {
       const batch = rows.slice(start, start + batchSize);
-      const request = clone(method.input, options.request) as unknown as Record<string, unknown>;
-      request[listField.localName] = batch.map((r) => r.record);
-      if (rowNumberField) request[rowNumberField.localName] = BigInt(batch[0]?.line ?? 1);
-      let message: Message;
+      const request = reflect(method.input, clone(method.input, options.request));
+      const list = request.get(listField);
+      for (const row of batch) list.add(reflect(listField.message, row.record));
+      if (rowNumberField) request.set(rowNumberField, BigInt(batch[0]?.line ?? 1));
+      let response: ReflectMessage;
       try {
-        ({ message } = await connection.unary(method, request as unknown as Message));
+        response = reflect(output, (await connection.unary(method, request.message)).message);
       } catch (err) {
         if (done > 0) {
           process.stderr.write(
@@ -233,9 +105,8 @@ export async function importBatches(options: ImportOptions): Promise<void> {
         }
         throw err;
       }
-      const response = message as unknown as Record<string, unknown>;
       const lines: string[] = [];
-      for (const result of (resultsField ? response[resultsField.localName] : []) as Message[]) {
+      for (const result of resultsField ? messagesOf(response, resultsField) : []) {
         const json = messageJson(resultsField?.message as DescMessage, result, registry, "all");
         // The server counts rows from the batch's first line; a row spanning lines, or a
         // blank line skipped, would put the rest off: name each row by its own line.
@@ -247,8 +118,10 @@ export async function importBatches(options: ImportOptions): Promise<void> {
         lines.push(`${JSON.stringify(json)}\n`);
       }
       if (!report.write(lines.join(""))) await once(report, "drain");
-      if (summaryField) addCounts(totals, summaryField, response[summaryField.localName] as Message | undefined);
-      dryRun ||= response.dryRun === true;
+      if (summaryField?.fieldKind === "message" && response.isSet(summaryField)) {
+        addCounts(totals, response.get(summaryField));
+      }
+      dryRun ||= dryRunField !== undefined && response.get(dryRunField) === true;
       done += batch.length;
       progress.update(done);
     }
@@ -270,11 +143,9 @@ export async function importBatches(options: ImportOptions): Promise<void> {
   }
 }
 
-function addCounts(totals: Map<string, bigint>, field: DescField, summary: Message | undefined): void {
-  if (!summary || field.fieldKind !== "message") return;
-  const values = summary as unknown as Record<string, unknown>;
-  for (const f of field.message.fields) {
-    const value = values[f.localName];
+function addCounts(totals: Map<string, bigint>, summary: ReflectMessage): void {
+  for (const f of summary.fields) {
+    const value = summary.get(f);
     if (typeof value === "bigint" || typeof value === "number") {
       totals.set(f.name, (totals.get(f.name) ?? 0n) + BigInt(value));
     }

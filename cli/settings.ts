@@ -1,5 +1,5 @@
 import type { Options } from "yargs";
-import { parseDuration } from "../server/duration.js";
+import { parseDuration } from "../shared/duration.js";
 import { type ConfigKey, type ConfigValues, configFilePath, readConfigFile } from "./config-file.js";
 import { UsageError } from "./errors.js";
 import { isExpired, loginFilePath, type StoredLogin, storedLogin } from "./login-store.js";

@@ -1,8 +1,11 @@
 /**
- * `npm test`: start a database for the tests (MONGODB_URI if set, otherwise
- * an embedded one in a temporary folder, never ./data), run every
- * `dist/test/**\/*.test.js` with node's test runner, stop the database, and
- * exit with the runner's code. Extra arguments select test files by name.
+ * `npm test`: run the unit tests (`dist/test/unit/`, in-process, no
+ * database) first; then start a database for the other tests (MONGODB_URI
+ * if set, otherwise an embedded one in a temporary folder, never ./data),
+ * run every other `dist/test/**\/*.test.js` with node's test runner, stop
+ * the database, and exit with the runners' code. `--unit` runs the unit
+ * tests alone (`npm run test:unit`). Extra arguments select test files by
+ * name.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -18,31 +21,27 @@ function testFiles(dir: string): string[] {
   );
 }
 
-const filters = process.argv.slice(2);
-const files = testFiles(join(projectRoot, "dist", "test"))
+const args = process.argv.slice(2);
+const unitOnly = args.includes("--unit");
+const filters = args.filter((a) => a !== "--unit");
+const unitDir = join(projectRoot, "dist", "test", "unit");
+const selected = testFiles(join(projectRoot, "dist", "test"))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
-
-const dataDir = mkdtempSync(join(tmpdir(), "roster-test-db-"));
+const unitFiles = selected.filter((f) => f.startsWith(`${unitDir}/`));
+const files = unitOnly ? [] : selected.filter((f) => !unitFiles.includes(f));
 const logDir = mkdtempSync(join(tmpdir(), "roster-test-logs-"));
-const embedded = process.env.MONGODB_URI
-  ? undefined
-  : await startEmbeddedDatabase({
-      dataDir,
-      cacheDir: process.env.ROSTER_CACHE_DIR ?? join(projectRoot, ".cache"),
-      log: (msg) => process.stderr.write(`[test database] ${msg}\n`),
-    });
-const baseUri = process.env.MONGODB_URI ?? (embedded?.uri as string);
 
-const concurrency = process.env.ROSTER_TEST_CONCURRENCY ?? "2";
-process.stderr.write(
-  `[tests] ${files.length} files on ${embedded?.kind ?? "MONGODB_URI"}, concurrency ${concurrency}\n`,
-);
 /**
  * One run of node's test runner over `list`, `width` files at a time; its
  * TAP summary (pass/fail counts) is read back from a second reporter.
+ * `env` adds to the environment (the database of the tests).
  */
-async function runFiles(list: string[], width: string): Promise<{ code: number; pass: number; fail: number }> {
+async function runFiles(
+  list: string[],
+  width: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; pass: number; fail: number }> {
   if (list.length === 0) return { code: 0, pass: 0, fail: 0 };
   const tap = join(logDir, `summary-${Date.now()}.tap`);
   const child = spawn(
@@ -59,12 +58,7 @@ async function runFiles(list: string[], width: string): Promise<{ code: number; 
     {
       cwd: projectRoot,
       stdio: "inherit",
-      env: {
-        ...process.env,
-        ROSTER_TEST_MONGODB_URI: baseUri,
-        ROSTER_TEST_DATABASE_KIND: embedded?.kind ?? "external",
-        ROSTER_TEST_LOG_DIR: logDir,
-      },
+      env: { ...process.env, ROSTER_TEST_LOG_DIR: logDir, ...env },
     },
   );
   const code: number = await new Promise((resolve) => child.on("exit", (c, signal) => resolve(c ?? (signal ? 1 : 0))));
@@ -73,15 +67,46 @@ async function runFiles(list: string[], width: string): Promise<{ code: number; 
   return { code, pass: count("pass"), fail: count("fail") };
 }
 
+// Unit tests need no database: they run first, and alone with --unit (or
+// when the names given select no other test).
+const unitStarted = Date.now();
+const unit = await runFiles(unitFiles, "2");
+if (unitFiles.length > 0) {
+  const seconds = ((Date.now() - unitStarted) / 1000).toFixed(1);
+  process.stderr.write(`[tests] unit: ${unit.pass} passed, ${unit.fail} failed in ${seconds} s\n`);
+}
+if (files.length === 0) {
+  rmSync(logDir, { recursive: true, force: true });
+  process.exit(unit.code);
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), "roster-test-db-"));
+const embedded = process.env.MONGODB_URI
+  ? undefined
+  : await startEmbeddedDatabase({
+      dataDir,
+      cacheDir: process.env.ROSTER_CACHE_DIR ?? join(projectRoot, ".cache"),
+      log: (msg) => process.stderr.write(`[test database] ${msg}\n`),
+    });
+const baseUri = process.env.MONGODB_URI ?? (embedded?.uri as string);
+
+const concurrency = process.env.ROSTER_TEST_CONCURRENCY ?? "2";
+process.stderr.write(
+  `[tests] ${files.length} files on ${embedded?.kind ?? "MONGODB_URI"}, concurrency ${concurrency}\n`,
+);
 // Timing tests run last and alone, so that the others' load does not skew them.
 const timing = files.filter((f) => f.endsWith(".timing.test.js"));
+const databaseEnv = { ROSTER_TEST_MONGODB_URI: baseUri, ROSTER_TEST_DATABASE_KIND: embedded?.kind ?? "external" };
 const first = await runFiles(
   files.filter((f) => !timing.includes(f)),
   concurrency,
+  databaseEnv,
 );
-const second = await runFiles(timing, "1");
-let code = first.code || second.code;
-process.stderr.write(`[tests] all runs: ${first.pass + second.pass} passed, ${first.fail + second.fail} failed\n`);
+const second = await runFiles(timing, "1", databaseEnv);
+let code = unit.code || first.code || second.code;
+const runs = [unit, first, second];
+const total = (key: "pass" | "fail") => runs.reduce((sum, run) => sum + run[key], 0);
+process.stderr.write(`[tests] all runs: ${total("pass")} passed, ${total("fail")} failed\n`);
 await embedded?.stop();
 rmSync(dataDir, { recursive: true, force: true });
 

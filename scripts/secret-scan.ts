@@ -1,8 +1,11 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
-/** Roster's token formats: prefix, 32 base62 characters and a 6-character checksum. */
-const tokenPattern = /rst_(?:ak|lt|iv)_[0-9A-Za-z]{38}/g;
+/**
+ * Roster's token formats (prefix, 32 base62 characters and a 6-character
+ * checksum) and webhook signing secrets (`whsec_` and base64).
+ */
+const tokenPattern = /rst_(?:ak|lt|iv|pr|ev)_[0-9A-Za-z]{38}|whsec_[A-Za-z0-9+/]{20,}/g;
 
 /** String literals the tests use as passwords. */
 function testPasswords(testDir: string): string[] {

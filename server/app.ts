@@ -7,11 +7,13 @@ import * as reflectionV1 from "../gen/grpc/reflection/v1/reflection_pb.js";
 import * as reflectionV1alpha from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { Events } from "../gen/roster/v1/events_pb.js";
 import { InvitationRegistry } from "../gen/roster/v1/invitation_registry_pb.js";
+import { SelfService } from "../gen/roster/v1/self_service_pb.js";
 import { UserAccess } from "../gen/roster/v1/user_access_pb.js";
 import { UserAgreements } from "../gen/roster/v1/user_agreements_pb.js";
 import { UserBulk } from "../gen/roster/v1/user_bulk_pb.js";
 import { UserRegistry } from "../gen/roster/v1/user_registry_pb.js";
 import { UserSettings } from "../gen/roster/v1/user_settings_pb.js";
+import { Webhooks } from "../gen/roster/v1/webhooks_pb.js";
 import { clientAddressKey } from "./access/caller.js";
 import { createCallerCache } from "./access/caller-cache.js";
 import { isCommonPassword } from "./access/common-passwords.js";
@@ -22,7 +24,7 @@ import { userAccess } from "./access/user-access.js";
 import { userAgreements } from "./agreements/user-agreements.js";
 import { userBulk } from "./bulk/user-bulk.js";
 import type { Config } from "./config.js";
-import { type EmbeddedDatabase, startEmbeddedDatabase } from "./database/embedded-database.js";
+import { databaseUri } from "./database/database-uri.js";
 import { createEmailQueue } from "./email/email-queue.js";
 import { createMailTransport } from "./email/mailer.js";
 import { eventInterceptor, recordedService, recordOwnChange } from "./events/event-interceptor.js";
@@ -35,6 +37,8 @@ import { createPaginator } from "./pagination.js";
 import { projectRoot } from "./paths.js";
 import { scimService } from "./scim/scim-service.js";
 import { createSecretBox, loadSecretKey } from "./secret-box.js";
+import { type LinkOptions, type PublicUrl, pagePaths, pageUrl } from "./self-service/links.js";
+import { selfService } from "./self-service/self-service.js";
 import { userSettings } from "./settings/user-settings.js";
 import { watchDatabaseHealth } from "./store/database-health.js";
 import { openStore, type Store } from "./store/store.js";
@@ -50,6 +54,8 @@ import { bootstrapAdmin } from "./users/bootstrap-admin.js";
 import { operationLeaseMs, recoverOperations } from "./users/operation-recovery.js";
 import { ensureSystemUser } from "./users/system-user.js";
 import { userRegistry } from "./users/user-registry.js";
+import { createWebhookDelivery } from "./webhooks/webhook-delivery.js";
+import { webhooksService } from "./webhooks/webhooks-service.js";
 
 /** A running server. */
 export interface RunningServer {
@@ -72,27 +78,13 @@ const services = [
   UserSettings,
   UserAgreements,
   UserBulk,
+  SelfService,
   Events,
+  Webhooks,
   Health,
   reflectionV1.ServerReflection,
   reflectionV1alpha.ServerReflection,
 ] as const;
-
-/** Where `MONGODB_URI` or the embedded database points. */
-async function databaseUri(
-  config: Config,
-  log: Logger,
-  onExit: () => void,
-): Promise<{ uri: string; embedded?: EmbeddedDatabase }> {
-  if (config.mongodbUri) return { uri: config.mongodbUri };
-  const embedded = await startEmbeddedDatabase({
-    dataDir: join(config.dataDir, "db"),
-    cacheDir: config.cacheDir,
-    log: (msg) => log.info(msg),
-    onExit,
-  });
-  return { uri: `${embedded.uri}roster`, embedded };
-}
 
 /**
  * Refuse RPCs (other than health and reflection) at once while the server is
@@ -113,7 +105,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   // The embedded database's supervisor reports a death at once (the pings
   // would notice within a second, but a quick restart might beat them).
   let databaseDied = () => {};
-  const { uri, embedded } = await databaseUri(config, log, () => databaseDied());
+  const { uri, embedded } = await databaseUri(config, (msg) => log.info(msg), { onExit: () => databaseDied() });
   const store = await openStore(uri, {
     onCommand: config.logDatabaseCommands ? (summary) => log.info({ db: summary }, "database command") : undefined,
   });
@@ -147,19 +139,37 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     throttle: createLoginThrottle(store.loginAttempts, config.throttle),
     tokenTtlMs: config.loginTokenTtlMs,
   });
+  const box = createSecretBox(loadSecretKey(config.secretKey, join(config.dataDir, "secret.key")));
   const mail = createEmailQueue({
     store: store.emails,
     transport: createMailTransport({ ...config.email, outboxDir: join(config.dataDir, "outbox") }),
-    box: createSecretBox(loadSecretKey(config.secretKey, join(config.dataDir, "secret.key"))),
+    box,
     log,
     pollIntervalMs: config.email.pollIntervalMs,
     maxAttempts: config.email.maxAttempts,
     retryDelayMs: config.email.retryDelayMs,
   });
+  const webhookDelivery = createWebhookDelivery({ store, box, mail, log, settings: config.webhooks });
   const fileRegistry = loadFileRegistry();
   const serviceNames = services.map((s) => s.typeName);
   // The paginator key comes from the database, so it is set once it answers.
   let paginator = createPaginator(Buffer.alloc(32));
+
+  // Without --public-url, links follow the address the server listens on
+  // (which, for --listen host:0, is known only once it listens).
+  let boundUrl = config.publicUrl;
+  const urls: PublicUrl = {
+    get publicUrl() {
+      return boundUrl;
+    },
+  };
+  const links: LinkOptions = {
+    store,
+    mail,
+    urls,
+    passwordResetTtlMs: config.selfService.passwordResetTtlMs,
+    emailValidationTtlMs: config.selfService.emailValidationTtlMs,
+  };
 
   const eventOptions = {
     leaseMs: config.eventLeaseMs,
@@ -181,7 +191,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     log,
     restoreWindowMs: config.restoreWindowMs,
     defaultDeadlineMs: config.defaultDeadlineMs,
-    publicUrl: config.publicUrl,
+    urls,
+    links,
   });
 
   const routes = (router: ConnectRouter) => {
@@ -211,8 +222,20 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         isCommonPassword,
         registration: config.registration,
         invitationTtlMs: config.invitationTtlMs,
-        publicUrl: config.publicUrl,
+        registerUrl: (token) => pageUrl(urls, pagePaths.register, token, "invitation"),
         defaultDeadlineMs: config.defaultDeadlineMs,
+      }),
+    );
+    router.service(
+      SelfService,
+      selfService({
+        ...links,
+        hasher,
+        passwordPolicy: config.passwordPolicy,
+        isCommonPassword,
+        registration: { mode: config.registration, approval: config.registrationApproval },
+        limits: config.selfService,
+        log,
       }),
     );
     router.service(UserSettings, userSettings({ store, defaultDeadlineMs: config.defaultDeadlineMs }));
@@ -226,6 +249,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
           return paginator;
         },
       }),
+    );
+    router.service(
+      Webhooks,
+      webhooksService({ store, box, delivery: webhookDelivery, allowHttp: config.webhooks.allowHttp }),
     );
   };
 
@@ -267,6 +294,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       metrics: metrics.registry,
       health,
       consoleDir: join(projectRoot, "dist", "web"),
+      publicPages: Object.values(pagePaths),
       scim: scimService({
         store,
         // SCIM's changes are events like the API's.
@@ -284,6 +312,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     }),
     { idleTimeoutMs: config.idleTimeoutMs },
   );
+  if (!config.publicUrlGiven) boundUrl = `http://${listener.address}`;
   log.info(
     {
       address: listener.address,
@@ -318,6 +347,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         }
         ready = true;
         mail.start();
+        webhookDelivery.start();
         showHealth();
         log.info("serving");
         return;
@@ -362,6 +392,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         await listener.close(callsMs, () => shutdown.abort(unavailable));
         shutdown.abort(unavailable);
         await becomeReady;
+        await webhookDelivery.stop();
         await mail.stop();
         await store.events.flush();
         await databaseHealth.stop();

@@ -1,12 +1,13 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import YAML from "yaml";
-import type { Argv } from "yargs";
+import yargs, { type Argv } from "yargs";
+import { parseDuration } from "../shared/duration.js";
 import type { ThrottlePolicy } from "./access/login-throttle.js";
 import type { HashParameters, PasswordPolicy } from "./access/passwords.js";
-import { parseDuration } from "./duration.js";
 import { projectRoot } from "./paths.js";
 import { passwordMaxChars } from "./request-rules.js";
+import type { WebhookSettings } from "./webhooks/webhook-delivery.js";
 
 /** Server configuration, from flags, `ROSTER_*` variables and a config file. */
 export interface Config {
@@ -67,6 +68,10 @@ export interface Config {
   invitationTtlMs: number;
   /** Base URL of this deployment, for links in emails. */
   publicUrl: string;
+  /** Whether --public-url was given (otherwise it follows the address the server listens on). */
+  publicUrlGiven: boolean;
+  /** Self-service links (password reset, email validation) and their throttling. */
+  selfService: SelfServiceLimits;
   email: {
     smtpUrl?: string;
     from: string;
@@ -78,8 +83,24 @@ export interface Config {
     maxAttempts: number;
     pollIntervalMs: number;
   };
-  /** Key sealing queued emails (base64, 32 bytes); unset: a key file in the data folder. */
+  /** How webhooks deliver. */
+  webhooks: WebhookSettings;
+  /** Key sealing queued emails and webhook secrets (base64, 32 bytes); unset: a key file in the data folder. */
   secretKey?: string;
+}
+
+/** Lifetimes of self-service links and how often they may be asked for. */
+export interface SelfServiceLimits {
+  /** How long a password reset link works. Default 1 hour. */
+  passwordResetTtlMs: number;
+  /** How long an email validation link works. Default 7 days. */
+  emailValidationTtlMs: number;
+  /** Reset emails one address gets per window; further requests send nothing. Default 3. */
+  maxPerAddress: number;
+  /** Reset requests one client address may make per window (RESOURCE_EXHAUSTED beyond). Default 30. */
+  maxPerClient: number;
+  /** The window of both counts, at most a day. Default 1 hour. */
+  windowMs: number;
 }
 
 /**
@@ -199,7 +220,7 @@ export function configOptions<T>(argv: Argv<T>) {
     .option("sweep-interval", {
       type: "string",
       default: fromEnv("ROSTER_SWEEP_INTERVAL", "1m"),
-      describe: "how often expired tokens, invitations and claims are swept; env: ROSTER_SWEEP_INTERVAL",
+      describe: "how often expired tokens, invitations and write locks are swept; env: ROSTER_SWEEP_INTERVAL",
     })
     .option("log-database-commands", {
       type: "boolean",
@@ -230,6 +251,33 @@ export function configOptions<T>(argv: Argv<T>) {
       type: "string",
       default: fromEnv("ROSTER_PUBLIC_URL", ""),
       describe: "base URL of this deployment, for links in emails (default http://<listen>); env: ROSTER_PUBLIC_URL",
+    })
+    .option("password-reset-ttl", {
+      type: "string",
+      default: fromEnv("ROSTER_PASSWORD_RESET_TTL", "1h"),
+      describe: "how long a password reset link works; env: ROSTER_PASSWORD_RESET_TTL",
+    })
+    .option("email-validation-ttl", {
+      type: "string",
+      default: fromEnv("ROSTER_EMAIL_VALIDATION_TTL", "7d"),
+      describe: "how long an email validation link works; env: ROSTER_EMAIL_VALIDATION_TTL",
+    })
+    .option("reset-max-per-address", {
+      type: "number",
+      default: fromEnv("ROSTER_RESET_MAX_PER_ADDRESS", 3),
+      describe:
+        "password reset emails one address gets per --reset-window; further requests answer alike but send nothing; env: ROSTER_RESET_MAX_PER_ADDRESS",
+    })
+    .option("reset-max-per-client", {
+      type: "number",
+      default: fromEnv("ROSTER_RESET_MAX_PER_CLIENT", 30),
+      describe:
+        "password reset requests one client address may make per --reset-window (RESOURCE_EXHAUSTED beyond); env: ROSTER_RESET_MAX_PER_CLIENT",
+    })
+    .option("reset-window", {
+      type: "string",
+      default: fromEnv("ROSTER_RESET_WINDOW", "1h"),
+      describe: "the window of both password reset limits, at most 24h; env: ROSTER_RESET_WINDOW",
     })
     .option("smtp-url", {
       type: "string",
@@ -267,11 +315,46 @@ export function configOptions<T>(argv: Argv<T>) {
       default: fromEnv("ROSTER_EMAIL_MAX_ATTEMPTS", 25),
       describe: "attempts before an email is given up; env: ROSTER_EMAIL_MAX_ATTEMPTS",
     })
+    .option("webhook-allow-http", {
+      type: "boolean",
+      default: fromEnv("ROSTER_WEBHOOK_ALLOW_HTTP", false),
+      describe:
+        "accept http:// webhook endpoints (tests, private networks); otherwise only https://; env: ROSTER_WEBHOOK_ALLOW_HTTP",
+    })
+    .option("webhook-retry-delay", {
+      type: "string",
+      default: fromEnv("ROSTER_WEBHOOK_RETRY_DELAY", "5s"),
+      describe:
+        "wait before retrying a failed webhook delivery; doubles per attempt, at most 1h; env: ROSTER_WEBHOOK_RETRY_DELAY",
+    })
+    .option("webhook-max-attempts", {
+      type: "number",
+      default: fromEnv("ROSTER_WEBHOOK_MAX_ATTEMPTS", 35),
+      describe:
+        "attempts before a webhook delivery is given up (35: about a day of backoff); env: ROSTER_WEBHOOK_MAX_ATTEMPTS",
+    })
+    .option("webhook-disable-failures", {
+      type: "number",
+      default: fromEnv("ROSTER_WEBHOOK_DISABLE_FAILURES", 20),
+      describe:
+        "disable a webhook (and email the admins) after this many failed delivery attempts in a row, once they have gone on for --webhook-disable-after; env: ROSTER_WEBHOOK_DISABLE_FAILURES",
+    })
+    .option("webhook-disable-after", {
+      type: "string",
+      default: fromEnv("ROSTER_WEBHOOK_DISABLE_AFTER", "24h"),
+      describe:
+        "how long a webhook's deliveries must have failed, without a success, before it is disabled; env: ROSTER_WEBHOOK_DISABLE_AFTER",
+    })
+    .option("webhook-timeout", {
+      type: "string",
+      default: fromEnv("ROSTER_WEBHOOK_TIMEOUT", "10s"),
+      describe: "how long a webhook endpoint may take to answer a delivery; env: ROSTER_WEBHOOK_TIMEOUT",
+    })
     .option("secret-key", {
       type: "string",
       default: fromEnv("ROSTER_SECRET_KEY", ""),
       describe:
-        "base64 of 32 random bytes that seal queued emails (they may carry tokens); share it between instances; unset: <data-dir>/secret.key; env: ROSTER_SECRET_KEY",
+        "base64 of 32 random bytes that seal queued emails (they may carry tokens) and webhook secrets; share it between instances; unset: <data-dir>/secret.key; env: ROSTER_SECRET_KEY",
     })
     .option("login-token-ttl", {
       type: "string",
@@ -367,6 +450,14 @@ export function configFromOptions(o: ParsedOptions): Config {
     registrationApproval: String(o["registration-approval"]) as Config["registrationApproval"],
     invitationTtlMs: parseDuration(String(o["invitation-ttl"])),
     publicUrl: String(o["public-url"] || `http://${listen}`).replace(/\/+$/, ""),
+    publicUrlGiven: !!o["public-url"],
+    selfService: {
+      passwordResetTtlMs: parseDuration(String(o["password-reset-ttl"])),
+      emailValidationTtlMs: parseDuration(String(o["email-validation-ttl"])),
+      maxPerAddress: positive(o, "reset-max-per-address"),
+      maxPerClient: positive(o, "reset-max-per-client"),
+      windowMs: parseDuration(String(o["reset-window"])),
+    },
     email: {
       smtpUrl: String(o["smtp-url"] ?? "") || undefined,
       from: String(o["email-from"]),
@@ -376,6 +467,15 @@ export function configFromOptions(o: ParsedOptions): Config {
       retryDelayMs: parseDuration(String(o["email-retry-delay"])),
       maxAttempts: positive(o, "email-max-attempts"),
       pollIntervalMs: 1000,
+    },
+    webhooks: {
+      allowHttp: Boolean(o["webhook-allow-http"]),
+      retryDelayMs: parseDuration(String(o["webhook-retry-delay"])),
+      maxAttempts: positive(o, "webhook-max-attempts"),
+      disableAfterFailures: positive(o, "webhook-disable-failures"),
+      disableAfterMs: parseDuration(String(o["webhook-disable-after"])),
+      timeoutMs: parseDuration(String(o["webhook-timeout"])),
+      pollIntervalMs: 500,
     },
     secretKey: String(o["secret-key"] ?? "") || undefined,
     loginTokenTtlMs: parseDuration(String(o["login-token-ttl"])),
@@ -393,7 +493,9 @@ export function configFromOptions(o: ParsedOptions): Config {
       maxLockoutMs: parseDuration(String(o["login-max-lockout"])),
     },
   };
+  if (config.selfService.windowMs > 86_400_000) throw new Error("--reset-window must be at most 24h");
   if (config.idleTimeoutMs <= 0) throw new Error("--idle-timeout must be positive");
+  if (config.webhooks.timeoutMs <= 0) throw new Error("--webhook-timeout must be positive");
   if (config.passwordPolicy.maxLength < 64) throw new Error("--password-max-length must be at least 64");
   if (config.passwordPolicy.maxLength > passwordMaxChars) {
     throw new Error(
@@ -404,6 +506,11 @@ export function configFromOptions(o: ParsedOptions): Config {
     throw new Error("--password-min-length must not exceed --password-max-length");
   }
   return config;
+}
+
+/** The configuration of a server started without flags (ROSTER_* variables and ROSTER_CONFIG still apply). */
+export async function defaultConfig(): Promise<Config> {
+  return configFromOptions(await configOptions(yargs([])).parse());
 }
 
 function positive(o: Record<string, unknown>, name: string): number {

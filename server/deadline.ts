@@ -9,6 +9,11 @@ export function maxTimeMS(ctx: HandlerContext, defaultDeadlineMs: number): numbe
   return Math.max(1, Math.floor(ctx.timeoutMs() ?? defaultDeadlineMs));
 }
 
+/** `maxTimeMS` bound to a service's default deadline: what its handlers pass to the store. */
+export function databaseTimeout(defaultDeadlineMs: number): (ctx: HandlerContext) => number {
+  return (ctx) => maxTimeMS(ctx, defaultDeadlineMs);
+}
+
 const callDeadline = new AsyncLocalStorage<AbortSignal>();
 
 /** Run `fn` with `signal` as the current call's deadline (see `callSignal`). */
@@ -22,4 +27,9 @@ export function withCallDeadline<T>(signal: AbortSignal, fn: () => T): T {
  */
 export function callSignal(): AbortSignal | undefined {
   return callDeadline.getStore();
+}
+
+/** Run `fn` outside any call's deadline: work that outlives the call that started it. */
+export function outsideCallDeadline<T>(fn: () => T): T {
+  return callDeadline.exit(fn);
 }

@@ -1,4 +1,4 @@
-import { errAdminOnlyPaths, errReadOnlyPaths, errUnknownPaths } from "./errors.js";
+import { errAdminOnlyFields, errReadOnlyFieldPaths, errUnknownFieldPaths } from "../shared/errors.js";
 
 /**
  * Who may read and change one field of a resource.
@@ -29,9 +29,9 @@ export function resolveReadMask<F extends string>(
   const readable = all.filter((f) => mayReadPrivate || rules[f].read === "public");
   if (paths.length === 0) return readable;
   const unknown = paths.filter((p) => !(p in rules));
-  if (unknown.length > 0) throw errUnknownPaths({ paths: unknown.join(", ") });
+  if (unknown.length > 0) throw errUnknownFieldPaths({ paths: unknown.join(", ") });
   const denied = paths.filter((p) => !readable.includes(p as F));
-  if (denied.length > 0) throw errAdminOnlyPaths({ paths: denied.join(", ") });
+  if (denied.length > 0) throw errAdminOnlyFields({ paths: denied.join(", ") });
   return all.filter((f) => paths.includes(f));
 }
 
@@ -46,10 +46,10 @@ export function resolveUpdateMask<F extends string>(
   admin: boolean,
 ): F[] {
   const unknown = paths.filter((p) => !(p in rules));
-  if (unknown.length > 0) throw errUnknownPaths({ paths: unknown.join(", ") });
+  if (unknown.length > 0) throw errUnknownFieldPaths({ paths: unknown.join(", ") });
   const readOnly = paths.filter((p) => rules[p as F].update === "never");
-  if (readOnly.length > 0) throw errReadOnlyPaths({ paths: readOnly.join(", ") });
+  if (readOnly.length > 0) throw errReadOnlyFieldPaths({ paths: readOnly.join(", ") });
   const adminOnly = paths.filter((p) => rules[p as F].update === "admin");
-  if (!admin && adminOnly.length > 0) throw errAdminOnlyPaths({ paths: adminOnly.join(", ") });
+  if (!admin && adminOnly.length > 0) throw errAdminOnlyFields({ paths: adminOnly.join(", ") });
   return [...new Set(paths)] as F[];
 }

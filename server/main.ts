@@ -1,12 +1,11 @@
 #!/usr/bin/env -S node --max-semi-space-size=8
 // First: it sets the garbage collector up before the other modules allocate.
 import "./heap-settings.js";
-import { join } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { startServer } from "./app.js";
 import { configFromOptions, configOptions } from "./config.js";
-import { startEmbeddedDatabase } from "./database/embedded-database.js";
+import { databaseUri } from "./database/database-uri.js";
 import { createLogger } from "./log.js";
 import { openStore } from "./store/store.js";
 import { bootstrapAdmin } from "./users/bootstrap-admin.js";
@@ -61,16 +60,9 @@ await yargs(hideBin(process.argv))
       if (argv["user-id"] === systemActor) throw new Error("--user-id system names the built-in system user");
       const config = configFromOptions(argv);
       const log = createLogger(config.logLevel === "info" ? "warn" : config.logLevel);
-      const embedded = config.mongodbUri
-        ? undefined
-        : await startEmbeddedDatabase({
-            dataDir: join(config.dataDir, "db"),
-            cacheDir: config.cacheDir,
-            log: (msg) => log.info(msg),
-            // A running server keeps its database; this command uses it.
-            shareRunning: true,
-          });
-      const store = await openStore(config.mongodbUri ?? `${embedded?.uri}roster`);
+      // A running server keeps its database; this command uses it.
+      const { uri, embedded } = await databaseUri(config, (msg) => log.info(msg), { shareRunning: true });
+      const store = await openStore(uri);
       try {
         await store.ensureIndexes();
         await ensureSystemUser(store);

@@ -1,10 +1,19 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { errInvalidOrder, errInvalidPageToken, invalidArgument } from "./errors.js";
+import type { HandlerContext } from "@connectrpc/connect";
+import { errInvalidOrder, errInvalidPageToken, invalidArgument } from "../shared/errors.js";
 
 /** Page size when a request sets none. */
 export const defaultLimit = 100;
 /** Largest page; larger requests are lowered to it. */
 export const maxLimit = 1000;
+
+/** The response header that carries a list's total, beside the response's `total_size`. */
+export const totalCountHeader = "x-total-count";
+
+/** Send a list's total in the `x-total-count` header. */
+export function sendTotalCount(ctx: HandlerContext, total: number | bigint): void {
+  ctx.responseHeader.set(totalCountHeader, String(total));
+}
 
 /** Where a page starts: an offset (page numbers) or a keyset position (tokens). */
 export interface PageRequest<O extends string> {
@@ -68,9 +77,7 @@ export function createPaginator(key: Buffer): Paginator {
   const sign = (payload: string) => createHmac("sha256", key).update(payload).digest().subarray(0, 16);
   return {
     parse(request, allowedOrders, fingerprint) {
-      if (request.limit < 0) throw invalidArgument([{ field: "limit", description: "must not be negative" }]);
-      if (request.page < 0) throw invalidArgument([{ field: "page", description: "must not be negative" }]);
-      const limit = request.limit === 0 ? defaultLimit : Math.min(request.limit, maxLimit);
+      const { limit, skip } = offsetPage(request);
       const orderText = request.order || allowedOrders[0];
       const field = (orderText ?? "").replace(/^-/, "") as (typeof allowedOrders)[number];
       if (!allowedOrders.includes(field)) {
@@ -78,7 +85,7 @@ export function createPaginator(key: Buffer): Paginator {
       }
       const order = { field, descending: orderText?.startsWith("-") ?? false };
       if (!request.pageToken) {
-        return { limit, skip: request.page > 1 ? (request.page - 1) * limit : 0, order };
+        return { limit, skip, order };
       }
       const [body, signature] = request.pageToken.split(".");
       let payload: TokenPayload;

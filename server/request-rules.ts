@@ -1,7 +1,7 @@
 import type { DescEnum, DescField, DescMessage, Message } from "@bufbuild/protobuf";
 import { type ReflectMessage, reflect } from "@bufbuild/protobuf/reflect";
+import type { FieldViolation } from "../shared/errors.js";
 import { fieldModel } from "../shared/field-model.js";
-import type { FieldViolation } from "./errors.js";
 import { type TextRule, textProblem } from "./text.js";
 import { formatProblems } from "./users/user-validation.js";
 

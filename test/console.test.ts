@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { type GrpcClient, grpc, grpcClient, rejectsWith } from "./support/clients.js";
+import { chromiumArgs, chromiumMissing, chromiumPath } from "./support/console-browser.js";
 import { createUser } from "./support/fixtures.js";
 import { logLines, startServer, type TestServer } from "./support/server.js";
 
@@ -13,23 +14,6 @@ import { logLines, startServer, type TestServer } from "./support/server.js";
  * playwright-core), against a real server and database. Every change made
  * through the console is checked through the API afterwards.
  */
-
-const chromiumPath = "/usr/bin/chromium";
-const chromiumMissing = existsSync(chromiumPath)
-  ? undefined
-  : `Chromium is not installed at ${chromiumPath} (apt-get install chromium): the web console was NOT tested`;
-
-/** Chromium's own background traffic is refused by this machine's closed network; these flags keep it quiet. */
-const chromiumArgs = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 const { ABORTED, NOT_FOUND, UNAUTHENTICATED } = grpc.status;
 const operatorPassword = "operator passphrase for the console";
@@ -43,6 +27,7 @@ describe("the web console", () => {
   let users: GrpcClient;
   let access: GrpcClient;
   let invitations: GrpcClient;
+  const problems: string[] = [];
 
   before(async () => {
     if (chromiumMissing) return;
@@ -84,12 +69,16 @@ describe("the web console", () => {
     for (const c of [users, access, invitations]) c?.close();
     await server?.stop();
     rmSync(profile, { recursive: true, force: true });
+    assert.deepEqual(problems, [], "no browser console errors");
   });
 
   /** A new tab (its own sessionStorage, so its own session) signed in with a password. */
   async function signedIn(userId: string, password: string): Promise<Page> {
     const page = await browser.newPage();
-    page.on("pageerror", (error) => assert.fail(`the console threw: ${error.message}`));
+    page.on("pageerror", (error) => problems.push(`the console threw: ${error.message}`));
+    page.on("console", (m) => {
+      if (m.type() === "error") problems.push(`console error: ${m.text()}`);
+    });
     await page.goto(`${server.url}/console/`);
     await page.getByLabel("User ID or email address").fill(userId);
     await page.getByLabel("Password", { exact: true }).fill(password);
@@ -202,7 +191,8 @@ describe("the web console", () => {
     const sent = page.waitForRequest((r) => r.url().endsWith("/roster.v1.UserRegistry/Update"));
     const outcome = await saveAndWait(page);
     assert.equal(await outcome.textContent(), "Saved: name.");
-    const body = JSON.parse((await sent).postData() ?? "{}");
+    // A gRPC-Web frame: a flag byte, a 4-byte length, then the JSON message.
+    const body = JSON.parse((await sent).postDataBuffer()?.subarray(5).toString() ?? "{}");
     assert.equal(body.updateMask, "name", "the update mask names exactly the changed field");
     assert.equal(body.user.etag, read.etag, "with the etag that was read");
     await page.getByRole("heading", { name: "Member Two Renamed", level: 1 }).waitFor();
@@ -214,7 +204,7 @@ describe("the web console", () => {
       server,
       (l) => l.method === "roster.v1.UserRegistry/Update" && l.caller === "operator" && l.code === "ok",
     );
-    assert.equal(calls[0]?.protocol, "application/json", "the browser speaks the Connect protocol");
+    assert.equal(calls[0]?.protocol, "application/grpc-web+json", "the browser speaks gRPC-Web with JSON");
   });
 
   it("lets an admin change a user's state with a description, and deactivate and set up a user", async (t) => {
@@ -325,7 +315,7 @@ describe("the web console", () => {
     await row.getByRole("button", { name: "Revoke the invitation of invitee@example.com" }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Revoke invitation" }).click();
     await page.getByText("Revoked the invitation of invitee@example.com.").waitFor();
-    await row.waitFor({ state: "detached" });
+    await row.getByRole("cell", { name: "Revoked" }).waitFor();
     const revoked = await invitations.call("Get", { email: "invitee@example.com" });
     assert.equal(revoked.invitation.status, "INVITATION_STATUS_REVOKED");
   });
@@ -394,11 +384,66 @@ describe("the web console", () => {
     await rejectsWith(users.call("Restore", { user_id: "member-06" }), NOT_FOUND);
   });
 
+  it("shows who changed a user, when, and what, newest first, with older events on request", async (t) => {
+    if (skipWithoutChromium(t)) return;
+    for (let i = 1; i <= 11; i++) {
+      await users.call("Update", {
+        user: { user_id: "member-09", description: `note ${i}` },
+        update_mask: { paths: ["description"] },
+      });
+    }
+    const page = await signedIn("operator", operatorPassword);
+    await openUser(page, "member-09");
+    const history = page.getByRole("region", { name: "History" });
+    await history.getByText("The 10 most recent events, newest first; older ones follow.").waitFor();
+    const rows = history.locator("tbody tr");
+    assert.equal(await rows.count(), 10);
+    const cells = async (row: Locator) => [
+      ...(await row.getByRole("rowheader").allTextContents()),
+      ...(await row.getByRole("cell").allTextContents()).slice(1),
+    ];
+    const adminKey = (await access.call("ListRights", {})).token_id;
+    assert.deepEqual(await cells(rows.first()), ["user.update", `admin (API key ${adminKey})`, "description"]);
+    assert.match((await rows.first().locator("time").getAttribute("datetime")) ?? "", /^\d{4}-\d\d-\d\dT/);
+
+    await history.getByRole("button", { name: "Show older events" }).click();
+    await history.getByText("The 12 most recent events, newest first.").waitFor();
+    assert.equal(await history.getByRole("button", { name: "Show older events" }).isHidden(), true);
+    assert.deepEqual(await cells(rows.last()), ["user.create", `admin (API key ${adminKey})`, "—"]);
+    const ids = await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute("data-event-id"))));
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => b - a),
+      "newest first",
+    );
+
+    // A change made on the page is at the top of the history at once, made by the signed-in operator.
+    await page.getByLabel("Name").fill("Member Nine");
+    assert.equal(await (await saveAndWait(page)).textContent(), "Saved: name.");
+    await history.locator("tbody tr").first().filter({ hasText: "operator (signed in)" }).waitFor();
+    assert.deepEqual(
+      (await cells(rows.first())).filter((c) => c !== "operator (signed in)"),
+      ["user.update", "name"],
+    );
+    await page.screenshot({ path: join(tmpdir(), "roster-console-history.png"), fullPage: true });
+
+    // A member sees the history of their own account, not of others.
+    const member = await signedIn("plain-member", memberPassword);
+    await member.getByRole("heading", { name: "History" }).waitFor();
+    await member.getByRole("region", { name: "History" }).locator("tbody tr").first().waitFor();
+    await openUser(member, "operator");
+    assert.equal(await member.getByRole("heading", { name: "History" }).count(), 0);
+  });
+
   it("shows a non-admin only their own account and the public fields of others", async (t) => {
     if (skipWithoutChromium(t)) return;
     const page = await signedIn("plain-member", memberPassword);
     await page.getByRole("heading", { name: "Pat Member", level: 1 }).waitFor();
-    assert.deepEqual(await page.locator(".nav-links a").allTextContents(), ["My account", "Change password"]);
+    assert.deepEqual(await page.locator(".nav-links a").allTextContents(), [
+      "My account",
+      "Token requests",
+      "Change password",
+    ]);
     await page.getByText("plain-member@example.com").waitFor();
     assert.equal(await page.getByRole("group", { name: "Administration" }).count(), 0);
     assert.equal(await page.getByRole("button", { name: "Delete…" }).count(), 0);

@@ -8,7 +8,7 @@ import { simpleParser } from "mailparser";
 import { MongoClient } from "mongodb";
 import { type GrpcClient, grpcClient } from "./support/clients.js";
 import { createUser } from "./support/fixtures.js";
-import { startServer, type TestServer, testDatabaseUri } from "./support/server.js";
+import { logLines, startServer, type TestServer, testDatabaseUri } from "./support/server.js";
 import { recipients, startSmtp, type TestSmtp } from "./support/smtp.js";
 
 async function freePort(): Promise<number> {
@@ -91,7 +91,8 @@ describe("email delivery", () => {
     assert.match(mail.messageId ?? "", /^<em[0-9a-z]+@localhost>$/);
     assert.ok(mail.text?.includes(token) && typeof mail.html === "string" && mail.html.includes(token));
     assert.ok(mail.date instanceof Date);
-    assert.match(server.stdout(), /"msg":"email sent"/);
+    // The log line follows the file (the outcome is stored first) and comes through a pipe.
+    assert.equal((await logLines(server, (l) => l.msg === "email sent")).length, 1);
   });
 
   describe("notifications", () => {

@@ -1,9 +1,11 @@
-import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-web";
-import { ErrorInfoSchema } from "../gen/google/rpc/error_details_pb.js";
+import { ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
+import { createGrpcWebTransport } from "@connectrpc/connect-web";
+import { Events } from "../gen/roster/v1/events_pb.js";
 import { InvitationRegistry } from "../gen/roster/v1/invitation_registry_pb.js";
 import { UserAccess } from "../gen/roster/v1/user_access_pb.js";
 import { UserRegistry } from "../gen/roster/v1/user_registry_pb.js";
+import { UserSettings } from "../gen/roster/v1/user_settings_pb.js";
+import { errUnauthenticated } from "../shared/errors.js";
 
 let token: string | undefined;
 let sessionEnded: (() => void) | undefined;
@@ -30,16 +32,22 @@ const bearer: Interceptor = (next) => async (request) => {
     return await next(request);
   } catch (error) {
     const e = ConnectError.from(error);
-    const tokenRefused =
-      e.code === Code.Unauthenticated && e.findDetails(ErrorInfoSchema).some((i) => i.reason === "UNAUTHENTICATED");
-    if (sent && sent === token && tokenRefused) sessionEnded?.();
+    if (sent && sent === token && errUnauthenticated.is(e)) sessionEnded?.();
     throw error;
   }
 };
 
-/** The Connect protocol (JSON) to the server that served the console; the CSP allows no other. */
-const transport = createConnectTransport({ baseUrl: location.origin, interceptors: [bearer] });
+/**
+ * gRPC-Web with JSON messages, to the server that served the console (the
+ * CSP allows no other). Not the Connect protocol: it answers a refused call
+ * with an HTTP error status, which browsers log as a failed load in the
+ * console even when the page handles it; gRPC-Web answers HTTP 200 and
+ * puts the status in the trailers.
+ */
+const transport = createGrpcWebTransport({ baseUrl: location.origin, useBinaryFormat: false, interceptors: [bearer] });
 
 export const users = createClient(UserRegistry, transport);
 export const access = createClient(UserAccess, transport);
 export const invitations = createClient(InvitationRegistry, transport);
+export const events = createClient(Events, transport);
+export const settings = createClient(UserSettings, transport);

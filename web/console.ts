@@ -2,6 +2,7 @@ import { Right } from "../gen/roster/v1/rights_pb.js";
 import { onSessionEnded } from "./clients.js";
 import { h, replaceChildren } from "./dom.js";
 import { reportOf } from "./error-report.js";
+import { takeFlash } from "./flash.js";
 import { header } from "./header.js";
 import { href, parseRoute, type Route } from "./routes.js";
 import {
@@ -13,9 +14,13 @@ import {
   savedToken,
   startSession,
 } from "./session.js";
+import { apiKeysView } from "./views/api-keys-view.js";
 import { invitationsView } from "./views/invitations-view.js";
+import { newUserView } from "./views/new-user-view.js";
 import { passwordView } from "./views/password-view.js";
+import { settingsView } from "./views/settings-view.js";
 import { signInView } from "./views/sign-in-view.js";
+import { tokenRequestsView } from "./views/token-requests-view.js";
 import { userView } from "./views/user-view.js";
 import { usersView } from "./views/users-view.js";
 
@@ -33,7 +38,7 @@ function show(view: HTMLElement, route: Route, notice?: string): void {
   view.querySelector<HTMLElement>("h1")?.focus();
 }
 
-function render(notice?: string): void {
+function render(notice = takeFlash()): void {
   const route = parseRoute(location.hash);
   if (!session) {
     document.title = "Sign in — Roster";
@@ -84,9 +89,25 @@ function render(notice?: string): void {
       document.title = `${route.userId} — Roster`;
       show(userView({ session: current, userId: route.userId }), route, notice);
       return;
+    case "new-user":
+      document.title = "New user — Roster";
+      show(newUserView({ session: current }), route, notice);
+      return;
+    case "api-keys":
+      document.title = `API keys of ${route.userId} — Roster`;
+      show(apiKeysView({ session: current, userId: route.userId }), route, notice);
+      return;
+    case "settings":
+      document.title = `Settings of ${route.userId} — Roster`;
+      show(settingsView({ session: current, userId: route.userId }), route, notice);
+      return;
     case "invitations":
       document.title = "Invitations — Roster";
       show(invitationsView({ session: current }), route, notice);
+      return;
+    case "token-requests":
+      document.title = "Token requests — Roster";
+      show(tokenRequestsView({ session: current }), route, notice);
       return;
   }
 }

@@ -42,7 +42,7 @@ export function field(
   const hintElement = hint ? h("p", { class: "hint", id: newId("hint") }, hint) : undefined;
   if (hintElement) control.setAttribute("aria-describedby", hintElement.id);
   const wrapper = h("div", { class: "field" });
-  if (control instanceof HTMLInputElement && control.type === "checkbox") {
+  if (control instanceof HTMLInputElement && (control.type === "checkbox" || control.type === "radio")) {
     wrapper.classList.add("checkbox");
     wrapper.append(control, h("label", { for: control.id }, label));
   } else {
@@ -93,4 +93,9 @@ export async function busy(scope: HTMLElement, action: () => Promise<void>): Pro
     scope.removeAttribute("aria-busy");
     for (const button of buttons) button.disabled = false;
   }
+}
+
+/** Append the children that are there (nothing for null, undefined or false) to `parent`. */
+export function appendChildren(parent: Element, ...children: Child[]): void {
+  parent.append(...children.filter((c): c is Node | string => !!c));
 }

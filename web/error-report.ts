@@ -11,6 +11,8 @@ export interface ErrorReport {
   reason?: string;
   /** `google.rpc.BadRequest` field violations, as `field: description`. */
   fields: string[];
+  /** The same violations, for showing each next to its control. */
+  violations: { field: string; description: string }[];
   /** The error is ABORTED: the resource changed since it was read. */
   conflict: boolean;
 }
@@ -24,10 +26,18 @@ function codeName(code: Code): string {
 export function reportOf(error: unknown): ErrorReport {
   const e = ConnectError.from(error);
   const reason = e.findDetails(ErrorInfoSchema).find((info) => info.reason)?.reason;
-  const fields = e
+  const violations = e
     .findDetails(BadRequestSchema)
-    .flatMap((bad) => bad.fieldViolations.map((v) => `${v.field}: ${v.description}`));
-  return { code: codeName(e.code), message: e.rawMessage, reason, fields, conflict: e.code === Code.Aborted };
+    .flatMap((bad) => bad.fieldViolations.map((v) => ({ field: v.field, description: v.description })));
+  const fields = violations.map((v) => `${v.field}: ${v.description}`);
+  return {
+    code: codeName(e.code),
+    message: e.rawMessage,
+    reason,
+    fields,
+    violations,
+    conflict: e.code === Code.Aborted,
+  };
 }
 
 /** One line, the way the CLI prints it: `NOT_FOUND: user x not found (reason USER_NOT_FOUND)`. */

@@ -48,3 +48,18 @@ export function timeElement(timestamp: Timestamp | undefined): HTMLElement {
   element.textContent = formatTime(timestamp);
   return element;
 }
+
+/** Local date and time from `<input type="datetime-local">` ("2027-03-01T12:00"), or undefined when empty. */
+export function localDateTime(value: string): Date | undefined {
+  if (!value) return undefined;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/** A timestamp as `<input type="datetime-local">` shows it, in the reader's time zone ("" when unset). */
+export function localInputValue(timestamp: Timestamp | undefined): string {
+  if (!timestamp) return "";
+  const d = timestampDate(timestamp);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}

@@ -12,7 +12,10 @@ export function header(session: Session, route: Route, signOut: () => void): HTM
   if (!passwordChangeOnly(session)) {
     if (holds(session, Right.ADMIN_USERS_READ)) links.push([{ page: "users" }, "Users"]);
     if (holds(session, Right.ADMIN_INVITATIONS)) links.push([{ page: "invitations" }, "Invitations"]);
-    if (holds(session, Right.USER_INFO)) links.push([{ page: "user", userId: session.userId }, "My account"]);
+    if (holds(session, Right.USER_INFO)) {
+      links.push([{ page: "user", userId: session.userId }, "My account"]);
+      links.push([{ page: "token-requests" }, "Token requests"]);
+    }
   }
   if (holds(session, Right.USER_PASSWORD)) links.push([{ page: "password" }, "Change password"]);
   const current = href(route);

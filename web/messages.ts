@@ -1,5 +1,6 @@
 import { type Child, h } from "./dom.js";
 import { type ErrorReport, errorLine, reportOf } from "./error-report.js";
+import { clearFieldErrors, showAtFields } from "./field-errors.js";
 
 /**
  * A live region for a view's outcomes: notices are announced politely,
@@ -37,4 +38,29 @@ export function showError(area: HTMLElement, error: unknown, advice?: (report: E
 /** Remove every message. */
 export function clearMessages(area: HTMLElement): void {
   area.replaceChildren();
+}
+
+/**
+ * Show a failed call of `form`: each field violation next to the control
+ * that names it (`data-field`), the rest and the error line in `area`.
+ * `reasons` maps ErrorInfo reasons about one field (`USER_ID_TAKEN`) to it.
+ */
+export function showFormError(
+  area: HTMLElement,
+  form: HTMLElement,
+  error: unknown,
+  reasons: Record<string, string> = {},
+): ErrorReport {
+  const report = reportOf(error);
+  clearFieldErrors(form);
+  const left = showAtFields(form, report, reasons);
+  area.replaceChildren(
+    h(
+      "div",
+      { class: "error", role: "alert" },
+      h("p", {}, errorLine(report)),
+      left.length > 0 ? h("ul", {}, ...left.map((f) => h("li", {}, `${f.field}: ${f.description}`))) : null,
+    ),
+  );
+  return report;
 }

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from "yargs";
-import { parseDuration } from "../../server/duration.js";
+import { parseDuration } from "../../shared/duration.js";
 import {
   type ConfigKey,
   configFilePath,

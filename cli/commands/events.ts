@@ -1,6 +1,6 @@
 import type { CommandGroupSpec } from "../command-group.js";
 import { flagName } from "../field-flags.js";
-import type { RpcCommandSpec } from "../rpc-command.js";
+import type { RpcCommandSpec } from "../rpc-spec.js";
 
 const events = "roster.v1.Events";
 

@@ -1,6 +1,6 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import { forgetLogin, loginFilePath, storeLogin } from "../login-store.js";
-import type { AfterResult, CallOutcome, RpcCommandSpec } from "../rpc-command.js";
+import type { AfterResult, CallOutcome, RpcCommandSpec } from "../rpc-spec.js";
 
 const access = "roster.v1.UserAccess";
 

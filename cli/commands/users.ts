@@ -1,7 +1,7 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { CommandGroupSpec } from "../command-group.js";
 import { exitCodes } from "../errors.js";
-import type { AfterResult, CallOutcome } from "../rpc-command.js";
+import type { AfterResult, CallOutcome } from "../rpc-spec.js";
 import { agreementsCommands } from "./agreements.js";
 import { apiKeysCommands } from "./api-keys.js";
 import { userHistoryCommand } from "./events.js";
@@ -25,11 +25,12 @@ function reanaCreateRow({ response, settings }: CallOutcome): AfterResult {
 }
 const access = "roster.v1.UserAccess";
 const bulk = "roster.v1.UserBulk";
+const selfService = "roster.v1.SelfService";
 
 /**
  * `roster users ...`: one line per method of the UserRegistry, and the
  * methods of UserAccess, UserSettings and UserBulk about one user or many.
- * Flags, help and output come from the descriptors (see rpc-command.ts).
+ * Flags, help and output come from the descriptors (see rpc-spec.ts).
  */
 export const usersCommands: CommandGroupSpec = {
   command: "users",
@@ -100,10 +101,13 @@ export const usersCommands: CommandGroupSpec = {
       after: dropRevokedLogin,
     },
     { command: "reset-password", rpc: `${access}.CreateTemporaryPassword`, args: ["user_id"] },
+    // The self-service links, sent for a user by an operator.
+    { command: "verify-email", rpc: `${selfService}.RequestEmailValidation`, args: ["user_id?"] },
+    { command: "send-password-reset", rpc: `${selfService}.RequestPasswordReset`, args: ["email"] },
     {
       command: "tokens",
       aliases: ["token"],
-      describe: "Revoke a user's login tokens and API keys (Conch's login_only and api_only)",
+      describe: "Revoke a user's login tokens and API keys: all of them, or only one kind",
       commands: [
         {
           command: "revoke",

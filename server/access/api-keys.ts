@@ -1,6 +1,6 @@
 import type { Right } from "../../gen/roster/v1/rights_pb.js";
 import { Right as RightEnum } from "../../gen/roster/v1/rights_pb.js";
-import { errApiKeyNameTaken, errSystemUser } from "../errors.js";
+import { errApiKeyNameTaken, errSystemUser } from "../../shared/errors.js";
 import { isDuplicateKeyError } from "../store/database.js";
 import type { Store } from "../store/store.js";
 import { freeTokenName } from "../store/token-names.js";

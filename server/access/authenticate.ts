@@ -1,5 +1,5 @@
 import type { Right } from "../../gen/roster/v1/rights_pb.js";
-import { errUnauthenticated } from "../errors.js";
+import { errUnauthenticated } from "../../shared/errors.js";
 import type { Store } from "../store/store.js";
 import { systemUserId } from "../store/user-documents.js";
 import type { Caller } from "./caller.js";

@@ -1,6 +1,6 @@
 import { createContextKey, type HandlerContext } from "@connectrpc/connect";
 import type { Right } from "../../gen/roster/v1/rights_pb.js";
-import { errMissingRight, errUnauthenticated } from "../errors.js";
+import { errMissingRight, errUnauthenticated } from "../../shared/errors.js";
 import type { UserRef } from "../store/user-documents.js";
 import { rightName } from "./rights.js";
 

@@ -12,13 +12,6 @@ export interface ThrottlePolicy {
   maxLockoutMs: number;
 }
 
-export const defaultThrottlePolicy: ThrottlePolicy = {
-  maxFailures: 10,
-  windowMs: 15 * 60_000,
-  lockoutMs: 60_000,
-  maxLockoutMs: 3_600_000,
-};
-
 export interface LoginThrottle {
   /**
    * Count an attempt on the account before its password is checked.

@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { type AuthenticateResponse, AuthenticateResponseSchema } from "../../gen/roster/v1/user_access_pb.js";
-import { errUnauthenticated, errUserBusy } from "../errors.js";
+import { errUnauthenticated, errUserBusy } from "../../shared/errors.js";
 import type { Store } from "../store/store.js";
 import type { UserDocument } from "../store/user-documents.js";
 import { systemActor } from "../users/system-user.js";

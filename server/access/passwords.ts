@@ -4,7 +4,7 @@ import { type Algorithm, hash, verify } from "@node-rs/argon2";
 // Algorithm is an ambient const enum, which isolated modules cannot read.
 const argon2id = 2 as Algorithm.Argon2id;
 
-import { invalidArgument } from "../errors.js";
+import { invalidArgument } from "../../shared/errors.js";
 import { codePointCount } from "../text.js";
 import { isImportedHash, verifyImportedHash } from "./imported-password-hashes.js";
 import { createSemaphore } from "./semaphore.js";
@@ -18,8 +18,6 @@ export interface HashParameters {
   /** Lanes. Default 1. */
   parallelism: number;
 }
-
-export const defaultHashParameters: HashParameters = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
 export interface PasswordHasher {
   /** A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`). */
@@ -64,8 +62,6 @@ export interface PasswordPolicy {
   /** Default 256; never below 64. Longer passwords are refused, never truncated. */
   maxLength: number;
 }
-
-export const defaultPasswordPolicy: PasswordPolicy = { minLength: 8, maxLength: 256 };
 
 /**
  * Why `password` is not acceptable, or undefined. Length counts Unicode

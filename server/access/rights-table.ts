@@ -1,5 +1,6 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
+import type { RequestEmailValidationRequest } from "../../gen/roster/v1/self_service_pb.js";
 import type {
   CreateAPIKeyRequest,
   DeleteAPIKeyRequest,
@@ -143,6 +144,20 @@ export const accessRules: Record<string, AccessRule> = {
   "roster.v1.UserAccess/DenyTokenRequest": { right: Right.ADMIN_USERS_WRITE },
   "roster.v1.UserAccess/RetrieveTokenRequestKey": { right: Right.USER_API_KEYS },
 
+  // Self-service: a link's token (or an email address) is the credential;
+  // requests about an address answer alike whether it exists or not.
+  "roster.v1.SelfService/GetOptions": { public: true },
+  "roster.v1.SelfService/CheckPassword": { public: true },
+  "roster.v1.SelfService/RequestPasswordReset": { public: true },
+  "roster.v1.SelfService/ResetPassword": { public: true },
+  "roster.v1.SelfService/ValidateEmail": { public: true },
+  "roster.v1.SelfService/DescribeLink": { public: true },
+  "roster.v1.SelfService/RequestEmailValidation": userRule<RequestEmailValidationRequest>(
+    Right.USER_INFO,
+    Right.ADMIN_USERS_WRITE,
+    (r) => r.userId,
+  ),
+
   "roster.v1.InvitationRegistry/Send": { right: Right.ADMIN_INVITATIONS },
   "roster.v1.InvitationRegistry/Get": { right: Right.ADMIN_INVITATIONS },
   "roster.v1.InvitationRegistry/List": { right: Right.ADMIN_INVITATIONS },
@@ -168,6 +183,15 @@ export const accessRules: Record<string, AccessRule> = {
   // Admins (RIGHT_ADMIN_USERS_READ) see every event, others their own: checked by the handler.
   "roster.v1.Events/List": { authenticated: true },
   "roster.v1.Events/Stream": { authenticated: true },
+
+  // Webhooks receive every event they name, about everybody.
+  "roster.v1.Webhooks/Create": { right: Right.ADMIN_WEBHOOKS },
+  "roster.v1.Webhooks/List": { right: Right.ADMIN_WEBHOOKS },
+  "roster.v1.Webhooks/Get": { right: Right.ADMIN_WEBHOOKS },
+  "roster.v1.Webhooks/Update": { right: Right.ADMIN_WEBHOOKS },
+  "roster.v1.Webhooks/Delete": { right: Right.ADMIN_WEBHOOKS },
+  "roster.v1.Webhooks/Test": { right: Right.ADMIN_WEBHOOKS },
+  "roster.v1.Webhooks/ListDeliveries": { right: Right.ADMIN_WEBHOOKS },
 
   // Password hashes in an export also need ADMIN_USERS_WRITE, checked by the handler.
   "roster.v1.UserBulk/Export": { right: Right.ADMIN_USERS_READ },

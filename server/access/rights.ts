@@ -15,6 +15,7 @@ export const adminRights: readonly Right[] = [
   Right.ADMIN_USERS_WRITE,
   Right.ADMIN_INVITATIONS,
   Right.SCIM,
+  Right.ADMIN_WEBHOOKS,
 ];
 
 /** Replace the *_ALL rights by what they stand for. */

@@ -8,6 +8,8 @@ export const tokenPrefixes = {
   apiKey: "rst_ak_",
   login: "rst_lt_",
   invitation: "rst_iv_",
+  passwordReset: "rst_pr_",
+  emailValidation: "rst_ev_",
 } as const;
 
 export type TokenKind = keyof typeof tokenPrefixes;

@@ -1,25 +1,25 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { ServiceImpl } from "@connectrpc/connect";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { TokenKind, TokenRequestStatus, type UserAccess } from "../../gen/roster/v1/user_access_pb.js";
-import { maxTimeMS } from "../deadline.js";
-import type { EmailQueue } from "../email/email-queue.js";
 import {
   errApiKeyNameTaken,
   errApiKeyNotFound,
   errIncorrectPassword,
   errMissingRight,
-  errNotLoginToken,
-  errReadOnlyPaths,
+  errNotALoginToken,
+  errReadOnlyFieldPaths,
   errRightsExceeded,
   errTokenBusy,
   errTokenRequestNotFound,
   errTokenRequestState,
-  errUnknownPaths,
+  errUnknownFieldPaths,
   errUserNotFound,
   invalidArgument,
-} from "../errors.js";
-import { offsetPage } from "../pagination.js";
+} from "../../shared/errors.js";
+import { databaseTimeout } from "../deadline.js";
+import type { EmailQueue } from "../email/email-queue.js";
+import { offsetPage, sendTotalCount } from "../pagination.js";
 import { apiKeyNameMaxChars, tokenRequestReasonMaxChars } from "../request-rules.js";
 import { apiKeyFromDocument, tokenRequestFromDocument } from "../store/access-documents.js";
 import type { Store } from "../store/store.js";
@@ -93,7 +93,7 @@ function expiryOrNull(ts: { seconds: bigint; nanos: number } | undefined, field:
 
 export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess> {
   const { store } = deps;
-  const timeout = (ctx: HandlerContext) => maxTimeMS(ctx, deps.defaultDeadlineMs);
+  const timeout = databaseTimeout(deps.defaultDeadlineMs);
   const tokenErrors = { busy: () => errTokenBusy({}) };
 
   /** Approve a REQUESTED account (REANA's grant lets its user work), and tell them. */
@@ -147,7 +147,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
 
     async logout(_req, ctx) {
       const caller = requireCaller(ctx);
-      if (caller.tokenKind !== "login") throw errNotLoginToken({});
+      if (caller.tokenKind !== "login") throw errNotALoginToken({});
       await store.tokens.delete(caller.userRef, "login", { key_id: caller.tokenId });
       return {};
     },
@@ -195,7 +195,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       const user = await targetUser(store, caller, req.userId);
       const page = offsetPage(req);
       const { tokens, total } = await store.tokens.list(user.ref, "api_key", { ...page, maxTimeMS: timeout(ctx) });
-      ctx.responseHeader.set("x-total-count", String(total));
+      sendTotalCount(ctx, total);
       return { apiKeys: tokens.map((doc) => apiKeyFromDocument(doc, user.user_id)), totalSize: BigInt(total) };
     },
 
@@ -215,9 +215,9 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       const updatable = ["name", "rights", "expires_at"];
       const unknown = paths.filter((p) => !updatable.includes(p));
       if (unknown.some((p) => ["id", "user_id", "created_at", "last_used_at", "created_by", "expired"].includes(p))) {
-        throw errReadOnlyPaths({ paths: unknown.join(", ") });
+        throw errReadOnlyFieldPaths({ paths: unknown.join(", ") });
       }
-      if (unknown.length > 0) throw errUnknownPaths({ paths: unknown.join(", ") });
+      if (unknown.length > 0) throw errUnknownFieldPaths({ paths: unknown.join(", ") });
       const id = given?.id ?? "";
       if (paths.includes("name")) validateName(given?.name ?? "", "api_key.name");
       const rights = paths.includes("rights") ? grantableRights(given?.rights ?? [], caller.rights, user.admin) : [];
@@ -399,7 +399,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
         ...page,
         maxTimeMS: timeout(ctx),
       });
-      ctx.responseHeader.set("x-total-count", String(total));
+      sendTotalCount(ctx, total);
       return { tokenRequests: requests.map(tokenRequestFromDocument), totalSize: BigInt(total) };
     },
 

@@ -1,6 +1,6 @@
 import type { DescField, DescMessage, Message } from "@bufbuild/protobuf";
 import { type ReflectList, type ReflectMessage, reflect } from "@bufbuild/protobuf/reflect";
-import { errEmailNamesAdminOnly, errUserNotFound } from "../errors.js";
+import { errEmailNamesAdminOnly, errUserNotFound } from "../../shared/errors.js";
 import type { Store } from "../store/store.js";
 import type { Caller } from "./caller.js";
 

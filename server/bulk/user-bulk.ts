@@ -7,10 +7,11 @@ import {
   type UserRecord,
   UserRecordSchema,
 } from "../../gen/roster/v1/user_bulk_pb.js";
+import { errMissingRight, invalidArgument } from "../../shared/errors.js";
 import { holds, requireCaller } from "../access/caller.js";
 import { maxTimeMS } from "../deadline.js";
-import { errMissingRight, invalidArgument } from "../errors.js";
 import { resolveReadMask } from "../fieldmask.js";
+import { sendTotalCount } from "../pagination.js";
 import type { Store } from "../store/store.js";
 import { type UserDocument, userFromDocument } from "../store/user-documents.js";
 import { userFieldRules } from "../users/user-fields.js";
@@ -61,7 +62,7 @@ export function userBulk(deps: UserBulkDeps): ServiceImpl<typeof UserBulk> {
       const total = BigInt(
         await store.usersBulk.count(filter, afterUserId, { signal: ctx.signal, maxTimeMS: databaseTime }),
       );
-      ctx.responseHeader.set("x-total-count", String(total));
+      sendTotalCount(ctx, total);
       yield { totalSize: total, users: [] };
       for await (const batch of store.usersBulk.scan({
         filter,

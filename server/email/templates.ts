@@ -23,8 +23,11 @@ export type EmailTemplate =
       temporaryPassword?: string;
       mustChangePassword: boolean;
     }
+  | { kind: "password_reset"; userId: string; url: string; expiresAt: Date }
+  | { kind: "email_validation"; userId: string; email: string; url: string; expiresAt: Date }
   | { kind: "tokens_revoked"; userId: string; what: string; by: string; mustChangePassword: boolean }
-  | { kind: "account_updated"; userId: string; fields: string[]; by: string };
+  | { kind: "account_updated"; userId: string; fields: string[]; by: string }
+  | { kind: "webhook_disabled"; webhookId: string; endpoint: string; failures: number; since: Date; lastError: string };
 
 const escapeHtml = (text: string) =>
   text.replace(
@@ -32,12 +35,15 @@ const escapeHtml = (text: string) =>
     (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string,
   );
 
+/** Make the (already escaped) http(s) addresses of a paragraph links. */
+const linked = (html: string) => html.replace(/\bhttps?:\/\/[^\s<]+/g, (url) => `<a href="${url}">${url}</a>`);
+
 /** Render the plain-text paragraphs as the text part and as simple HTML. */
 function render(subject: string, paragraphs: string[]): EmailContent {
   const text = `${paragraphs.join("\n\n")}\n\n-- \nRoster\n`;
   const html =
     `<!doctype html><html><body style="font-family: sans-serif">` +
-    paragraphs.map((p) => `<p>${escapeHtml(p).replace(/\n/g, "<br>")}</p>`).join("") +
+    paragraphs.map((p) => `<p>${linked(escapeHtml(p)).replace(/\n/g, "<br>")}</p>`).join("") +
     `<p style="color:#777">Roster</p></body></html>`;
   return { subject, text, html };
 }
@@ -106,6 +112,24 @@ export function renderEmail(t: EmailTemplate): EmailContent {
           : ["Sign in with the password you were given."]),
         `Sign in at ${t.loginUrl} or with: roster login ${t.userId}`,
         ...(t.mustChangePassword ? ["You will choose a new password when you first sign in."] : []),
+      ]);
+    case "webhook_disabled":
+      return render(`Webhook ${t.webhookId} was disabled`, [
+        `The webhook ${t.webhookId} (${t.endpoint}) was disabled: its last ${t.failures} delivery attempts failed, since ${t.since.toUTCString()}.`,
+        ...(t.lastError ? [`The last attempt: ${t.lastError}`] : []),
+        "Nothing is sent to it until it is enabled again; what was recorded meanwhile is then delivered. " +
+          `Check the endpoint, then:\n  roster webhooks deliveries ${t.webhookId}\n  roster webhooks test ${t.webhookId}\n  roster webhooks update ${t.webhookId} --disabled=false`,
+      ]);
+    case "password_reset":
+      return render("Reset your password", [
+        `Somebody (hopefully you) asked to reset the password of your account ${t.userId}.`,
+        `Choose a new password at:\n${t.url}`,
+        `The link works once, until ${t.expiresAt.toUTCString()}. If you did not ask for it, ignore this email: your password stays as it is.`,
+      ]);
+    case "email_validation":
+      return render("Confirm your email address", [
+        `Confirm that ${t.email} is the address of your account ${t.userId} by opening:\n${t.url}`,
+        `The link works once, until ${t.expiresAt.toUTCString()}.`,
       ]);
     case "welcome":
       return render("Your account is ready", [

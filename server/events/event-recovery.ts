@@ -5,7 +5,7 @@ import type { Store } from "../store/store.js";
  * Settle the event intents whose lease has passed (their process died, or
  * could not reach the database, between a change and its event): record
  * the event when the change happened, drop the intent when it did not.
- * Whether it happened is read from the claims the change took (claims.ts);
+ * Whether it happened is read from the write locks the change took (write-locks.ts);
  * a change that takes none (an insert, a delete) cannot be told apart from
  * one that never started, and is recorded, marked `recovered`, rather than
  * risk a change without its event.

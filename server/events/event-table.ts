@@ -17,8 +17,8 @@ export interface EventRule {
   // biome-ignore lint/suspicious/noExplicitAny: as above.
   objects?: (req: any, res: any) => string[];
   /**
-   * The change is made by versioned updates only (claims.ts), so a recovery
-   * pass that finds none of its claims knows it did not happen.
+   * The change is made by versioned updates only (write-locks.ts), so a recovery
+   * pass that finds none of its write locks knows it did not happen.
    */
   versioned?: boolean;
   /** Whether the call changed anything (a dry run or an empty mask did not). */
@@ -81,6 +81,16 @@ export const eventRules: Record<string, EventRule> = {
   "roster.v1.UserAccess/Authenticate": {
     names: one("user.login"),
     users: (_req, res) => [res.userId],
+  },
+  "roster.v1.SelfService/ResetPassword": {
+    names: one("password.reset"),
+    users: (_req, res) => [res.userId],
+    paths: () => ["password"],
+  },
+  "roster.v1.SelfService/ValidateEmail": {
+    names: one("user.email.validate"),
+    users: (_req, res) => [res.userId],
+    paths: () => ["primary_email_address_validated_at"],
   },
   "roster.v1.UserAccess/Logout": { names: one("user.logout"), users: (_req, _res, c) => [c] },
   "roster.v1.UserAccess/CreateAPIKey": {
@@ -181,6 +191,21 @@ export const eventRules: Record<string, EventRule> = {
         .map((r: { userId: string }) => r.userId),
     changes: (req) => !req.dryRun,
   },
+
+  // About no user: admins see them. The secret is in no request.
+  "roster.v1.Webhooks/Create": {
+    names: one("webhook.create"),
+    users: () => [],
+    objects: (_req, res) => [res.webhook?.id],
+  },
+  "roster.v1.Webhooks/Update": {
+    names: one("webhook.update"),
+    users: () => [],
+    paths: (req) => maskPaths(req.updateMask),
+    objects: (req) => [req.webhook?.id],
+    changes: (req) => maskPaths(req.updateMask).length > 0,
+  },
+  "roster.v1.Webhooks/Delete": { names: one("webhook.delete"), users: () => [], objects: (req) => [req.id] },
 };
 
 export function eventRuleOf(method: DescMethod): EventRule | undefined {

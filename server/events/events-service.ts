@@ -10,8 +10,8 @@ import {
   StreamEventsResponseSchema,
 } from "../../gen/roster/v1/events_pb.js";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
+import { errEmailNamesAdminOnly, errMissingRight, errUserNotFound, invalidArgument } from "../../shared/errors.js";
 import { holds, requireCaller } from "../access/caller.js";
-import { errEmailNamesAdminOnly, errMissingRight, errUserNotFound, invalidArgument } from "../errors.js";
 import { maxLimit, type Paginator } from "../pagination.js";
 import type { EventDocument, EventQuery } from "../store/events-store.js";
 import type { Store } from "../store/store.js";
@@ -44,7 +44,8 @@ export function eventFromDocument(doc: EventDocument): Event {
   });
 }
 
-const namePattern = /^[a-z0-9_.*]{1,100}$/;
+/** An event name pattern, as filters and webhooks take them. */
+export const namePattern = /^[a-z0-9_.*]{1,100}$/;
 
 /** `user.*` -> /^user\..*$/: only `*` is special. */
 export function namePatternOf(name: string): RegExp {

@@ -28,7 +28,7 @@ export interface Change {
 /**
  * Make a change and record its event, so that neither goes without the
  * other even when the process dies in between: the event is written as an
- * intent first, `run` makes the change (its claims tagged with the intent,
+ * intent first, `run` makes the change (its write locks tagged with the intent,
  * see change-scope.ts), and the intent becomes the event, or is dropped
  * when the change failed having written nothing. A process that dies in
  * between leaves the intent to recoverEvents. Used by the event

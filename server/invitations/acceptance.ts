@@ -1,4 +1,3 @@
-import { hashToken, tokenKind } from "../access/token-format.js";
 import {
   errInvitationBusy,
   errInvitationExpired,
@@ -6,7 +5,8 @@ import {
   errInvitationTokenUnknown,
   errInvitationUsed,
   invalidArgument,
-} from "../errors.js";
+} from "../../shared/errors.js";
+import { hashToken, tokenKind } from "../access/token-format.js";
 import { effectiveStatus, type InvitationDocument, releasedKey } from "../store/invitations-store.js";
 import type { Store } from "../store/store.js";
 

@@ -2,12 +2,6 @@ import type { Duration } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { type InvitationRegistry, InvitationStatus } from "../../gen/roster/v1/invitation_registry_pb.js";
 import { State } from "../../gen/roster/v1/user_pb.js";
-import { requireCaller } from "../access/caller.js";
-import type { PasswordHasher, PasswordPolicy } from "../access/passwords.js";
-import { requireAcceptablePassword } from "../access/passwords.js";
-import { hashToken, newRecordId, newToken } from "../access/token-format.js";
-import { maxTimeMS } from "../deadline.js";
-import type { EmailQueue } from "../email/email-queue.js";
 import {
   errEmailTaken,
   errInvitationBusy,
@@ -16,8 +10,14 @@ import {
   errInvitationState,
   errRegistrationClosed,
   invalidArgument,
-} from "../errors.js";
-import { offsetPage } from "../pagination.js";
+} from "../../shared/errors.js";
+import { requireCaller } from "../access/caller.js";
+import type { PasswordHasher, PasswordPolicy } from "../access/passwords.js";
+import { requireAcceptablePassword } from "../access/passwords.js";
+import { hashToken, newRecordId, newToken } from "../access/token-format.js";
+import { maxTimeMS } from "../deadline.js";
+import type { EmailQueue } from "../email/email-queue.js";
+import { offsetPage, sendTotalCount } from "../pagination.js";
 import { invitationFromDocument } from "../store/invitation-documents.js";
 import {
   effectiveStatus,
@@ -37,7 +37,8 @@ export interface InvitationRegistryDeps {
   isCommonPassword: (password: string) => boolean;
   registration: "open" | "invitation" | "closed";
   invitationTtlMs: number;
-  publicUrl: string;
+  /** The address of the registration page for an invitation token (it goes in the email). */
+  registerUrl: (token: string) => string;
   defaultDeadlineMs: number;
 }
 
@@ -73,7 +74,7 @@ export function invitationRegistry(deps: InvitationRegistryDeps): ServiceImpl<ty
       kind: "invitation",
       token,
       expiresAt: doc.expires_at,
-      registerUrl: `${deps.publicUrl}/register`,
+      registerUrl: deps.registerUrl(token),
       invitedBy: doc.created_by,
     });
   }
@@ -140,7 +141,7 @@ export function invitationRegistry(deps: InvitationRegistryDeps): ServiceImpl<ty
         now,
         maxTimeMS: maxTimeMS(ctx, deps.defaultDeadlineMs),
       });
-      ctx.responseHeader.set("x-total-count", String(total));
+      sendTotalCount(ctx, total);
       return { invitations: invitations.map((d) => invitationFromDocument(d, now)), totalSize: BigInt(total) };
     },
 

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { errEtagMismatch } from "../errors.js";
+import { errEtagMismatch } from "../../shared/errors.js";
 import { databaseErrorCode } from "../store/database-errors.js";
 import { errorSchema } from "./scim-schemas.js";
 

@@ -1,6 +1,6 @@
 import { fromJson, type JsonObject, type JsonValue, toJson } from "@bufbuild/protobuf";
 import { type Value, ValueSchema } from "@bufbuild/protobuf/wkt";
-import type { FieldViolation } from "../errors.js";
+import type { FieldViolation } from "../../shared/errors.js";
 
 /**
  * Setting keys: a letter or digit, then letters, digits, `_` and `-`, at

@@ -1,15 +1,15 @@
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { UserSettings } from "../../gen/roster/v1/user_settings_pb.js";
-import { requireCaller } from "../access/caller.js";
-import { maxTimeMS } from "../deadline.js";
 import {
   errSettingNotFound,
   errSettingsBusy,
-  errSettingsChanged,
+  errSettingsEtagMismatch,
   errUserNotFound,
   type FieldViolation,
   invalidArgument,
-} from "../errors.js";
+} from "../../shared/errors.js";
+import { requireCaller } from "../access/caller.js";
+import { databaseTimeout } from "../deadline.js";
 import type { SettingsChange, SettingsOwner } from "../store/settings-store.js";
 import type { Store } from "../store/store.js";
 import { userIdProblem } from "../users/user-validation.js";
@@ -34,7 +34,7 @@ export interface UserSettingsDeps {
  */
 export function userSettings(deps: UserSettingsDeps): ServiceImpl<typeof UserSettings> {
   const { store } = deps;
-  const timeout = (ctx: HandlerContext) => maxTimeMS(ctx, deps.defaultDeadlineMs);
+  const timeout = databaseTimeout(deps.defaultDeadlineMs);
 
   /** The user a request is about (the caller when `user_id` is empty), which must exist. */
   async function owner(requested: string, ctx: HandlerContext): Promise<SettingsOwner> {
@@ -69,7 +69,7 @@ export function userSettings(deps: UserSettingsDeps): ServiceImpl<typeof UserSet
       },
       {
         busy: () => errSettingsBusy({ user_id: user.userId }),
-        conflict: () => errSettingsChanged({ user_id: user.userId }),
+        conflict: () => errSettingsEtagMismatch({ user_id: user.userId }),
       },
       { etag: options.etag, maxTimeMS: timeout(ctx) },
     );

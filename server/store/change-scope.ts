@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 
 /**
  * The change a call is making, as its event intent knows it (see
- * events/event-interceptor.ts). The store tags the claims it takes with the
+ * events/event-interceptor.ts). The store tags the write locks it takes with the
  * intent, which is how a recovery pass tells a change that landed from one
  * that did not, and counts the writes, so that a failed call that wrote
  * nothing drops its intent at once.
@@ -26,6 +26,11 @@ const scopes = new AsyncLocalStorage<ChangeScope>();
 /** Run `fn` as part of the change of `intent`. */
 export function withChangeScope<T>(scope: ChangeScope, fn: () => Promise<T>): Promise<T> {
   return scopes.run(scope, fn);
+}
+
+/** Run `fn` outside any change: its writes are not the current call's. */
+export function outsideChangeScope<T>(fn: () => T): T {
+  return scopes.exit(fn);
 }
 
 /** The change the current call is making, if any. */

@@ -60,6 +60,10 @@ export interface EventQuery {
   names?: RegExp[];
   since?: Date;
   until?: Date;
+  /** Leave out events made by these users (webhooks' exclusions). */
+  excludeActorUserIds?: string[];
+  /** Leave out events made with these credentials (API key ids). */
+  excludeCredentialIds?: string[];
 }
 
 export interface EventsStore {
@@ -83,8 +87,8 @@ export interface EventsStore {
   record(record: EventRecord): Promise<EventDocument>;
   /** Newest first, below `before` (a sequence number) when given. */
   list(query: EventQuery, options: { limit: number; skip: number; before?: number }): Promise<EventDocument[]>;
-  /** Oldest first, after `after` (a sequence number). */
-  after(query: EventQuery, after: number, limit: number): Promise<EventDocument[]>;
+  /** Oldest first, after `after` (a sequence number), up to `upTo` (included) when given. */
+  after(query: EventQuery, after: number, limit: number, upTo?: number): Promise<EventDocument[]>;
   /** The largest sequence number recorded, 0 when none. */
   lastId(): Promise<number>;
   /** Remove events older than `before`; returns how many. */
@@ -96,6 +100,12 @@ function queryFilter(query: EventQuery): Filter<EventDocument> {
   if (query.userId) filter.user_ids = query.userId;
   if (query.actorUserId) filter["actor.user_id"] = query.actorUserId;
   if (query.names?.length) filter.$or = query.names.map((name) => ({ name }));
+  if (query.excludeActorUserIds?.length) {
+    filter["actor.user_id"] = query.actorUserId
+      ? { $eq: query.actorUserId, $nin: query.excludeActorUserIds }
+      : { $nin: query.excludeActorUserIds };
+  }
+  if (query.excludeCredentialIds?.length) filter["actor.credential_id"] = { $nin: query.excludeCredentialIds };
   if (query.since || query.until) {
     filter.time = {};
     if (query.since) filter.time.$gte = query.since;
@@ -209,8 +219,9 @@ export function createEventsStore(db: Db): EventsStore {
       if (options.before !== undefined) filter._id = { $lt: options.before };
       return events.find(filter, { sort: { _id: -1 }, skip: options.skip, limit: options.limit }).toArray();
     },
-    after(query, after, limit) {
-      return events.find({ ...queryFilter(query), _id: { $gt: after } }, { sort: { _id: 1 }, limit }).toArray();
+    after(query, after, limit, upTo) {
+      const range = upTo === undefined ? { $gt: after } : { $gt: after, $lte: upTo };
+      return events.find({ ...queryFilter(query), _id: range }, { sort: { _id: 1 }, limit }).toArray();
     },
     async lastId() {
       const last = await events.find({}, { projection: { _id: 1 }, sort: { _id: -1 }, limit: 1 }).next();

@@ -1,7 +1,7 @@
 import type { Collection, Db, Filter } from "mongodb";
-import { type ClaimDocument, claimsCollection, versionedUpdate } from "./claims.js";
 import { ensureIndexes, isDuplicateKeyError } from "./database.js";
 import type { StateName } from "./user-documents.js";
+import { versionedUpdate, type WriteLockDocument, writeLocksCollection } from "./write-locks.js";
 
 export type InvitationStatusName = "PENDING" | "ACCEPTED" | "EXPIRED" | "REVOKED";
 
@@ -59,7 +59,7 @@ export interface InvitationsStore {
     now: Date;
     maxTimeMS?: number;
   }): Promise<{ invitations: InvitationDocument[]; total: number }>;
-  /** Change one invitation without losing concurrent changes; see claims.ts. */
+  /** Change one invitation without losing concurrent changes; see write-locks.ts. */
   update(
     id: string,
     change: (current: InvitationDocument) => InvitationDocument | undefined,
@@ -73,14 +73,14 @@ export interface InvitationsStore {
 
 export function createInvitationsStore(db: Db): InvitationsStore {
   const invitations: Collection<InvitationDocument> = db.collection<InvitationDocument>("invitations");
-  const claims: Collection<ClaimDocument> = claimsCollection(db);
+  const writeLocks: Collection<WriteLockDocument> = writeLocksCollection(db);
   const gone = () => new Error("invitation vanished");
   const busy = () => new Error("invitation busy");
 
   const expire = (doc: InvitationDocument) =>
     versionedUpdate<InvitationDocument>({
       collection: invitations,
-      claims,
+      writeLocks,
       scope: "invitations",
       load: () => invitations.findOne({ _id: doc._id }),
       change: (current) =>
@@ -159,7 +159,7 @@ export function createInvitationsStore(db: Db): InvitationsStore {
     async update(id, change, errors) {
       const { after } = await versionedUpdate<InvitationDocument>({
         collection: invitations,
-        claims,
+        writeLocks,
         scope: "invitations",
         load: () => invitations.findOne({ _id: id }),
         change,

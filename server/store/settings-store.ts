@@ -1,7 +1,7 @@
 import type { Collection, Db, ObjectId } from "mongodb";
-import { type ClaimDocument, claimsCollection, versionedUpdate } from "./claims.js";
 import { isDuplicateKeyError } from "./database.js";
 import { newEtag } from "./users-store.js";
+import { versionedUpdate, type WriteLockDocument, writeLocksCollection } from "./write-locks.js";
 
 /**
  * One user's settings, all in one document: a change of one key is a
@@ -28,7 +28,7 @@ export interface SettingsDocument {
   updated_at: Date | null;
   /** Empty until the first write. */
   etag: string;
-  /** Incremented by every write; see claims.ts. */
+  /** Incremented by every write; see write-locks.ts. */
   revision: number;
 }
 
@@ -57,7 +57,7 @@ export interface SettingsStore {
   /**
    * Remove a purged user's settings. Only for users that are gone for good:
    * a live user's settings document must never be removed (its revisions
-   * would start again at claims that already exist); empty it instead.
+   * would start again at write locks that already exist); empty it instead.
    */
   purge(userRef: ObjectId): Promise<void>;
 }
@@ -68,7 +68,7 @@ function idOf(userRef: ObjectId): string {
 
 export function createSettingsStore(db: Db): SettingsStore {
   const settings: Collection<SettingsDocument> = db.collection<SettingsDocument>("settings");
-  const claims: Collection<ClaimDocument> = claimsCollection(db);
+  const writeLocks: Collection<WriteLockDocument> = writeLocksCollection(db);
 
   /** Make sure the document exists (revision 0, no values), so that every write is a versioned update. */
   async function ensureDocument(owner: SettingsOwner): Promise<void> {
@@ -97,7 +97,7 @@ export function createSettingsStore(db: Db): SettingsStore {
       if (!(await load())) await ensureDocument(owner);
       const { after } = await versionedUpdate<SettingsDocument>({
         collection: settings,
-        claims,
+        writeLocks,
         scope: "settings",
         load,
         change(current) {

@@ -2,18 +2,21 @@ import { randomBytes } from "node:crypto";
 import { ObjectId } from "mongodb";
 import { type AgreementsStore, createAgreementsStore } from "./agreements-store.js";
 import { noteWrite } from "./change-scope.js";
-import { claimsCollection, claimsLanded, sweepClaims } from "./claims.js";
 import { type ConnectOptions, connectDatabase, type Database, isDuplicateKeyError, pingDatabase } from "./database.js";
 import { createEmailQueueStore, type EmailQueueStore } from "./email-queue-store.js";
 import { createEventsStore, type EventsStore } from "./events-store.js";
 import { createInvitationsStore, type InvitationsStore } from "./invitations-store.js";
 import { createLoginAttemptsStore, type LoginAttemptsStore } from "./login-attempts-store.js";
+import { createOneTimeTokensStore, type OneTimeTokensStore } from "./one-time-tokens-store.js";
 import { createOperationsStore, type OperationsStore } from "./operations-store.js";
+import { createRequestCountsStore, type RequestCountsStore } from "./request-counts-store.js";
 import { createSettingsStore, type SettingsStore } from "./settings-store.js";
 import { createTokenRequestsStore, type TokenRequestsStore } from "./token-requests-store.js";
 import { createTokensStore, type TokensStore } from "./tokens-store.js";
 import { createUsersBulkStore, type UsersBulkStore } from "./users-bulk-store.js";
 import { createUsersStore, type UsersStore } from "./users-store.js";
+import { createWebhooksStore, type WebhooksStore } from "./webhooks-store.js";
+import { sweepWriteLocks, writeLocksCollection, writeLocksLanded } from "./write-locks.js";
 
 /** Everything the registries need from the database. */
 export interface Store {
@@ -21,14 +24,20 @@ export interface Store {
   tokens: TokensStore;
   tokenRequests: TokenRequestsStore;
   loginAttempts: LoginAttemptsStore;
+  /** Tokens of self-service links (password reset, email validation). */
+  oneTimeTokens: OneTimeTokensStore;
+  /** Recent requests per address and client, for throttling self-service email. */
+  requestCounts: RequestCountsStore;
   invitations: InvitationsStore;
   events: EventsStore;
   /**
    * Whether the change of an event intent landed, judged by the versioned
-   * updates it made (see claims.ts); undefined when it made none.
+   * updates it made (see write-locks.ts); undefined when it made none.
    */
   changeLanded(intent: string): Promise<boolean | undefined>;
   emails: EmailQueueStore;
+  /** Webhooks, their dispatch state and their queued deliveries. */
+  webhooks: WebhooksStore;
   /** Journals of Rename and Merge, for finishing them after a crash. */
   operations: OperationsStore;
   /** Per-user settings, keyed by the user's ref (no index beyond `_id`). */
@@ -75,13 +84,16 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
   const tokenRequests = createTokenRequestsStore(database.db);
   const loginAttempts = createLoginAttemptsStore(database.db);
   const invitations = createInvitationsStore(database.db);
+  const oneTimeTokens = createOneTimeTokensStore(database.db);
+  const requestCounts = createRequestCountsStore(database.db);
   const emails = createEmailQueueStore(database.db);
   const settings = createSettingsStore(database.db);
   const operations = createOperationsStore(database.db);
   const usersBulk = createUsersBulkStore(database.db);
   const agreements = createAgreementsStore(database.db);
-  const claims = claimsCollection(database.db);
+  const writeLocks = writeLocksCollection(database.db);
   const events = createEventsStore(database.db);
+  const webhooks = createWebhooksStore(database.db);
   const db = database.db;
   const secrets = database.db.collection<{ _id: string; key: string }>("secrets");
   return {
@@ -89,11 +101,14 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
     tokens,
     tokenRequests,
     loginAttempts,
+    oneTimeTokens,
+    requestCounts,
     invitations,
     emails,
     events,
+    webhooks,
     changeLanded: (intent) =>
-      claimsLanded(claims, intent, async (scope, id) => {
+      writeLocksLanded(writeLocks, intent, async (scope, id) => {
         if (scope === "users" && ObjectId.isValid(id)) {
           const docs = await db
             .collection<{ revision: number }>("users")
@@ -119,9 +134,12 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
       await tokenRequests.ensureIndexes();
       await loginAttempts.ensureIndexes();
       await invitations.ensureIndexes();
+      await oneTimeTokens.ensureIndexes();
+      await requestCounts.ensureIndexes();
       await emails.ensureIndexes();
       await operations.ensureIndexes();
       await events.ensureIndexes();
+      await webhooks.ensureIndexes();
     },
     credentialsGeneration: () => generation,
     ping: (timeoutMs) => pingDatabase(database, timeoutMs),
@@ -140,8 +158,11 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
         tokens: await tokens.sweepExpired(now),
         login_attempts: await loginAttempts.sweep(new Date(now.getTime() - 7 * 86_400_000)),
         invitations_expired: await invitations.sweepExpired(now),
+        one_time_tokens: await oneTimeTokens.sweep(now),
+        request_counts: await requestCounts.sweep(new Date(now.getTime() - 86_400_000)),
         emails: await emails.sweep(new Date(now.getTime() - 7 * 86_400_000)),
-        claims: await sweepClaims(claims),
+        webhook_deliveries: await webhooks.deliveries.sweep(new Date(now.getTime() - 7 * 86_400_000)),
+        write_locks: await sweepWriteLocks(writeLocks),
         operations: await operations.sweep(new Date(now.getTime() - 7 * 86_400_000)),
       };
     },

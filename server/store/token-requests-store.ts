@@ -1,6 +1,6 @@
 import type { Collection, Db, Filter, ObjectId } from "mongodb";
-import { type ClaimDocument, claimsCollection, versionedUpdate } from "./claims.js";
 import { ensureIndexes } from "./database.js";
+import { versionedUpdate, type WriteLockDocument, writeLocksCollection } from "./write-locks.js";
 
 export type TokenRequestStatusName = "PENDING" | "GRANTED" | "DENIED" | "RETRIEVED";
 
@@ -34,7 +34,7 @@ export interface TokenRequestsStore {
     limit: number;
     maxTimeMS?: number;
   }): Promise<{ requests: TokenRequestDocument[]; total: number }>;
-  /** Change one request without losing concurrent changes (see claims.ts). */
+  /** Change one request without losing concurrent changes (see write-locks.ts). */
   update(
     id: string,
     change: (current: TokenRequestDocument) => TokenRequestDocument | undefined,
@@ -52,7 +52,7 @@ export interface TokenRequestsStore {
 
 export function createTokenRequestsStore(db: Db): TokenRequestsStore {
   const requests: Collection<TokenRequestDocument> = db.collection<TokenRequestDocument>("token_requests");
-  const claims: Collection<ClaimDocument> = claimsCollection(db);
+  const writeLocks: Collection<WriteLockDocument> = writeLocksCollection(db);
   return {
     async ensureIndexes() {
       await ensureIndexes(requests, [
@@ -86,7 +86,7 @@ export function createTokenRequestsStore(db: Db): TokenRequestsStore {
     async update(id, change, errors) {
       const { after } = await versionedUpdate<TokenRequestDocument>({
         collection: requests,
-        claims,
+        writeLocks,
         scope: "token_requests",
         load: () => requests.findOne({ _id: id }),
         change,

@@ -1,7 +1,7 @@
 import type { Collection, Db, Filter, ObjectId } from "mongodb";
-import { type ClaimDocument, claimsCollection, versionedUpdate } from "./claims.js";
 import { ensureIndexes, isDuplicateKeyError } from "./database.js";
 import { freeTokenName, nameVariantPattern } from "./token-names.js";
+import { versionedUpdate, type WriteLockDocument, writeLocksCollection } from "./write-locks.js";
 
 /**
  * A credential as stored: an API key or a login token. Only the SHA-256 of
@@ -28,7 +28,7 @@ export interface TokenDocument {
   last_used_at: Date | null;
   /** User id of whoever created it (an admin granting a key to someone). */
   created_by: string;
-  /** Incremented by every change; see claims.ts. */
+  /** Incremented by every change; see write-locks.ts. */
   revision: number;
 }
 
@@ -110,7 +110,7 @@ function selectorQuery(selector: TokenSelector): Filter<TokenDocument> {
 
 export function createTokensStore(db: Db): TokensStore {
   const tokens: Collection<TokenDocument> = db.collection<TokenDocument>("tokens");
-  const claims: Collection<ClaimDocument> = claimsCollection(db);
+  const writeLocks: Collection<WriteLockDocument> = writeLocksCollection(db);
 
   async function namesLike(userRef: ObjectId, kind: TokenDocument["kind"], base: string): Promise<string[]> {
     const found = await tokens
@@ -124,7 +124,7 @@ export function createTokensStore(db: Db): TokensStore {
     const vanished = new Error(`token ${token.key_id} was deleted while being renamed`);
     await versionedUpdate<TokenDocument>({
       collection: tokens,
-      claims,
+      writeLocks,
       scope: "tokens",
       load: () => tokens.findOne({ _id: token._id }),
       change: (current) => (current.name === token.name ? { ...current, name } : undefined),
@@ -237,7 +237,7 @@ export function createTokensStore(db: Db): TokensStore {
     async update(userRef, kind, key, change, errors) {
       const { after } = await versionedUpdate<TokenDocument>({
         collection: tokens,
-        claims,
+        writeLocks,
         scope: "tokens",
         load: () => tokens.findOne({ ...key, user_ref: userRef, kind }),
         change,

@@ -48,7 +48,7 @@ export interface UserDocument {
   updated_at: Date;
   deleted_at: Date | null;
   etag: string;
-  /** Incremented by every write; see claims.ts. */
+  /** Incremented by every write; see write-locks.ts. */
   revision: number;
   /** Who created the user (a user id, or `system`). */
   created_by: string;

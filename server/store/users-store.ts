@@ -11,8 +11,7 @@ import {
   errUserBusy,
   errUserIdTaken,
   errUserNotFound,
-} from "../errors.js";
-import { backoff, breakStaleClaim, type ClaimDocument, claimsCollection, tryClaim, versionedUpdate } from "./claims.js";
+} from "../../shared/errors.js";
 import { duplicateKeyField, ensureIndexes, isDuplicateKeyError } from "./database.js";
 import { conditionQuery, type UserCondition } from "./user-conditions.js";
 import {
@@ -23,6 +22,14 @@ import {
   type UserField,
   type UserRef,
 } from "./user-documents.js";
+import {
+  backoff,
+  breakStaleWriteLock,
+  takeWriteLock,
+  versionedUpdate,
+  type WriteLockDocument,
+  writeLocksCollection,
+} from "./write-locks.js";
 
 /** Fields users can be ordered by, with the stored field that sorts them. */
 export const userOrderFields = {
@@ -138,7 +145,7 @@ export interface UsersStore {
     options?: { withRef?: boolean },
   ): Promise<Partial<UserDocument>[]>;
   list(options: ListUsersOptions): Promise<UserPage>;
-  /** Apply `change` without losing concurrent changes; see claims.ts. */
+  /** Apply `change` without losing concurrent changes; see write-locks.ts. */
   update(userId: string, change: UserChange, options: UpdateOptions): Promise<UserDocument>;
   /** Remove a user for good. Returns the removed document. */
   purge(userId: string): Promise<UserDocument>;
@@ -218,7 +225,7 @@ function projection(fields: readonly string[], extra: readonly string[] = []): D
 
 export function createUsersStore(db: Db): UsersStore {
   const users: Collection<UserDocument> = db.collection<UserDocument>("users");
-  const claims: Collection<ClaimDocument> = claimsCollection(db);
+  const writeLocks: Collection<WriteLockDocument> = writeLocksCollection(db);
   const locks = db.collection<{ _id: string; revision: number }>("locks");
 
   /**
@@ -266,8 +273,8 @@ export function createUsersStore(db: Db): UsersStore {
       const lock = await locks.findOne({ _id: "admins" });
       const revision = lock?.revision ?? 0;
       const key = `admins@${revision + 1}`;
-      if (!(await tryClaim(claims, key))) {
-        if (!(await breakStaleClaim(claims, key))) await backoff(attempt);
+      if (!(await takeWriteLock(writeLocks, key))) {
+        if (!(await breakStaleWriteLock(writeLocks, key))) await backoff(attempt);
         continue;
       }
       try {
@@ -313,7 +320,7 @@ export function createUsersStore(db: Db): UsersStore {
           retired: ["deleted_at_1__id_1", "name_1__id_1", "state_1__id_1", "admin_1__id_1", "created_at_1__id_1"],
         },
       );
-      await ensureIndexes(claims, [
+      await ensureIndexes(writeLocks, [
         { key: { created_at: 1 }, name: "created_at_1" },
         { key: { intent: 1 }, name: "intent_1" },
       ]);
@@ -442,9 +449,9 @@ export function createUsersStore(db: Db): UsersStore {
       if (userId === systemUserId && options.actor !== systemUserId) throw errSystemUser({});
       const { after } = await versionedUpdate<UserDocument>({
         collection: users,
-        claims,
+        writeLocks,
         scope: "users",
-        claimId: (current) => current.ref.toHexString(),
+        lockId: (current) => current.ref.toHexString(),
         load: () => byId(userId, { includeDeleted: options.includeDeleted }),
         change(current) {
           if (options.etag && options.etag !== current.etag) throw errEtagMismatch({ user_id: userId });

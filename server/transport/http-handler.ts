@@ -1,18 +1,20 @@
 import type http from "node:http";
 import type http2 from "node:http2";
+import { join } from "node:path";
 import { cors } from "@connectrpc/connect";
 import type { Registry } from "prom-client";
+import { totalCountHeader } from "../pagination.js";
 import { minimalGrpcMessages } from "./grpc-message.js";
 import type { HealthStatus } from "./health.js";
 import { ServingStatus } from "./health.js";
-import { serveStatic } from "./static-files.js";
+import { sendFile, serveStatic } from "./static-files.js";
 
 type Request = http.IncomingMessage | http2.Http2ServerRequest;
 type Response = http.ServerResponse | http2.Http2ServerResponse;
 type Handler = (req: Request, res: Response) => void;
 
 /** Response headers browsers may read, beyond the protocols' own. */
-export const exposedHeaders = [...cors.exposedHeaders, "x-total-count"];
+export const exposedHeaders = [...cors.exposedHeaders, totalCountHeader];
 
 /** Request headers browsers may send, beyond the protocols' own. */
 export const allowedHeaders = [...cors.allowedHeaders, "Authorization", "If-Match"];
@@ -29,6 +31,11 @@ export function httpHandler(options: {
   health: HealthStatus;
   /** Folder of the built web console, served at /console/. */
   consoleDir: string;
+  /**
+   * Paths of the public self-service pages (`/register`, `/reset-password`,
+   * ...), each answered with `self-service.html` of `consoleDir`.
+   */
+  publicPages?: readonly string[];
   /** The SCIM 2.0 service, served under /scim/v2/. */
   scim?: Handler;
 }): Handler {
@@ -66,6 +73,16 @@ export function httpHandler(options: {
       const serving = options.health.get("") === ServingStatus.SERVING;
       res.writeHead(serving ? 200 : 503, { "content-type": "text/plain" });
       res.end(serving ? "SERVING\n" : "NOT_SERVING\n");
+      return;
+    }
+    const page = req.method === "GET" || req.method === "HEAD";
+    if (page && path === "/") {
+      res.writeHead(302, { location: "console/" });
+      res.end();
+      return;
+    }
+    if (page && path && options.publicPages?.includes(path)) {
+      sendFile(req, res, join(options.consoleDir, "self-service.html"), "text/html; charset=utf-8");
       return;
     }
     if (serveStatic(req, res, "/console", options.consoleDir)) return;

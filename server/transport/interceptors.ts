@@ -1,12 +1,12 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Counter, Histogram } from "prom-client";
+import { errMissingRight, errUnauthenticated } from "../../shared/errors.js";
 import { authenticate } from "../access/authenticate.js";
 import { callerKey, requireRight } from "../access/caller.js";
 import type { CallerCache } from "../access/caller-cache.js";
 import { accessRuleOf } from "../access/rights-table.js";
 import { resolveUserNames } from "../access/user-names.js";
 import { withCallDeadline } from "../deadline.js";
-import { errMissingRight, errUnauthenticated } from "../errors.js";
 import type { Logger } from "../log.js";
 import { databaseErrorCode } from "../store/database-errors.js";
 import type { Store } from "../store/store.js";

@@ -1,6 +1,6 @@
 import type { DescField, DescMessage } from "@bufbuild/protobuf";
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
-import type { FieldViolation } from "../errors.js";
+import type { FieldViolation } from "../../shared/errors.js";
 
 /**
  * Map keys no request may use, at any depth (attributes, settings and the

@@ -1,6 +1,6 @@
 import type { DescMessage, Message } from "@bufbuild/protobuf";
 import type { Interceptor } from "@connectrpc/connect";
-import { invalidArgument } from "../errors.js";
+import { invalidArgument } from "../../shared/errors.js";
 import { requestProblems } from "../request-rules.js";
 
 function check(schema: DescMessage, message: Message): void {

@@ -16,7 +16,7 @@ import { parseContentType as connectContentType } from "@connectrpc/connect/prot
 import { parseContentType as grpcContentType } from "@connectrpc/connect/protocol-grpc";
 import { parseContentType as grpcWebContentType } from "@connectrpc/connect/protocol-grpc-web";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
-import { invalidArgument } from "../errors.js";
+import { invalidArgument } from "../../shared/errors.js";
 import { inheritedKeyViolations } from "./map-keys.js";
 
 /** The compressions connect-node accepts by default, which the server keeps. */

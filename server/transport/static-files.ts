@@ -40,6 +40,17 @@ export function serveStatic(
     res.end("not found\n");
     return true;
   }
+  sendFile(req, res, file, type);
+  return true;
+}
+
+/** Send one file with the console's headers (type, no caching without revalidation, CSP); 404 if unreadable. */
+export function sendFile(
+  req: http.IncomingMessage | http2.Http2ServerRequest,
+  res: http.ServerResponse | http2.Http2ServerResponse,
+  file: string,
+  type: string,
+): void {
   readFile(file).then(
     (body) => {
       res.writeHead(200, {
@@ -50,6 +61,8 @@ export function serveStatic(
         // The console talks to this server only and runs no inline script.
         "content-security-policy":
           "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'",
+        // The self-service pages carry tokens in their fragment; no Referer leaks the path either.
+        "referrer-policy": "no-referrer",
       });
       if (req.method === "HEAD") res.end();
       else res.end(body);
@@ -59,5 +72,4 @@ export function serveStatic(
       res.end("not found\n");
     },
   );
-  return true;
 }

@@ -1,6 +1,6 @@
 import { Right } from "../../gen/roster/v1/rights_pb.js";
+import { errUserIdTaken } from "../../shared/errors.js";
 import { issueApiKey } from "../access/api-keys.js";
-import { errUserIdTaken } from "../errors.js";
 import type { Store } from "../store/store.js";
 import { systemActor } from "./system-user.js";
 

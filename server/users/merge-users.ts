@@ -5,7 +5,7 @@ import {
   errSystemUser,
   errUserBusy,
   errUserNotFound,
-} from "../errors.js";
+} from "../../shared/errors.js";
 import { failpoint } from "../failpoints.js";
 import type { OperationDocument } from "../store/operations-store.js";
 import type { Store } from "../store/store.js";

@@ -1,4 +1,4 @@
-import { errSameUser, errSystemUser, errUserBusy, errUserIdTaken, errUserNotFound } from "../errors.js";
+import { errSameUser, errSystemUser, errUserBusy, errUserIdTaken, errUserNotFound } from "../../shared/errors.js";
 import { failpoint } from "../failpoints.js";
 import type { OperationDocument } from "../store/operations-store.js";
 import type { Store } from "../store/store.js";
@@ -103,7 +103,7 @@ export async function finishRename(store: Store, journal: OperationDocument): Pr
         operation: { kind: "renamed_from", from },
         updated_by: actor,
         updated_at: new Date(),
-        // Revisions go on from the old document's, so that claims made for it never block the copy.
+        // Revisions go on from the old document's, so that write locks taken for it never block the copy.
         revision: old.revision + 1,
       });
     } catch (err) {

@@ -1,4 +1,4 @@
-import { errUserIdTaken } from "../errors.js";
+import { errUserIdTaken } from "../../shared/errors.js";
 import type { Store } from "../store/store.js";
 import { systemUserId } from "../store/user-documents.js";
 

@@ -1,6 +1,6 @@
 import type { ObjectId } from "mongodb";
 import { TokenStatus, type User } from "../../gen/roster/v1/user_pb.js";
-import { errAdminOnlyPaths } from "../errors.js";
+import { errAdminOnlyFields } from "../../shared/errors.js";
 import { resolveReadMask } from "../fieldmask.js";
 import type { Store } from "../store/store.js";
 import type { UserDocument, UserField } from "../store/user-documents.js";
@@ -20,7 +20,7 @@ export function resolveUserReadMask(
   mayReadPrivate: boolean,
 ): { fields: UserField[]; tokenStatus: boolean } {
   const tokenStatus = paths.includes(tokenStatusPath);
-  if (tokenStatus && !mayReadPrivate) throw errAdminOnlyPaths({ paths: tokenStatusPath });
+  if (tokenStatus && !mayReadPrivate) throw errAdminOnlyFields({ paths: tokenStatusPath });
   const stored = paths.filter((p) => p !== tokenStatusPath);
   // `token_status` alone asks for no stored field beyond the always-returned ones.
   const fields = tokenStatus && stored.length === 0 ? [] : resolveReadMask(userFieldRules, stored, mayReadPrivate);

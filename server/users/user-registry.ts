@@ -6,6 +6,24 @@ import type { Logger } from "pino";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { State, type User, UserSchema } from "../../gen/roster/v1/user_pb.js";
 import { MergeAPIKeys, type UserRegistry } from "../../gen/roster/v1/user_registry_pb.js";
+import {
+  errAdminOnlyFields,
+  errAgreementsNotAccepted,
+  errEmailTaken,
+  errInvitationRequired,
+  errInvitationUsed,
+  errMissingRight,
+  errNewUserTokenInvalid,
+  errRegistrationClosed,
+  errRestoreWindowPassed,
+  errUnauthenticated,
+  errUserIdTaken,
+  errUserMerged,
+  errUserNotDeleted,
+  errUserNotFound,
+  errUserNotSetUp,
+  invalidArgument,
+} from "../../shared/errors.js";
 import { userModel } from "../../shared/user-model.js";
 import { issueApiKey } from "../access/api-keys.js";
 import { authenticate } from "../access/authenticate.js";
@@ -14,29 +32,12 @@ import type { PasswordHasher, PasswordPolicy } from "../access/passwords.js";
 import { newTemporaryPassword, requireAcceptablePassword } from "../access/passwords.js";
 import { expandRights } from "../access/rights.js";
 import { agreementStanding } from "../agreements/user-agreements.js";
-import { maxTimeMS } from "../deadline.js";
+import { databaseTimeout } from "../deadline.js";
 import type { EmailQueue } from "../email/email-queue.js";
-import {
-  errAdminOnlyPaths,
-  errAgreementsNotAccepted,
-  errEmailTaken,
-  errInvitationRequired,
-  errInvitationUsed,
-  errMergedUser,
-  errMissingRight,
-  errNewUserToken,
-  errRegistrationClosed,
-  errRestoreWindowPassed,
-  errUnauthenticated,
-  errUserIdTaken,
-  errUserNotDeleted,
-  errUserNotFound,
-  errUserNotSetUp,
-  invalidArgument,
-} from "../errors.js";
 import { resolveUpdateMask } from "../fieldmask.js";
 import { invitationOfToken, markAccepted } from "../invitations/acceptance.js";
-import type { Paginator } from "../pagination.js";
+import { type Paginator, sendTotalCount } from "../pagination.js";
+import { type LinkOptions, type PublicUrl, pagePaths, pageUrl, sendLink } from "../self-service/links.js";
 import type { InvitationDocument } from "../store/invitations-store.js";
 import { isSetIn } from "../store/message-documents.js";
 import type { Store } from "../store/store.js";
@@ -72,7 +73,9 @@ export interface UserRegistryDeps {
   restoreWindowMs: number;
   defaultDeadlineMs: number;
   /** Base URL for links in emails. */
-  publicUrl: string;
+  urls: PublicUrl;
+  /** Where email validation links come from (self-registration, a changed address). */
+  links: LinkOptions;
   /** Where finishing another process's interrupted Rename or Merge is reported. */
   log: Pick<Logger, "info" | "warn">;
 }
@@ -84,7 +87,7 @@ const maxBatch = 1000;
 
 export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserRegistry> {
   const { store } = deps;
-  const timeout = (ctx: HandlerContext) => maxTimeMS(ctx, deps.defaultDeadlineMs);
+  const timeout = databaseTimeout(deps.defaultDeadlineMs);
   const mayReadPrivate = (caller: Caller, userId: string) =>
     caller.userId === userId || holds(caller, Right.ADMIN_USERS_READ);
 
@@ -101,7 +104,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
         })
       : undefined;
     const full = !!owner && [...expandRights([Right.USER_ALL])].every((r) => owner.rights.has(r));
-    if (!owner || owner.userId !== newUserId || !full) throw errNewUserToken({ user_id: newUserId });
+    if (!owner || owner.userId !== newUserId || !full) throw errNewUserTokenInvalid({ user_id: newUserId });
   }
 
   function requireUserId(userId: string, field = "user_id") {
@@ -137,7 +140,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       withRef: tokenStatus,
     });
     const total = result.total >= 0 ? result.total : (pageRequest.total ?? 0);
-    ctx.responseHeader.set("x-total-count", String(total));
+    sendTotalCount(ctx, total);
     const last = result.users.at(-1);
     const users = result.users.map(userFromDocument);
     if (tokenStatus) {
@@ -226,9 +229,9 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
         .filter((f) => f.creatable && (f.immutable || f.required || isSetIn(user, f.desc)))
         .map((f) => f.name);
       const adminOnly = given.filter((f) => userFieldRules[f].update === "admin");
-      if (!admin && adminOnly.length > 0) throw errAdminOnlyPaths({ paths: adminOnly.join(", ") });
+      if (!admin && adminOnly.length > 0) throw errAdminOnlyFields({ paths: adminOnly.join(", ") });
       const adminOnlyOptions = [req.createApiKey && "create_api_key", req.sendEmail && "send_email"].filter(Boolean);
-      if (!admin && adminOnlyOptions.length > 0) throw errAdminOnlyPaths({ paths: adminOnlyOptions.join(", ") });
+      if (!admin && adminOnlyOptions.length > 0) throw errAdminOnlyFields({ paths: adminOnlyOptions.join(", ") });
       validateUserFields(user, given);
 
       // A password chosen now wins; else the invitation's initial one; an
@@ -312,12 +315,16 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
           kind: "account_created",
           userId: doc.user_id,
           by: caller?.userId ?? "An administrator",
-          loginUrl: deps.publicUrl,
+          loginUrl: pageUrl(deps.urls, pagePaths.signIn),
           temporaryPassword,
           mustChangePassword: doc.require_password_update,
         });
       }
       if (doc.state === "REQUESTED" && !admin) await notifyAdminsOfRequest(doc);
+      // Somebody who registered themselves proves their address with a link.
+      if (!admin && doc.primary_email_address && !doc.primary_email_address_validated_at) {
+        await sendLink(deps.links, "email_validation", doc);
+      }
       // The user stands without the key if this fails: CreateAPIKey gives one later.
       const key = req.createApiKey
         ? await issueApiKey(store, doc, {
@@ -453,6 +460,15 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
             description: after.state_description,
           });
         }
+        // A new address is unvalidated until a link sent to it is opened.
+        if (
+          after.email_key !== previous.email_key &&
+          after.primary_email_address &&
+          !after.primary_email_address_validated_at &&
+          req.sendEmail !== false
+        ) {
+          await sendLink(deps.links, "email_validation", after);
+        }
         // Somebody else's change to other fields is mailed too (Conch
         // mails users about admins' updates); one's own is not.
         const changed = paths.filter(
@@ -495,7 +511,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       const restorable = (doc: UserDocument) => {
         if (!doc.deleted_at) throw errUserNotDeleted({ user_id: req.userId });
         // Its data now belongs to the other user, and its login redirects there.
-        if (doc.merged_into) throw errMergedUser({ user_id: req.userId, merged_into: doc.merged_into });
+        if (doc.merged_into) throw errUserMerged({ user_id: req.userId, merged_into: doc.merged_into });
         if (Date.now() - doc.deleted_at.getTime() > deps.restoreWindowMs) {
           throw errRestoreWindowPassed({ user_id: req.userId, deleted_at: doc.deleted_at.toISOString() });
         }
@@ -548,7 +564,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
         await deps.mail.enqueue(after.primary_email_address, {
           kind: "welcome",
           userId: after.user_id,
-          loginUrl: deps.publicUrl,
+          loginUrl: pageUrl(deps.urls, pagePaths.signIn),
         });
       }
       return { user: userFromDocument(after) };

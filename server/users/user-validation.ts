@@ -1,7 +1,7 @@
 import type { User } from "../../gen/roster/v1/user_pb.js";
+import { type FieldViolation, invalidArgument } from "../../shared/errors.js";
 import type { FieldSpec } from "../../shared/field-model.js";
 import { userField } from "../../shared/user-model.js";
-import { type FieldViolation, invalidArgument } from "../errors.js";
 import type { UserField } from "../store/user-documents.js";
 import { longerThan } from "../text.js";
 
@@ -13,6 +13,16 @@ const emailMaxLength = userField("primary_email_address").maxLength;
 
 /** Attribute keys: never `$`-prefixed or dotted, so they are safe as document keys (user.proto's `key_pattern`). */
 export const attributeKeyPattern = userField("attributes").keyPattern as RegExp;
+
+/** Limits of user fields, in code points (entries for attributes), as user.proto annotates them. */
+export const limits = {
+  name: userField("name").maxLength,
+  description: userField("description").maxLength,
+  email: emailMaxLength,
+  stateDescription: userField("state_description").maxLength,
+  attributes: userField("attributes").maxEntries,
+  attributeValue: userField("attributes").maxLength,
+};
 
 // Deliberately loose (RFC 5322 allows far more, and admin@localhost is a
 // fine address on a private install); it catches slips, and the

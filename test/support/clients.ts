@@ -22,6 +22,8 @@ const definition = protoLoader.loadSync(
     "roster/v1/user_agreements.proto",
     "roster/v1/user_bulk.proto",
     "roster/v1/events.proto",
+    "roster/v1/webhooks.proto",
+    "roster/v1/self_service.proto",
     "grpc/health/v1/health.proto",
     "grpc/reflection/v1/reflection.proto",
     "grpc/reflection/v1alpha/reflection.proto",

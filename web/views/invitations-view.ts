@@ -3,9 +3,11 @@ import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { invitations } from "../clients.js";
 import { confirmAction } from "../confirm-dialog.js";
 import { busy, field, h, onSubmit, replaceChildren, select } from "../dom.js";
+import { checkControls } from "../field-errors.js";
 import { invitationStatuses, invitationStatusLabel, timeElement } from "../format.js";
-import { clearMessages, messageArea, showError, showNotice } from "../messages.js";
+import { clearMessages, messageArea, showError, showFormError, showNotice } from "../messages.js";
 import { oneTimeSecret } from "../one-time-secret.js";
+import { countSummary, pagedTable } from "../paged-table.js";
 import { holds, type Session } from "../session.js";
 import { notAllowed } from "./not-allowed.js";
 
@@ -14,7 +16,7 @@ const hour = 3600;
 
 /**
  * Invitations: send one (InvitationRegistry.Send; the token is shown once),
- * list them by status a page at a time, revoke a pending one and resend a
+ * list them (every status, or one) a page at a time, revoke a pending one and resend a
  * pending or expired one (a new token, shown once).
  */
 export function invitationsView(options: { session: Session }): HTMLElement {
@@ -26,8 +28,21 @@ export function invitationsView(options: { session: Session }): HTMLElement {
   const messages = messageArea();
   const secrets = h("div", { class: "secrets" });
 
-  const email = h("input", { type: "email", name: "email", required: true, autocomplete: "off" });
-  const amount = h("input", { type: "number", name: "expires-in", min: 1, step: 1, inputmode: "numeric" });
+  const email = h("input", {
+    type: "email",
+    name: "email",
+    required: true,
+    autocomplete: "off",
+    "data-field": "email",
+  });
+  const amount = h("input", {
+    type: "number",
+    name: "expires-in",
+    min: 1,
+    step: 1,
+    inputmode: "numeric",
+    "data-field": "expires_in",
+  });
   const unit = select("expires-unit", [
     [String(24 * hour), "days"],
     [String(hour), "hours"],
@@ -36,7 +51,7 @@ export function invitationsView(options: { session: Session }): HTMLElement {
   const sendEmail = h("input", { type: "checkbox", name: "send-email", checked: true });
   const sendForm = h(
     "form",
-    { class: "send-invitation", "aria-labelledby": "send-heading" },
+    { class: "send-invitation", "aria-labelledby": "send-heading", novalidate: true },
     h("h2", { id: "send-heading" }, "Send an invitation"),
     field("Email address", email),
     h(
@@ -51,6 +66,7 @@ export function invitationsView(options: { session: Session }): HTMLElement {
   );
   onSubmit(sendForm, async () => {
     clearMessages(messages);
+    if (!checkControls(sendForm)) return;
     const seconds = amount.value ? Math.round(Number(amount.value) * Number(unit.value)) : 0;
     try {
       const sent = await invitations.send({
@@ -65,7 +81,7 @@ export function invitationsView(options: { session: Session }): HTMLElement {
       email.value = "";
       await load(1);
     } catch (error) {
-      showError(messages, error);
+      showFormError(messages, sendForm, error, { INVITATION_PENDING: "email", EMAIL_TAKEN: "email" });
     }
   });
 
@@ -75,47 +91,28 @@ export function invitationsView(options: { session: Session }): HTMLElement {
       [String(InvitationStatus.UNSPECIFIED), "Any status"],
       ...invitationStatuses.map(([s, label]) => [String(s), label] as const),
     ],
-    String(InvitationStatus.PENDING),
+    String(InvitationStatus.UNSPECIFIED),
   );
   const filter = h("form", { class: "filters", "aria-label": "Filter invitations" }, field("Status", status));
   onSubmit(filter, () => load(1));
   status.addEventListener("change", () => filter.requestSubmit());
 
-  const summary = h("p", { id: "invitations-summary", class: "summary", "aria-live": "polite" });
-  const table = h("table", { "aria-describedby": "invitations-summary" });
-  const previous = h("button", { type: "button" }, "Previous page");
-  const next = h("button", { type: "button" }, "Next page");
-  const position = h("span", {});
-  let page = 1;
-
-  let generation = 0;
-  const load = async (wanted = page) => {
-    const mine = ++generation;
-    table.setAttribute("aria-busy", "true");
-    try {
+  const { summary, table, previous, next, position, load } = pagedTable({
+    summaryId: "invitations-summary",
+    pageSize,
+    fetch: async (wanted) => {
       const list = await invitations.list({
         status: Number(status.value) as InvitationStatus,
         limit: pageSize,
         page: wanted,
       });
-      if (mine !== generation) return;
-      page = wanted;
-      const total = Number(list.totalSize);
-      const pages = Math.max(1, Math.ceil(total / pageSize));
-      summary.textContent =
-        list.invitations.length === 0 ? "No invitations." : `${total} invitation${total === 1 ? "" : "s"}.`;
-      position.textContent = `Page ${page} of ${pages}`;
-      previous.disabled = page <= 1;
-      next.disabled = page >= pages;
-      renderTable(list.invitations);
-    } catch (error) {
-      if (mine === generation) showError(messages, error);
-    } finally {
-      if (mine === generation) table.removeAttribute("aria-busy");
-    }
-  };
-  previous.addEventListener("click", () => void load(page - 1));
-  next.addEventListener("click", () => void load(page + 1));
+      return { rows: list.invitations, total: Number(list.totalSize) };
+    },
+    summarize: ({ rows, total }) =>
+      rows.length === 0 ? "No invitations." : countSummary(total, "invitation", "invitations", ""),
+    render: (_table, rows) => renderTable(rows),
+    messages,
+  });
 
   const renderTable = (rows: Invitation[]) => {
     const headers = ["Email address", "Status", "Expires", "Sent", "Sent by", "Accepted by", "Admin", "Actions"];

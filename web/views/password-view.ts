@@ -1,7 +1,8 @@
 import { ClearTokens } from "../../gen/roster/v1/user_access_pb.js";
 import { access } from "../clients.js";
 import { field, h, onSubmit, select } from "../dom.js";
-import { messageArea, showError, showNotice } from "../messages.js";
+import { checkControls, markField } from "../field-errors.js";
+import { messageArea, showError, showFormError, showNotice } from "../messages.js";
 import { forgetSession, type Session, startSession } from "../session.js";
 
 /**
@@ -20,8 +21,19 @@ export function passwordView(options: {
   if (options.forced) {
     showNotice(messages, "Your password was reset by an administrator: choose a new one before you go on.");
   }
-  const current = h("input", { type: "password", autocomplete: "current-password", required: true });
-  const next = h("input", { type: "password", autocomplete: "new-password", required: true, minlength: 8 });
+  const current = h("input", {
+    type: "password",
+    autocomplete: "current-password",
+    required: true,
+    "data-field": "old_password",
+  });
+  const next = h("input", {
+    type: "password",
+    autocomplete: "new-password",
+    required: true,
+    minlength: 8,
+    "data-field": "new_password",
+  });
   const repeat = h("input", { type: "password", autocomplete: "new-password", required: true });
   const clear = select("clear-tokens", [
     [String(ClearTokens.LOGIN_ONLY), "Sign out every login session (API keys keep working)"],
@@ -30,7 +42,7 @@ export function passwordView(options: {
   ]);
   const form = h(
     "form",
-    {},
+    { novalidate: true },
     field(options.forced ? "Temporary password" : "Current password", current),
     field("New password", next, "At least 8 characters; common passwords are refused."),
     field("Repeat the new password", repeat),
@@ -38,8 +50,9 @@ export function passwordView(options: {
     h("button", { type: "submit", class: "primary" }, "Change password"),
   );
   onSubmit(form, async () => {
+    if (!checkControls(form)) return;
     if (next.value !== repeat.value) {
-      showNotice(messages, "The two new passwords differ.");
+      markField(repeat, "The two new passwords differ.");
       repeat.focus();
       return;
     }
@@ -50,7 +63,7 @@ export function passwordView(options: {
         clearTokens: Number(clear.value) as ClearTokens,
       });
     } catch (error) {
-      showError(messages, error);
+      showFormError(messages, form, error, { INCORRECT_PASSWORD: "old_password" });
       return;
     }
     const notice = "Your password was changed.";

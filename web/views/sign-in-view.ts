@@ -20,6 +20,7 @@ export function signInView(options: { notice?: string; onSignedIn: (session: Ses
     field("User ID or email address", identifier),
     field("Password", password),
     h("button", { type: "submit", class: "primary" }, "Sign in"),
+    h("p", {}, h("a", { href: "../forgot-password" }, "Forgot your password?")),
   );
   onSubmit(passwordForm, async () => {
     try {

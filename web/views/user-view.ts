@@ -1,15 +1,22 @@
 import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { State, type User } from "../../gen/roster/v1/user_pb.js";
 import { userField } from "../../shared/user-model.js";
+import { builtInNotice, isBuiltIn } from "../builtin-users.js";
 import { access, users } from "../clients.js";
 import { confirmAction } from "../confirm-dialog.js";
 import { busy, type Child, field, h, onSubmit, replaceChildren, select } from "../dom.js";
+import { checkControls, clearFieldErrors, showAtFields } from "../field-errors.js";
+import { flashNext } from "../flash.js";
 import { stateLabel, states, timeElement } from "../format.js";
 import { clearMessages, messageArea, showError, showNotice } from "../messages.js";
 import { oneTimeSecret } from "../one-time-secret.js";
 import { href } from "../routes.js";
 import { holds, type Session } from "../session.js";
 import { changedPaths, type UserDraft } from "../user-changes.js";
+import { userSubnav } from "../user-subnav.js";
+import { mergeUser, ownTokensSection, renameUser, revokeTokens } from "./account-operations.js";
+import { attributesEditor } from "./attributes-editor.js";
+import { userHistory } from "./user-history.js";
 
 /** Fields read for the user themself and for admins. */
 const privatePaths = [
@@ -40,10 +47,14 @@ const publicPaths = ["name", "description", "etag"];
 export function userView(options: { session: Session; userId: string }): HTMLElement {
   const { session, userId } = options;
   const self = userId === session.userId;
-  const adminWrite = holds(session, Right.ADMIN_USERS_WRITE);
+  // The server refuses every change to the built-in user: offer none.
+  const builtIn = isBuiltIn(userId);
+  const adminWrite = holds(session, Right.ADMIN_USERS_WRITE) && !builtIn;
   const readPrivate = self ? holds(session, Right.USER_INFO) : holds(session, Right.ADMIN_USERS_READ);
-  const canEdit = self ? holds(session, Right.USER_SETTINGS) : adminWrite;
+  const canEdit = (self ? holds(session, Right.USER_SETTINGS) : adminWrite) && !builtIn;
   const paths = readPrivate ? privatePaths : publicPaths;
+  // Who changed this user, when, and what: admins see anybody's, users their own.
+  const history = self || holds(session, Right.ADMIN_USERS_READ) ? userHistory(userId) : undefined;
 
   const heading = h("h1", { tabindex: "-1" }, userId);
   const messages = messageArea();
@@ -55,15 +66,31 @@ export function userView(options: { session: Session; userId: string }): HTMLEle
       ? h("p", { class: "breadcrumb" }, h("a", { href: href({ page: "users" }) }, "Users"), " / ", userId)
       : null,
     heading,
+    userSubnav(session, userId, "user"),
+    builtIn ? builtInNotice() : null,
     messages,
     content,
+    history?.section,
   );
   let before: User | undefined;
+  const attributes = attributesEditor({ userId, saved: () => load() });
+  /** After a rename or merge, the page of the user that remains. */
+  const done = (notice: string, goTo?: string) => {
+    if (goTo && goTo !== userId) {
+      flashNext(notice);
+      location.hash = href({ page: "user", userId: goTo });
+      return;
+    }
+    showNotice(messages, notice);
+    void load();
+  };
 
   const load = async () => {
     try {
       const { user } = await users.get({ userId, fieldMask: { paths } });
       if (!user) throw new Error("the server returned no user");
+      // A change made here is in the history at once.
+      if (before) void history?.reload();
       before = user;
       show(user);
     } catch (error) {
@@ -84,9 +111,12 @@ export function userView(options: { session: Session; userId: string }): HTMLEle
       "Reload",
     );
 
-  /** Show an error; a conflict (ABORTED) explains itself and offers to reload. */
-  const failed = (error: unknown) =>
-    showError(messages, error, (report) =>
+  /**
+   * Show an error, each field violation also next to its field; a conflict
+   * (ABORTED) explains itself and offers to reload.
+   */
+  const failed = (error: unknown) => {
+    const report = showError(messages, error, (report) =>
       report.conflict
         ? [
             h(
@@ -99,21 +129,31 @@ export function userView(options: { session: Session; userId: string }): HTMLEle
           ]
         : [],
     );
+    clearFieldErrors(form);
+    showAtFields(form, report, { EMAIL_TAKEN: "user.primary_email_address" });
+  };
 
   // Labels and limits come from the field annotations in user.proto.
   const label = (field: string) => userField(field).label;
   // The profile form, made once and refilled from each version read.
-  const name = h("input", { type: "text", name: "name", maxlength: userField("name").maxLength });
+  const name = h("input", {
+    type: "text",
+    name: "name",
+    maxlength: userField("name").maxLength,
+    "data-field": "user.name",
+  });
   const description = h("textarea", {
     name: "description",
     rows: 3,
     maxlength: userField("description").maxLength,
   });
+  description.dataset.field = "user.description";
   const email = h("input", {
     type: "email",
     name: "email",
     autocomplete: "off",
     maxlength: userField("primary_email_address").maxLength,
+    "data-field": "user.primary_email_address",
   });
   const state = select(
     "state",
@@ -127,7 +167,7 @@ export function userView(options: { session: Session; userId: string }): HTMLEle
   const admin = h("input", { type: "checkbox", name: "admin" });
   const form = h(
     "form",
-    { class: "profile", "aria-labelledby": "profile-heading" },
+    { class: "profile", "aria-labelledby": "profile-heading", novalidate: true },
     h("h2", { id: "profile-heading" }, "Profile"),
     field(label("name"), name),
     field(label("description"), description),
@@ -146,7 +186,7 @@ export function userView(options: { session: Session; userId: string }): HTMLEle
   );
   onSubmit(form, async () => {
     clearMessages(messages);
-    if (!before) return;
+    if (!before || !checkControls(form)) return;
     const draft: UserDraft = {
       name: name.value,
       description: description.value,
@@ -310,9 +350,13 @@ export function userView(options: { session: Session; userId: string }): HTMLEle
     actions.replaceChildren(
       act("Reset password…", resetPassword),
       user.state === State.APPROVED ? act("Deactivate…", unsetup, true) : act("Set up", setup),
+      act("Revoke tokens…", () => revokeTokens(userId, false, done)),
+      act("Rename…", () => renameUser(userId, done)),
+      act("Merge…", () => mergeUser(userId, done), true),
       act("Delete…", remove, true),
       act("Purge…", purge, true),
     );
+    attributes.show(user);
     replaceChildren(
       content,
       h(
@@ -322,12 +366,16 @@ export function userView(options: { session: Session; userId: string }): HTMLEle
         details(user),
       ),
       canEdit ? form : null,
+      canEdit && readPrivate ? attributes.element : null,
+      self && !builtIn && holds(session, Right.USER_API_KEYS) ? ownTokensSection(userId, done) : null,
       adminWrite && !self ? actionsSection : null,
     );
   };
 
   const details = (user: User) => {
-    const rows: [string, Child][] = [[label("user_id"), self ? `${user.userId} (you)` : user.userId]];
+    const rows: [string, Child][] = [
+      [label("user_id"), self ? `${user.userId} (you)` : builtIn ? `${user.userId} (built-in)` : user.userId],
+    ];
     if (!canEdit) rows.push([label("name"), user.name || "—"], [label("description"), user.description || "—"]);
     if (readPrivate) {
       rows.push(

@@ -1,5 +1,6 @@
 import { Right } from "../../gen/roster/v1/rights_pb.js";
 import type { State, User } from "../../gen/roster/v1/user_pb.js";
+import { builtInTag, isBuiltIn } from "../builtin-users.js";
 import { users } from "../clients.js";
 import { confirmAction } from "../confirm-dialog.js";
 import { busy, field, h, onSubmit, replaceChildren, select } from "../dom.js";
@@ -12,6 +13,10 @@ import { notAllowed } from "./not-allowed.js";
 /** The list's query and position; kept while the console is open, so that going back returns to the same page. */
 interface ListQuery {
   query: string;
+  /** Part of the email address (Search's email_contains). */
+  email: string;
+  /** Also the built-in `system` user. */
+  builtIn: boolean;
   /** 0: any state. */
   state: State | 0;
   deleted: boolean;
@@ -23,7 +28,17 @@ interface ListQuery {
   index: number;
 }
 
-const current: ListQuery = { query: "", state: 0, deleted: false, order: "user_id", limit: 25, tokens: [""], index: 0 };
+const current: ListQuery = {
+  query: "",
+  email: "",
+  builtIn: false,
+  state: 0,
+  deleted: false,
+  order: "user_id",
+  limit: 25,
+  tokens: [""],
+  index: 0,
+};
 
 const orders = [
   ["user_id", "User ID"],
@@ -57,7 +72,9 @@ export function usersView(options: { session: Session }): HTMLElement {
     [["0", "Any state"], ...states.map(([s, label]) => [String(s), label] as const)],
     String(current.state),
   );
+  const email = h("input", { type: "search", name: "email", value: current.email, autocomplete: "off" });
   const deleted = h("input", { type: "checkbox", name: "deleted", checked: current.deleted });
+  const builtIn = h("input", { type: "checkbox", name: "built-in", checked: current.builtIn });
   const order = select("order", orders, current.order);
   const limit = select(
     "limit",
@@ -68,13 +85,15 @@ export function usersView(options: { session: Session }): HTMLElement {
     "form",
     { role: "search", class: "filters", "aria-label": "Find users" },
     field("Search ID, name or description", query),
+    field("Email address contains", email),
     field("State", state),
     field("Order", order),
     field("Per page", limit),
     field("Deleted users", deleted),
+    field("Built-in users", builtIn),
     h("button", { type: "submit" }, "Search"),
   );
-  for (const control of [state, deleted, order, limit])
+  for (const control of [state, deleted, builtIn, order, limit])
     control.addEventListener("change", () => filters.requestSubmit());
 
   const summary = h("p", { id: "users-summary", class: "summary", "aria-live": "polite" });
@@ -94,14 +113,20 @@ export function usersView(options: { session: Session }): HTMLElement {
       limit: current.limit,
       pageToken: current.tokens[index] ?? "",
       deleted: current.deleted,
+      includeSystem: current.builtIn,
       // Counted once per query, on its first page; later pages' tokens carry that count.
       exactTotal: index === 0,
     };
     table.setAttribute("aria-busy", "true");
     try {
       const page =
-        current.query || current.state
-          ? await users.search({ ...request, query: current.query, state: current.state ? [current.state] : [] })
+        current.query || current.email || current.state
+          ? await users.search({
+              ...request,
+              query: current.query,
+              emailContains: current.email,
+              state: current.state ? [current.state] : [],
+            })
           : await users.list(request);
       if (mine !== generation) return;
       current.index = index;
@@ -154,6 +179,7 @@ export function usersView(options: { session: Session }): HTMLElement {
               current.deleted
                 ? user.userId
                 : h("a", { href: href({ page: "user", userId: user.userId }) }, user.userId),
+              isBuiltIn(user.userId) ? [" ", builtInTag()] : null,
             ),
             h("td", {}, user.name),
             h("td", {}, user.primaryEmailAddress),
@@ -222,6 +248,8 @@ export function usersView(options: { session: Session }): HTMLElement {
   onSubmit(filters, async () => {
     clearMessages(messages);
     current.query = query.value.trim();
+    current.email = email.value.trim();
+    current.builtIn = builtIn.checked;
     current.state = Number(state.value) as State | 0;
     current.deleted = deleted.checked;
     current.order = order.value;
@@ -238,6 +266,11 @@ export function usersView(options: { session: Session }): HTMLElement {
   previous.addEventListener("click", () => turn(Math.max(0, current.index - 1)));
   next.addEventListener("click", () => turn(current.index + 1));
 
+  if (canWrite) {
+    main.append(
+      h("p", { class: "page-actions" }, h("a", { class: "button", href: href({ page: "new-user" }) }, "New user")),
+    );
+  }
   main.append(filters, messages, summary, h("div", { class: "table-wrap" }, table), pager);
   void load();
   return main;

@@ -9,7 +9,7 @@ import { enumDesc, fileDesc } from "@bufbuild/protobuf/codegenv2";
  * Describes the file roster/v1/rights.proto.
  */
 export const file_roster_v1_rights: GenFile = /*@__PURE__*/
-  fileDesc("ChZyb3N0ZXIvdjEvcmlnaHRzLnByb3RvEglyb3N0ZXIudjEqpAIKBVJpZ2h0EhUKEVJJR0hUX1VOU1BFQ0lGSUVEEAASEwoPUklHSFRfVVNFUl9JTkZPEAESFwoTUklHSFRfVVNFUl9TRVRUSU5HUxACEhcKE1JJR0hUX1VTRVJfQVBJX0tFWVMQAxIXChNSSUdIVF9VU0VSX1BBU1NXT1JEEAQSFQoRUklHSFRfVVNFUl9ERUxFVEUQBRISCg5SSUdIVF9VU0VSX0FMTBAGEhoKFlJJR0hUX0FETUlOX1VTRVJTX1JFQUQQBxIbChdSSUdIVF9BRE1JTl9VU0VSU19XUklURRAIEhsKF1JJR0hUX0FETUlOX0lOVklUQVRJT05TEAkSEwoPUklHSFRfQURNSU5fQUxMEAoSDgoKUklHSFRfU0NJTRALYgZwcm90bzM");
+  fileDesc("ChZyb3N0ZXIvdjEvcmlnaHRzLnByb3RvEglyb3N0ZXIudjEqvgIKBVJpZ2h0EhUKEVJJR0hUX1VOU1BFQ0lGSUVEEAASEwoPUklHSFRfVVNFUl9JTkZPEAESFwoTUklHSFRfVVNFUl9TRVRUSU5HUxACEhcKE1JJR0hUX1VTRVJfQVBJX0tFWVMQAxIXChNSSUdIVF9VU0VSX1BBU1NXT1JEEAQSFQoRUklHSFRfVVNFUl9ERUxFVEUQBRISCg5SSUdIVF9VU0VSX0FMTBAGEhoKFlJJR0hUX0FETUlOX1VTRVJTX1JFQUQQBxIbChdSSUdIVF9BRE1JTl9VU0VSU19XUklURRAIEhsKF1JJR0hUX0FETUlOX0lOVklUQVRJT05TEAkSEwoPUklHSFRfQURNSU5fQUxMEAoSDgoKUklHSFRfU0NJTRALEhgKFFJJR0hUX0FETUlOX1dFQkhPT0tTEAxiBnByb3RvMw");
 
 /**
  * Right is one thing a token (login token or API key) allows its bearer to
@@ -110,6 +110,15 @@ export enum Right {
    * @generated from enum value: RIGHT_SCIM = 11;
    */
   SCIM = 11,
+
+  /**
+   * Admin: register, change and remove webhooks, send test deliveries and
+   * read deliveries. A webhook receives every event it names, about every
+   * user: grant it as RIGHT_ADMIN_USERS_READ. Included in RIGHT_ADMIN_ALL.
+   *
+   * @generated from enum value: RIGHT_ADMIN_WEBHOOKS = 12;
+   */
+  ADMIN_WEBHOOKS = 12,
 }
 
 /**

@@ -3,17 +3,18 @@ import { changeScope } from "./change-scope.js";
 import { isDuplicateKeyError } from "./database.js";
 
 /**
- * Claims serialise writers without transactions. FerretDB 1.x applies an
+ * Write locks serialise writers without transactions. FerretDB 1.x applies an
  * update by reading the document, changing it in memory and writing it back,
  * so two concurrent conditional updates can both "match" and one change is
  * lost. An insert into a unique index, though, is atomic on every backend:
  * exactly one of several concurrent inserts of the same `_id` succeeds.
  *
- * A writer that wants to move a document from revision n to n+1 first claims
- * `<scope>:<id>@<n+1>`; only the winner writes. Claims are never released
- * (a revision is only ever produced once); they are swept after a day.
+ * A writer that wants to move a document from revision n to n+1 first takes
+ * the lock `<scope>:<id>@<n+1>` (one lock per revision, so a lease rather
+ * than a mutex); only the winner writes. Locks are never released (a
+ * revision is only ever produced once); they are swept after a day.
  */
-export interface ClaimDocument {
+export interface WriteLockDocument {
   _id: string;
   created_at: Date;
   /** The event intent of the change that took it (see change-scope.ts). */
@@ -21,26 +22,25 @@ export interface ClaimDocument {
 }
 
 /**
- * How long a claim may stay without its write landing before others treat
+ * How long a lock may stay without its write landing before others treat
  * its holder as dead. Far above any request deadline (which bounds a live
  * holder) so that a slow holder is never overtaken.
  */
-export const claimLeaseMs = 60_000;
+export const writeLockLeaseMs = 60_000;
 
-/** How long claims are kept before the sweeper removes them. */
-export const claimRetentionMs = 24 * 3_600_000;
+/** How long locks are kept before the sweeper removes them. */
+export const writeLockRetentionMs = 24 * 3_600_000;
 
-export function claimsCollection(db: Db): Collection<ClaimDocument> {
-  return db.collection<ClaimDocument>("claims");
+/** The locks' collection, stored as `claims` (their name before), so that existing databases keep theirs. */
+export function writeLocksCollection(db: Db): Collection<WriteLockDocument> {
+  return db.collection<WriteLockDocument>("claims");
 }
 
-/** Try to claim `key`; true if this caller won it. */
-export async function tryClaim(claims: Collection<ClaimDocument>, key: string): Promise<boolean> {
+/** Try to take the lock `key`; true if this caller won it. */
+export async function takeWriteLock(locks: Collection<WriteLockDocument>, key: string): Promise<boolean> {
   try {
     const intent = changeScope()?.intent;
-    await claims.insertOne(
-      intent ? { _id: key, created_at: new Date(), intent } : { _id: key, created_at: new Date() },
-    );
+    await locks.insertOne(intent ? { _id: key, created_at: new Date(), intent } : { _id: key, created_at: new Date() });
     return true;
   } catch (err) {
     if (isDuplicateKeyError(err)) return false;
@@ -49,44 +49,44 @@ export async function tryClaim(claims: Collection<ClaimDocument>, key: string): 
 }
 
 /**
- * Remove the claim `key` if its holder is presumed dead (older than the
- * lease), so that the revision it blocks can be claimed again. Returns
+ * Remove the lock `key` if its holder is presumed dead (older than the
+ * lease), so that the revision it blocks can be locked again. Returns
  * whether it was removed.
  */
-export async function breakStaleClaim(claims: Collection<ClaimDocument>, key: string): Promise<boolean> {
-  const result = await claims.deleteOne({ _id: key, created_at: { $lt: new Date(Date.now() - claimLeaseMs) } });
+export async function breakStaleWriteLock(locks: Collection<WriteLockDocument>, key: string): Promise<boolean> {
+  const result = await locks.deleteOne({ _id: key, created_at: { $lt: new Date(Date.now() - writeLockLeaseMs) } });
   return result.deletedCount > 0;
 }
 
-/** Remove claims older than the retention period. */
 /**
- * Whether the change of event intent `intent` landed, judged by the claims
+ * Whether the change of event intent `intent` landed, judged by the locks
  * it took: true if one of them produced its revision, false if it took
- * claims and none did, undefined if it took none (the change was not a
+ * locks and none did, undefined if it took none (the change was not a
  * versioned update).
  */
-export async function claimsLanded(
-  claims: Collection<ClaimDocument>,
+export async function writeLocksLanded(
+  locks: Collection<WriteLockDocument>,
   intent: string,
   revisionOf: (scope: string, id: string) => Promise<number | null | undefined>,
 ): Promise<boolean | undefined> {
-  const taken = await claims.find({ intent }).toArray();
+  const taken = await locks.find({ intent }).toArray();
   let judged = false;
-  for (const claim of taken) {
-    const m = /^([^:]+):(.*)@(\d+)$/.exec(claim._id);
+  for (const lock of taken) {
+    const m = /^([^:]+):(.*)@(\d+)$/.exec(lock._id);
     if (!m) continue;
     const revision = await revisionOf(m[1] as string, m[2] as string);
     if (revision === undefined) continue;
     judged = true;
-    // A document gone since is taken as changed: a claim that stands was
+    // A document gone since is taken as changed: a lock that stands was
     // either written or will block its revision until it is broken.
     if (revision === null || revision >= Number(m[3])) return true;
   }
   return judged ? false : undefined;
 }
 
-export async function sweepClaims(claims: Collection<ClaimDocument>): Promise<number> {
-  const result = await claims.deleteMany({ created_at: { $lt: new Date(Date.now() - claimRetentionMs) } });
+/** Remove locks older than the retention period. */
+export async function sweepWriteLocks(locks: Collection<WriteLockDocument>): Promise<number> {
+  const result = await locks.deleteMany({ created_at: { $lt: new Date(Date.now() - writeLockRetentionMs) } });
   return result.deletedCount;
 }
 
@@ -104,11 +104,11 @@ export interface Versioned {
 
 export interface VersionedUpdate<T extends Versioned> {
   collection: Collection<T>;
-  claims: Collection<ClaimDocument>;
-  /** Names the claims: `<scope>:<claimId>@<revision>`. */
+  writeLocks: Collection<WriteLockDocument>;
+  /** Names the locks: `<scope>:<lockId>@<revision>`. */
   scope: string;
-  /** Identity of the document in claim names; default its `_id`. */
-  claimId?: (current: T) => string;
+  /** Identity of the document in lock names; default its `_id`. */
+  lockId?: (current: T) => string;
   /** The current document, or null when there is none. */
   load(): Promise<T | null>;
   /** The next document (without `revision`), or undefined for no change. Throwing aborts. */
@@ -123,7 +123,7 @@ export interface VersionedUpdate<T extends Versioned> {
   /** Error when retries run out. */
   busy(): Error;
   /**
-   * Wraps the write (claim + replace), for invariants that span documents
+   * Wraps the write (lock + replace), for invariants that span documents
    * (the last-admin guard). Must call `write` and return its result.
    */
   around?: (current: T, next: T, write: () => Promise<boolean>) => Promise<boolean>;
@@ -133,7 +133,7 @@ export interface VersionedUpdate<T extends Versioned> {
 
 /**
  * Change one document without losing concurrent changes, on any backend:
- * read it, compute the next version, claim revision n+1 (only one writer
+ * read it, compute the next version, lock revision n+1 (only one writer
  * can), then replace it. A writer that loses re-reads and tries again.
  */
 export async function versionedUpdate<T extends Versioned>(u: VersionedUpdate<T>): Promise<{ before: T; after: T }> {
@@ -144,14 +144,14 @@ export async function versionedUpdate<T extends Versioned>(u: VersionedUpdate<T>
     if (!changed) return { before: current, after: current };
     const next = { ...changed, _id: current._id, revision: current.revision + 1 } as T;
     const write = async (): Promise<boolean> => {
-      const key = `${u.scope}:${u.claimId ? u.claimId(current) : String(current._id)}@${next.revision}`;
-      const claimedAt = Date.now();
-      if (!(await tryClaim(u.claims, key))) {
-        await breakStaleClaim(u.claims, key);
+      const key = `${u.scope}:${u.lockId ? u.lockId(current) : String(current._id)}@${next.revision}`;
+      const lockedAt = Date.now();
+      if (!(await takeWriteLock(u.writeLocks, key))) {
+        await breakStaleWriteLock(u.writeLocks, key);
         return false;
       }
       // A holder that took this long may have been declared dead by others.
-      if (Date.now() - claimedAt > claimLeaseMs / 2) return false;
+      if (Date.now() - lockedAt > writeLockLeaseMs / 2) return false;
       try {
         const filter = { _id: current._id, revision: current.revision } as unknown as Parameters<
           Collection<T>["replaceOne"]
@@ -161,7 +161,7 @@ export async function versionedUpdate<T extends Versioned>(u: VersionedUpdate<T>
       } catch (err) {
         // The write failed (a unique index said no): the revision was not
         // produced, so give it back for the next writer.
-        await u.claims.deleteOne({ _id: key });
+        await u.writeLocks.deleteOne({ _id: key });
         if (u.writeError) return u.writeError(err, current, next);
         throw err;
       }

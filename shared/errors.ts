@@ -84,19 +84,19 @@ export const errEmailNamesAdminOnly = defineError<"email">(
   Code.PermissionDenied,
   "only admins may name other users by email address ({email}); use the user id",
 );
-export const errAdminOnlyPaths = defineError<"paths">(
+export const errAdminOnlyFields = defineError<"paths">(
   "ADMIN_ONLY_FIELDS",
   Code.PermissionDenied,
   "only admins may change or read: {paths}",
 );
 
 // Field masks and paging.
-export const errUnknownPaths = defineError<"paths">(
+export const errUnknownFieldPaths = defineError<"paths">(
   "UNKNOWN_FIELD_PATHS",
   Code.InvalidArgument,
   "unknown or forbidden field mask paths: {paths}",
 );
-export const errReadOnlyPaths = defineError<"paths">(
+export const errReadOnlyFieldPaths = defineError<"paths">(
   "READ_ONLY_FIELD_PATHS",
   Code.InvalidArgument,
   "these fields cannot be changed: {paths}",
@@ -139,12 +139,12 @@ export const errUserNotDeleted = defineError<"user_id">(
   Code.FailedPrecondition,
   "user {user_id} is not deleted",
 );
-export const errMergedUser = defineError<"user_id" | "merged_into">(
+export const errUserMerged = defineError<"user_id" | "merged_into">(
   "USER_MERGED",
   Code.FailedPrecondition,
   "user {user_id} was merged into {merged_into} and cannot be restored",
 );
-export const errNewUserToken = defineError<"user_id">(
+export const errNewUserTokenInvalid = defineError<"user_id">(
   "NEW_USER_TOKEN_INVALID",
   Code.PermissionDenied,
   "new_user_token must be a valid token of user {user_id} holding RIGHT_USER_ALL (or the caller an admin)",
@@ -186,7 +186,7 @@ export const errRightsExceeded = defineError<"rights">(
   Code.PermissionDenied,
   "rights not held by the creator or not available to the user: {rights}",
 );
-export const errNotLoginToken = defineError(
+export const errNotALoginToken = defineError(
   "NOT_A_LOGIN_TOKEN",
   Code.FailedPrecondition,
   "this call must be made with a login token, not an API key",
@@ -265,7 +265,7 @@ export const errSettingNotFound = defineError<"user_id" | "key">(
   Code.NotFound,
   "user {user_id} has no setting {key}",
 );
-export const errSettingsChanged = defineError<"user_id">(
+export const errSettingsEtagMismatch = defineError<"user_id">(
   "SETTINGS_ETAG_MISMATCH",
   Code.Aborted,
   "the settings of user {user_id} changed since they were read; read them again and retry",
@@ -308,4 +308,41 @@ export const errAgreementsNotAccepted = defineError<"user_id" | "agreements">(
   "AGREEMENTS_NOT_ACCEPTED",
   Code.FailedPrecondition,
   "user {user_id} has not accepted the user agreements {agreements}",
+);
+export const errWebhookNotFound = defineError<"id">("WEBHOOK_NOT_FOUND", Code.NotFound, "webhook {id} not found");
+export const errWebhookKeyMissing = defineError<"id">(
+  "WEBHOOK_KEY_MISSING",
+  Code.FailedPrecondition,
+  "webhook {id} was made by a server with another --secret-key: only servers holding that key can sign its deliveries",
+);
+// Self-service links and requests.
+export const errLinkUnknown = defineError(
+  "LINK_UNKNOWN",
+  Code.NotFound,
+  "the link is not valid (mistyped, replaced by a newer one, or expired and removed); ask for a new one",
+);
+export const errLinkExpired = defineError<"expired_at">(
+  "LINK_EXPIRED",
+  Code.FailedPrecondition,
+  "the link expired at {expired_at}; ask for a new one",
+);
+export const errLinkUsed = defineError(
+  "LINK_USED",
+  Code.FailedPrecondition,
+  "the link was already used; ask for a new one if you need it again",
+);
+export const errEmailChanged = defineError<"user_id">(
+  "EMAIL_CHANGED",
+  Code.FailedPrecondition,
+  "the address is no longer the primary email address of user {user_id}",
+);
+export const errNoEmailAddress = defineError<"user_id">(
+  "NO_EMAIL_ADDRESS",
+  Code.FailedPrecondition,
+  "user {user_id} has no primary email address",
+);
+export const errTooManyRequests = defineError(
+  "TOO_MANY_REQUESTS",
+  Code.ResourceExhausted,
+  "too many requests from this client; wait a while and try again",
 );

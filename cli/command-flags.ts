@@ -73,6 +73,7 @@ export function deriveFlags(spec: RpcCommandSpec, shape: MethodShape): CommandFl
     ...(spec.secrets ?? []).map((s) => s.field),
     ...[shape.resource, shape.updateMask, shape.readMask].filter((f) => f !== undefined).map((f) => f.name),
     ...(spec.batches ? [spec.batches.field, spec.batches.rowNumber ?? ""] : []),
+    ...Object.keys(spec.fixed ?? {}).filter((p) => !p.includes(".")),
   ];
   const request = requestFlags(input, taken, consumed);
   const { set, etag } = resourceFlags(spec, shape, taken);
@@ -109,8 +110,7 @@ function resourceFlags(
   if (!shape.resource) return { set: [] };
   const resource = shape.resource.message;
   const prefix = `${shape.resource.name}.`;
-  const exclude = (spec.args ?? [])
-    .map(argPath)
+  const exclude = [...(spec.args ?? []).map(argPath), ...Object.keys(spec.fixed ?? {})]
     .filter((a) => a.startsWith(prefix))
     .map((a) => a.slice(prefix.length));
   const etagField = resource.fields.find(isEtag);

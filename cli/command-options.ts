@@ -75,7 +75,8 @@ function batchOptions(): [string, Options][] {
       {
         type: "string",
         requiresArg: true,
-        describe: "the CSV or NDJSON file to read (as users export writes it); default: stdin",
+        describe:
+          "the CSV, NDJSON or JSON file to read (as users export writes it; JSON also as ttn-lw-cli users list and Keycloak's users endpoint print users); default: stdin",
       },
     ],
     [
@@ -83,8 +84,8 @@ function batchOptions(): [string, Options][] {
       {
         type: "string",
         requiresArg: true,
-        choices: ["csv", "ndjson"],
-        describe: "csv or ndjson; default: the extension of --file, else guessed from the content",
+        choices: recordFormats,
+        describe: "csv, ndjson or json (an array); default: the extension of --file, else guessed from the content",
       },
     ],
     [

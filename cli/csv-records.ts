@@ -38,9 +38,10 @@ export function recordColumns(record: DescMessage): RecordColumn[] {
 
 /**
  * Record fields an export never fills (UserRecord's `api_key`: a token from
- * another system, stored only as a hash), so exports have no column for them.
+ * another system, stored only as a hash; the computed `token_status`), so
+ * exports have no column for them.
  */
-const importOnlyFields = new Set(["api_key"]);
+const importOnlyFields = new Set(["api_key", "user.token_status"]);
 
 /**
  * The columns of an export that asked for `readPaths` of the record's

@@ -4,6 +4,7 @@ import { parse } from "csv-parse/sync";
 import { layouts, mapColumns, parseColumnMappings } from "./column-mapping.js";
 import { type RecordColumn, recordColumns, recordJson } from "./csv-records.js";
 import { UsageError } from "./errors.js";
+import { recordFromForeign, usersOfDocument } from "./foreign-records.js";
 
 /** The format a file name implies: `.csv`, `.ndjson` (or `.jsonl`), `.json`. */
 export function formatOfFile(file: string | undefined): "csv" | "ndjson" | "json" | undefined {
@@ -43,9 +44,11 @@ export function csvLayout(argv: Record<string, unknown>): CsvLayout {
 }
 
 /**
- * The records of a CSV or NDJSON text, each with its line, and a problem
- * line for each row that is not a record of `recordType` (a cell not of
- * its field's type, a line that is not a JSON object).
+ * The records of a CSV, NDJSON or JSON text, each with its line (its place
+ * in a JSON array, from 1), and a problem line for each row that is not a
+ * record of `recordType` (a cell not of its field's type, a line that is
+ * not a JSON object). Other systems' names for fields are read as Roster's
+ * (foreign-records.ts).
  */
 export function readRows(
   text: string,
@@ -58,11 +61,29 @@ export function readRows(
   const problems: string[] = [];
   const add = (line: number, json: JsonObject) => {
     try {
-      rows.push({ line, record: fromJson(recordType, json, { registry }) });
+      rows.push({ line, record: fromJson(recordType, recordFromForeign(json), { registry }) });
     } catch (err) {
       problems.push(`line ${line}: ${(err as Error).message}`);
     }
   };
+  if (format === "json") {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch (err) {
+      throw new UsageError(`not a JSON file: ${(err as Error).message}`);
+    }
+    const users = usersOfDocument(doc);
+    if (!users) throw new UsageError('a JSON import is an array of users, or an object whose "users" holds them');
+    users.forEach((json, i) => {
+      if (json === null || typeof json !== "object" || Array.isArray(json)) {
+        problems.push(`row ${i + 1}: not a JSON object`);
+        return;
+      }
+      add(i + 1, json as JsonObject);
+    });
+    return { rows, problems };
+  }
   if (format === "ndjson") {
     text.split("\n").forEach((content, i) => {
       if (content.trim() === "") return;
@@ -118,12 +139,21 @@ export function readRows(
   return { rows, problems };
 }
 
-/** csv or ndjson: from --format, the file's extension, or the first character of the content. */
+/**
+ * csv, ndjson or json: from --format, the file's extension, or the content
+ * (`[`: a JSON array; `{`: NDJSON, unless the whole is one object holding
+ * `users`, as Wallaroo's /users/query answers).
+ */
 export function importFormatOf(argv: Record<string, unknown>, file: string | undefined, text: string): string {
   if (typeof argv.format === "string") return argv.format;
   const byName = formatOfFile(file);
-  if (byName === "csv" || byName === "ndjson") return byName;
-  if (byName === "json")
-    throw new UsageError("import reads csv or ndjson (one JSON object per line), not a JSON array");
-  return text.trimStart().startsWith("{") ? "ndjson" : "csv";
+  if (byName) return byName;
+  const start = text.trimStart();
+  if (start.startsWith("[")) return "json";
+  if (!start.startsWith("{")) return "csv";
+  try {
+    return usersOfDocument(JSON.parse(text)) ? "json" : "ndjson";
+  } catch {
+    return "ndjson";
+  }
 }

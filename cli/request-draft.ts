@@ -40,6 +40,7 @@ export function draftRequest(
 ): DraftRequest {
   let method = shape.method;
   const json: JsonObject = {};
+  for (const [path, value] of Object.entries(spec.fixed ?? {})) setJsonPath(json, path, value as never);
   const toAsk: string[] = [];
   let omitted = 0;
   (spec.args ?? []).forEach((arg, i) => {

@@ -139,7 +139,11 @@ async function showOutcome(o: {
         settings: o.settings,
       })
     : {};
-  if (after.show !== undefined) {
+  if (Array.isArray(after.show)) {
+    const writer = o.printer.list();
+    writer.add(after.show);
+    writer.end();
+  } else if (after.show !== undefined) {
     if (after.show !== null) o.printer.value(after.show);
   } else if (message) {
     printResponse(o.shape, message, registry, o.printer, draft.shown);

@@ -1,4 +1,4 @@
-import type { JsonObject } from "@bufbuild/protobuf";
+import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { flagName } from "./field-flags.js";
 import type { CredentialChoice, Settings } from "./settings.js";
 
@@ -69,6 +69,13 @@ export interface RpcCommandSpec {
    * enum value's flag is the value's comment.
    */
   presets?: Readonly<Record<string, { field: string; value: string }>>;
+  /**
+   * Request fields this command always sends with these values (proto
+   * JSON, by path: `{ send_email: true }`); they get no flags. A command
+   * that is another's call with some choices made (`users invite` is a
+   * Create that mails the user).
+   */
+  fixed?: Readonly<Record<string, JsonValue>>;
   /** More names for derived flags: `{ before: "issued-before" }`. */
   flagAliases?: Readonly<Record<string, string>>;
   /** Which credential the call carries: the usual one, none (logging in), or the stored login token (logging out). */
@@ -113,7 +120,8 @@ export interface CallOutcome {
 
 export interface AfterResult {
   /** Print this instead of the response; null: print nothing. */
-  show?: JsonObject | null;
+  /** Print this instead of the response (a list prints as one, a table with a column per key); null: print nothing. */
+  show?: JsonObject | JsonObject[] | null;
   /** Lines for stderr. */
   notes?: string[];
 }

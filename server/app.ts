@@ -9,6 +9,7 @@ import { Events } from "../gen/roster/v1/events_pb.js";
 import { InvitationRegistry } from "../gen/roster/v1/invitation_registry_pb.js";
 import { SelfService } from "../gen/roster/v1/self_service_pb.js";
 import { UserAccess } from "../gen/roster/v1/user_access_pb.js";
+import { UserAgreements } from "../gen/roster/v1/user_agreements_pb.js";
 import { UserBulk } from "../gen/roster/v1/user_bulk_pb.js";
 import { UserRegistry } from "../gen/roster/v1/user_registry_pb.js";
 import { UserSettings } from "../gen/roster/v1/user_settings_pb.js";
@@ -20,6 +21,7 @@ import { createLoginService } from "./access/login.js";
 import { createLoginThrottle } from "./access/login-throttle.js";
 import { createPasswordHasher } from "./access/passwords.js";
 import { userAccess } from "./access/user-access.js";
+import { userAgreements } from "./agreements/user-agreements.js";
 import { userBulk } from "./bulk/user-bulk.js";
 import type { Config } from "./config.js";
 import { databaseUri } from "./database/database-uri.js";
@@ -74,6 +76,7 @@ const services = [
   UserAccess,
   InvitationRegistry,
   UserSettings,
+  UserAgreements,
   UserBulk,
   SelfService,
   Events,
@@ -236,6 +239,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       }),
     );
     router.service(UserSettings, userSettings({ store, defaultDeadlineMs: config.defaultDeadlineMs }));
+    router.service(UserAgreements, userAgreements({ store, defaultDeadlineMs: config.defaultDeadlineMs }));
     router.service(UserBulk, userBulk({ store, defaultDeadlineMs: config.defaultDeadlineMs }));
     router.service(
       Events,

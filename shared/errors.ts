@@ -289,6 +289,26 @@ export const errUserBusy = defineError<"user_id" | "operation">(
 );
 export const errSameUser = defineError("SAME_USER", Code.InvalidArgument, "the two user ids must differ");
 
+export const errAgreementNotFound = defineError<"id">(
+  "AGREEMENT_NOT_FOUND",
+  Code.NotFound,
+  "user agreement {id} not found",
+);
+export const errAgreementVersion = defineError<"id" | "version" | "current">(
+  "AGREEMENT_VERSION",
+  Code.FailedPrecondition,
+  "user agreement {id} is at version {current}, not {version}",
+);
+export const errUserNotSetUp = defineError<"user_id">(
+  "USER_NOT_SET_UP",
+  Code.FailedPrecondition,
+  "user {user_id} was not set up: an admin sets it up first (roster users setup)",
+);
+export const errAgreementsNotAccepted = defineError<"user_id" | "agreements">(
+  "AGREEMENTS_NOT_ACCEPTED",
+  Code.FailedPrecondition,
+  "user {user_id} has not accepted the user agreements {agreements}",
+);
 export const errWebhookNotFound = defineError<"id">("WEBHOOK_NOT_FOUND", Code.NotFound, "webhook {id} not found");
 export const errWebhookKeyMissing = defineError<"id">(
   "WEBHOOK_KEY_MISSING",

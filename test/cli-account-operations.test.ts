@@ -30,7 +30,7 @@ describe("roster users setup, unsetup, merge and rename", () => {
   });
 
   it("activates it again: APPROVED and able to log in, but revoked keys stay revoked", async () => {
-    const res = await cli(["users", "activate", "wallaroo", "--send-email=false"]);
+    const res = await cli(["users", "activate", "wallaroo"]);
     assert.equal(res.code, 0, res.stderr);
     assert.equal(res.json().state, "STATE_APPROVED");
     const login = await cli(["login", "wallaroo", "--password-stdin"], { key: null, input: "wallaroo password 5\n" });

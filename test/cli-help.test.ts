@@ -64,7 +64,7 @@ describe("roster help, version and completion", () => {
 
   it("completes subcommands and the flags derived from the descriptors", async () => {
     const commands = await roster(["--get-yargs-completions", "roster", "users", ""]);
-    assert.deepEqual(commands.stdout.trim().split("\n").slice(0, 3), ["create", "get", "current"]);
+    assert.deepEqual(commands.stdout.trim().split("\n").slice(0, 3), ["create", "invite", "get"]);
     const flags = await roster(["--get-yargs-completions", "roster", "users", "update", "x", "--"]);
     const offered = flags.stdout.trim().split("\n");
     for (const flag of ["--name", "--state", "--primary-email-address-validated-at", "--unset", "--etag"]) {

@@ -103,4 +103,127 @@ describe("roster users import from other systems", () => {
     users.close();
     assert.equal(user.name, "Mary Major");
   });
+  it("imports The Things Stack's users as ttn-lw-cli users list --all prints them (a JSON array)", async () => {
+    const json = file(
+      "ttn-users.json",
+      JSON.stringify([
+        {
+          ids: { user_id: "new-user" },
+          created_at: "2019-12-19T09:10:31.426Z",
+          updated_at: "2019-12-19T09:10:40.527Z",
+          name: "New User",
+          contact_info: [{ contact_method: "CONTACT_METHOD_EMAIL", value: "new-user@thethings.example" }],
+          primary_email_address: "new-user@thethings.example",
+          password_updated_at: "2019-12-19T10:54:53.674Z",
+          state: "STATE_REQUESTED",
+          state_description: "waiting",
+          admin: false,
+          attributes: { team: "lora" },
+          universal_rights: [],
+        },
+        {
+          ids: { user_id: "ttn-admin" },
+          created_at: "2019-12-18T14:54:12.723Z",
+          updated_at: "2019-12-18T14:54:12.723Z",
+          primary_email_address: "ttn-admin@thethings.example",
+          state: "STATE_APPROVED",
+          admin: true,
+        },
+      ]),
+    );
+    const dry = await cli(["users", "import", "--file", json, "--dry-run"]);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stderr, /2 created.*dry run/);
+    const res = await cli(["users", "import", "--file", json]);
+    assert.equal(res.code, 0, res.stderr);
+    const report = res.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      report.map((r: { row_number: string; user_id: string; outcome: string }) => [r.row_number, r.user_id, r.outcome]),
+      [
+        ["1", "new-user", "IMPORT_OUTCOME_CREATED"],
+        ["2", "ttn-admin", "IMPORT_OUTCOME_CREATED"],
+      ],
+    );
+    const got = await cli(["users", "get", "new-user", "--all", "--output", "json"]);
+    const user = got.json();
+    assert.equal(user.name, "New User");
+    assert.equal(user.state, "STATE_REQUESTED");
+    assert.equal(user.state_description, "waiting");
+    assert.equal(user.created_at, "2019-12-19T09:10:31.426Z");
+    assert.deepEqual(user.attributes, { team: "lora" });
+    assert.equal((await cli(["users", "get", "ttn-admin", "--admin", "--output", "json"])).json().admin, true);
+  });
+
+  it("imports Keycloak's users endpoint and Wallaroo's /users/query answer; a user without an email is reported", async () => {
+    const keycloak = {
+      "5e9c9a2b-7a7f-454a-b8e7-91e3c2d86c9f": {
+        access: { view: true, manage: true },
+        createdTimestamp: 1669221287375,
+        disableableCredentialTypes: [],
+        email: "john.hansarick@wallaroo.example",
+        emailVerified: true,
+        enabled: true,
+        firstName: "John",
+        lastName: "Hansarick",
+        id: "5e9c9a2b-7a7f-454a-b8e7-91e3c2d86c9f",
+        notBefore: 0,
+        requiredActions: [],
+        username: "john.hansarick@wallaroo.example",
+        attributes: { department: ["ml", "ops"] },
+      },
+      "941937b3-7dc8-4abe-8bb1-bd23c816421e": {
+        createdTimestamp: 1669221214282,
+        emailVerified: false,
+        enabled: true,
+        id: "941937b3-7dc8-4abe-8bb1-bd23c816421e",
+        requiredActions: [],
+        username: "admin",
+      },
+      "da7c2f4c-822e-49eb-93d7-a4b90af9b4ca": {
+        createdTimestamp: 1669654086172,
+        email: "kilvin.mitchell@wallaroo.example",
+        emailVerified: false,
+        enabled: false,
+        id: "da7c2f4c-822e-49eb-93d7-a4b90af9b4ca",
+        requiredActions: ["UPDATE_PASSWORD"],
+        username: "kilvin.mitchell@wallaroo.example",
+      },
+    };
+    const wallaroo = file("wallaroo-users.json", JSON.stringify({ users: keycloak }));
+    const res = await cli(["users", "import", "--file", wallaroo]);
+    assert.equal(res.code, 3, "a row without an email is invalid");
+    const report = res.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      report.map((r: { outcome: string }) => r.outcome),
+      ["IMPORT_OUTCOME_CREATED", "IMPORT_OUTCOME_INVALID", "IMPORT_OUTCOME_CREATED"],
+    );
+    assert.match(report[1].reason, /primary_email_address/);
+    const john = (await cli(["users", "get", "john.hansarick@wallaroo.example", "--all", "--output", "json"])).json();
+    assert.equal(john.user_id, "5e9c9a2b-7a7f-454a-b8e7-91e3c2d86c9f", "Wallaroo's Keycloak id names the user");
+    assert.equal(john.name, "John Hansarick");
+    assert.equal(john.state, "STATE_APPROVED");
+    assert.equal(john.created_at, "2022-11-23T16:34:47.375Z");
+    assert.ok(john.primary_email_address_validated_at, "a verified address stays verified");
+    assert.deepEqual(john.attributes, { username: "john.hansarick@wallaroo.example", department: "ml,ops" });
+    const kilvin = (
+      await cli(["users", "get", "kilvin.mitchell@wallaroo.example", "--all", "--output", "json"])
+    ).json();
+    assert.equal(kilvin.state, "STATE_SUSPENDED", "a disabled Keycloak user is suspended");
+    assert.equal(kilvin.require_password_update, true);
+    assert.equal(kilvin.primary_email_address_validated_at, undefined);
+
+    // Keycloak's own endpoint answers a plain array, here on stdin.
+    const array = JSON.stringify([
+      { id: "0b5f1b8e-0000-4000-8000-000000000001", username: "ann", email: "ann@keycloak.example", enabled: true },
+    ]);
+    const piped = await roster(["users", "import"], { server, input: array });
+    assert.equal(piped.code, 0, piped.stderr);
+    assert.match(piped.stdout, /0b5f1b8e-0000-4000-8000-000000000001.*IMPORT_OUTCOME_CREATED/);
+  });
 });

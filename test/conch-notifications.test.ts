@@ -119,4 +119,43 @@ describe("Conch's notifications and token rules", () => {
     );
     assert.match(mails[0]?.text ?? "", /admin changed your account conch-updated: name, description/);
   });
+
+  it("deactivates keeping the tokens with clear_tokens false: they fail while suspended and work again after setup", async () => {
+    const u = await createUser(server, { userId: "conch-kept", password: "a fine passphrase" });
+    const { token } = await login("conch-kept", "a fine passphrase");
+    const works = (key: string) =>
+      client("roster.v1.UserRegistry", key)
+        .call("GetCurrent", {})
+        .then(
+          (r) => r.user.user_id as string,
+          () => undefined,
+        );
+    const res = await admin.users.call("Unsetup", { user_id: "conch-kept", clear_tokens: false, reason: "on leave" });
+    assert.equal(res.user.state, "STATE_SUSPENDED");
+    assert.equal(res.tokens_revoked, "0");
+    assert.equal(await works(u.key), undefined, "a suspended user's key does not work");
+    assert.equal(await works(token), undefined);
+    await admin.users.call("Setup", { user_id: "conch-kept" });
+    assert.equal(await works(u.key), "conch-kept", "the kept key works again");
+    assert.equal(await works(token), "conch-kept", "the kept login token too");
+
+    await admin.users.call("Unsetup", { user_id: "conch-kept" });
+    await admin.users.call("Setup", { user_id: "conch-kept" });
+    assert.equal(await works(u.key), undefined, "by default every token is revoked");
+    assert.equal(await works(token), undefined);
+  });
+
+  it("mails the deactivated user the reason, unless send_email is false", async () => {
+    const u = await createUser(server, { userId: "conch-off" });
+    await admin.users.call("Unsetup", { user_id: "conch-off", reason: "contract ended" });
+    const v = await createUser(server, { userId: "conch-off-quiet" });
+    await admin.users.call("Unsetup", { user_id: "conch-off-quiet", send_email: false });
+    const mails = await mailsTo(u.email);
+    assert.deepEqual(
+      mails.map((m) => m.subject),
+      ["Your account is suspended"],
+    );
+    assert.match(mails[0]?.text ?? "", /Reason: contract ended/);
+    assert.deepEqual(await mailsTo(v.email, 0), []);
+  });
 });

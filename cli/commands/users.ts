@@ -1,5 +1,8 @@
+import type { JsonObject } from "@bufbuild/protobuf";
 import type { CommandGroupSpec } from "../command-group.js";
 import { exitCodes } from "../errors.js";
+import type { AfterResult, CallOutcome } from "../rpc-spec.js";
+import { agreementsCommands } from "./agreements.js";
 import { apiKeysCommands } from "./api-keys.js";
 import { userHistoryCommand } from "./events.js";
 import { invitationsCommands } from "./invitations.js";
@@ -8,6 +11,18 @@ import { settingsCommands } from "./settings.js";
 import { tokenRequestsCommands } from "./token-requests.js";
 
 const registry = "roster.v1.UserRegistry";
+
+/**
+ * A user created with an API key, as a table, is the row REANA's
+ * user-create prints: ID, EMAIL, ACCESS_TOKEN.
+ */
+function reanaCreateRow({ response, settings }: CallOutcome): AfterResult {
+  const user = response?.user as JsonObject | undefined;
+  if (settings.output !== "table" || !response?.api_key || !user) return {};
+  return {
+    show: [{ id: user.user_id ?? "", email: user.primary_email_address ?? "", access_token: response.api_key }],
+  };
+}
 const access = "roster.v1.UserAccess";
 const bulk = "roster.v1.UserBulk";
 const selfService = "roster.v1.SelfService";
@@ -28,6 +43,19 @@ export const usersCommands: CommandGroupSpec = {
       args: ["user.user_id?"],
       extras: ["api_key"],
       secrets: [{ field: "password", label: "Password", confirm: true, optional: true }],
+      after: reanaCreateRow,
+    },
+    {
+      command: "invite",
+      rpc: `${registry}.Create`,
+      args: ["user.primary_email_address"],
+      fixed: { send_email: true, "user.require_password_update": true },
+      extras: ["api_key"],
+      secrets: [{ field: "password", label: "Password", optional: true, prompt: false }],
+      describe:
+        "Invite a user by email as Wallaroo does: the approved user is created at once (its id derived from the address unless one is given) and emailed; the password from --password-stdin, or else a temporary one sent in that email, must be changed at the first sign-in",
+      extraHelp:
+        "A Create with send_email and require_password_update set. For an invitation that creates nobody until the invitee registers (The Things Stack's), see roster users invitations send.",
     },
     {
       command: "get",
@@ -48,7 +76,8 @@ export const usersCommands: CommandGroupSpec = {
       args: ["user_id"],
       confirm: (request) => `Purge user ${request.user_id} for good? It cannot be restored and its id becomes free.`,
     },
-    { command: ["setup", "activate"], rpc: `${registry}.Setup`, args: ["user_id"] },
+    { command: "setup", rpc: `${registry}.Setup`, args: ["user_id"] },
+    { command: "activate", rpc: `${registry}.Activate`, args: ["user_id?"] },
     { command: ["unsetup", "deactivate"], rpc: `${registry}.Unsetup`, args: ["user_id"] },
     {
       command: "merge",
@@ -105,6 +134,7 @@ export const usersCommands: CommandGroupSpec = {
     apiKeysCommands,
     tokenRequestsCommands,
     settingsCommands,
+    agreementsCommands,
     invitationsCommands,
   ],
 };

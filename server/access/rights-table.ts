@@ -10,7 +10,9 @@ import type {
   RevokeTokensRequest,
   UpdateAPIKeyRequest,
 } from "../../gen/roster/v1/user_access_pb.js";
+import type { ListAgreementsRequest } from "../../gen/roster/v1/user_agreements_pb.js";
 import type {
+  ActivateUserRequest,
   DeleteUserRequest,
   GetUserRequest,
   MergeUsersRequest,
@@ -77,6 +79,12 @@ export const accessRules: Record<string, AccessRule> = {
   "roster.v1.UserRegistry/Purge": { right: Right.ADMIN_USERS_WRITE },
   "roster.v1.UserRegistry/Setup": { right: Right.ADMIN_USERS_WRITE },
   "roster.v1.UserRegistry/Unsetup": { right: Right.ADMIN_USERS_WRITE },
+  // Arvados: users activate themselves (also while REQUESTED), admins anybody.
+  "roster.v1.UserRegistry/Activate": userRule<ActivateUserRequest>(
+    Right.USER_INFO,
+    Right.ADMIN_USERS_WRITE,
+    (r) => r.userId,
+  ),
   // The old user may merge itself with a token of the new one, checked by the handler.
   "roster.v1.UserRegistry/Merge": userRule<MergeUsersRequest>(
     Right.USER_DELETE,
@@ -157,6 +165,15 @@ export const accessRules: Record<string, AccessRule> = {
   "roster.v1.InvitationRegistry/Resend": { right: Right.ADMIN_INVITATIONS },
 
   // An empty user_id means the caller's own settings.
+  "roster.v1.UserAgreements/List": userRule<ListAgreementsRequest>(
+    Right.USER_INFO,
+    Right.ADMIN_USERS_READ,
+    (r) => r.userId,
+  ),
+  "roster.v1.UserAgreements/Set": { right: Right.ADMIN_USERS_WRITE },
+  "roster.v1.UserAgreements/Delete": { right: Right.ADMIN_USERS_WRITE },
+  // Users awaiting activation (REQUESTED) hold USER_INFO and must be able to accept.
+  "roster.v1.UserAgreements/Accept": { right: Right.USER_INFO },
   "roster.v1.UserSettings/List": userRule(Right.USER_INFO, Right.ADMIN_USERS_READ, settingsOwner),
   "roster.v1.UserSettings/Get": userRule(Right.USER_INFO, Right.ADMIN_USERS_READ, settingsOwner),
   "roster.v1.UserSettings/Set": userRule(Right.USER_SETTINGS, Right.ADMIN_USERS_WRITE, settingsOwner),

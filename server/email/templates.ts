@@ -14,6 +14,15 @@ export type EmailTemplate =
   | { kind: "state_changed"; userId: string; state: string; description: string }
   | { kind: "registration_pending"; userId: string; name: string; email: string }
   | { kind: "welcome"; userId: string; loginUrl: string }
+  | {
+      kind: "account_created";
+      userId: string;
+      by: string;
+      loginUrl: string;
+      /** Set when the server chose the password; else the admin gave it. */
+      temporaryPassword?: string;
+      mustChangePassword: boolean;
+    }
   | { kind: "password_reset"; userId: string; url: string; expiresAt: Date }
   | { kind: "email_validation"; userId: string; email: string; url: string; expiresAt: Date }
   | { kind: "tokens_revoked"; userId: string; what: string; by: string; mustChangePassword: boolean }
@@ -94,6 +103,15 @@ export function renderEmail(t: EmailTemplate): EmailContent {
       return render("Your account was changed", [
         `${t.by} changed your account ${t.userId}: ${t.fields.join(", ")}.`,
         "If you did not expect this, contact your administrator.",
+      ]);
+    case "account_created":
+      return render("An account was created for you", [
+        `${t.by} created the account ${t.userId} for you.`,
+        ...(t.temporaryPassword
+          ? [`Your temporary password:\n${t.temporaryPassword}`]
+          : ["Sign in with the password you were given."]),
+        `Sign in at ${t.loginUrl} or with: roster login ${t.userId}`,
+        ...(t.mustChangePassword ? ["You will choose a new password when you first sign in."] : []),
       ]);
     case "webhook_disabled":
       return render(`Webhook ${t.webhookId} was disabled`, [

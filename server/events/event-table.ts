@@ -53,6 +53,21 @@ export const eventRules: Record<string, EventRule> = {
   "roster.v1.UserRegistry/Purge": { names: one("user.purge"), users: (req) => [req.userId] },
   "roster.v1.UserRegistry/Setup": { names: one("user.setup"), users: (req) => [req.userId], versioned: true },
   "roster.v1.UserRegistry/Unsetup": { names: one("user.unsetup"), users: (req) => [req.userId], versioned: true },
+  "roster.v1.UserRegistry/Activate": {
+    names: one("user.activate"),
+    users: (req, _res, c) => target(req.userId, c),
+  },
+  "roster.v1.UserAgreements/Set": {
+    names: one("agreement.set"),
+    users: () => [],
+    objects: (req) => [req.agreement?.id],
+  },
+  "roster.v1.UserAgreements/Delete": { names: one("agreement.delete"), users: () => [], objects: (req) => [req.id] },
+  "roster.v1.UserAgreements/Accept": {
+    names: one("agreement.accept"),
+    users: (_req, _res, c) => [c],
+    objects: (req) => [req.id],
+  },
   "roster.v1.UserRegistry/Merge": {
     names: one("user.merge"),
     users: (req) => [req.oldUserId, req.newUserId],

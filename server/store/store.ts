@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { ObjectId } from "mongodb";
+import { type AgreementsStore, createAgreementsStore } from "./agreements-store.js";
 import { noteWrite } from "./change-scope.js";
 import { type ConnectOptions, connectDatabase, type Database, isDuplicateKeyError, pingDatabase } from "./database.js";
 import { createEmailQueueStore, type EmailQueueStore } from "./email-queue-store.js";
@@ -43,6 +44,8 @@ export interface Store {
   settings: SettingsStore;
   /** Export and import of many users (on the users collection and its indexes). */
   usersBulk: UsersBulkStore;
+  /** User agreements, and who was set up and accepted which (keyed by `_id` only). */
+  agreements: AgreementsStore;
   /** Create every index; the server is not ready before this resolves. */
   ensureIndexes(): Promise<void>;
   /**
@@ -87,6 +90,7 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
   const settings = createSettingsStore(database.db);
   const operations = createOperationsStore(database.db);
   const usersBulk = createUsersBulkStore(database.db);
+  const agreements = createAgreementsStore(database.db);
   const writeLocks = writeLocksCollection(database.db);
   const events = createEventsStore(database.db);
   const webhooks = createWebhooksStore(database.db);
@@ -123,6 +127,7 @@ export async function openStore(uri: string, options: ConnectOptions = {}): Prom
     operations,
     settings,
     usersBulk,
+    agreements,
     async ensureIndexes() {
       await users.ensureIndexes();
       await tokens.ensureIndexes();

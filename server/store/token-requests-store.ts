@@ -43,6 +43,11 @@ export interface TokenRequestsStore {
   deleteForUser(userRef: ObjectId): Promise<number>;
   /** Point a user's requests (by ref) and the decisions it made at its new id (Rename). */
   renameUser(ref: ObjectId, from: string, to: string): Promise<void>;
+  /**
+   * The open requests (PENDING, or GRANTED and not yet retrieved) of these
+   * users, in one query: their statuses by ref (as hex strings).
+   */
+  openRequestsOf(userRefs: readonly ObjectId[], maxTimeMS?: number): Promise<Map<string, TokenRequestStatusName[]>>;
 }
 
 export function createTokenRequestsStore(db: Db): TokenRequestsStore {
@@ -89,6 +94,21 @@ export function createTokenRequestsStore(db: Db): TokenRequestsStore {
         busy: errors.busy,
       });
       return after;
+    },
+    async openRequestsOf(userRefs, maxTimeMS) {
+      const open = new Map<string, TokenRequestStatusName[]>();
+      if (userRefs.length === 0) return open;
+      const found = await requests
+        .find(
+          { user_ref: { $in: [...userRefs] }, status: { $in: ["PENDING", "GRANTED"] } },
+          { projection: { _id: 0, user_ref: 1, status: 1 }, maxTimeMS },
+        )
+        .toArray();
+      for (const r of found) {
+        const ref = r.user_ref.toHexString();
+        open.set(ref, [...(open.get(ref) ?? []), r.status]);
+      }
+      return open;
     },
     async renameUser(ref, from, to) {
       await requests.updateMany({ user_ref: ref }, { $set: { user_id: to } });

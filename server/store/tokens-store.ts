@@ -92,6 +92,11 @@ export interface TokensStore {
   renameUser(ref: ObjectId, from: string, to: string): Promise<void>;
   /** Correct the `user_id` hint of one token whose user was renamed. */
   repoint(token: TokenDocument, userId: string): Promise<void>;
+  /**
+   * Which of these users hold an API key that has not expired at `now`
+   * (their refs as hex strings): one query for a whole page of users.
+   */
+  withUsableApiKeys(userRefs: readonly ObjectId[], now: Date, maxTimeMS?: number): Promise<Set<string>>;
 }
 
 const touchIntervalMs = 60_000;
@@ -197,6 +202,21 @@ export function createTokensStore(db: Db): TokensStore {
     },
 
     namesLike,
+
+    async withUsableApiKeys(userRefs, now, maxTimeMS) {
+      if (userRefs.length === 0) return new Set();
+      const found = await tokens
+        .find(
+          {
+            user_ref: { $in: [...userRefs] },
+            kind: "api_key",
+            $or: [{ expires_at: null }, { expires_at: { $gt: now } }],
+          },
+          { projection: { _id: 0, user_ref: 1 }, maxTimeMS },
+        )
+        .toArray();
+      return new Set(found.map((t) => t.user_ref.toHexString()));
+    },
 
     async list(userRef, kind, page) {
       const query = { user_ref: userRef, kind };

@@ -77,6 +77,8 @@ export interface ListUsersOptions {
    */
   count: "exact" | "estimate" | "none";
   maxTimeMS?: number;
+  /** Also fetch each user's `ref` (to look up what is bound to it, such as tokens). */
+  withRef?: boolean;
 }
 
 /** One page: the users, each one's sort value (for keyset tokens), the total, and whether more follow. */
@@ -122,7 +124,7 @@ export interface UsersStore {
   get(
     userId: string,
     fields: readonly UserField[],
-    options?: { includeDeleted?: boolean },
+    options?: { includeDeleted?: boolean; withRef?: boolean },
   ): Promise<Partial<UserDocument> | null>;
   /** The whole stored document, for code that needs hashes and revisions. */
   getDocument(userId: string, options?: { includeDeleted?: boolean }): Promise<UserDocument | null>;
@@ -135,11 +137,12 @@ export interface UsersStore {
   getDocumentByRef(ref: UserRef, options?: { includeDeleted?: boolean }): Promise<UserDocument | null>;
   /** The whole stored document of an active (or, asked so, deleted) user by email (case-insensitive). */
   getDocumentByEmail(email: string, options?: { includeDeleted?: boolean }): Promise<UserDocument | null>;
-  /** Active users by ids and by emails, with only `fields` (and `email_key`). */
+  /** Active users by ids and by emails, with only `fields` (and `email_key`, and `ref` if asked). */
   getMany(
     userIds: readonly string[],
     emails: readonly string[],
     fields: readonly UserField[],
+    options?: { withRef?: boolean },
   ): Promise<Partial<UserDocument>[]>;
   list(options: ListUsersOptions): Promise<UserPage>;
   /** Apply `change` without losing concurrent changes; see write-locks.ts. */
@@ -344,7 +347,10 @@ export function createUsersStore(db: Db): UsersStore {
     },
 
     get(userId, fields, options = {}) {
-      return byId<Partial<UserDocument>>(userId, { ...options, projection: projection(fields) });
+      return byId<Partial<UserDocument>>(userId, {
+        ...options,
+        projection: projection(fields, options.withRef ? ["ref"] : []),
+      });
     },
 
     getDocument(userId, options = {}) {
@@ -365,13 +371,17 @@ export function createUsersStore(db: Db): UsersStore {
       return users.findOne(query);
     },
 
-    async getMany(userIds, emails, fields) {
+    async getMany(userIds, emails, fields, options = {}) {
       // Two lookups, each on its unique index, with the deleted check done
       // here: a query that also names `deleted_at` may be planned on the
       // deleted_at index, whose one value for every active user selects all.
       const find = (query: Filter<UserDocument>) =>
         // No maxTimeMS on unique-key lookups: see byId.
-        users.find(query, { projection: projection(fields, ["email_key", "deleted_at"]) }).toArray();
+        users
+          .find(query, {
+            projection: projection(fields, ["email_key", "deleted_at", ...(options.withRef ? ["ref"] : [])]),
+          })
+          .toArray();
       const [byIds, byEmails] = await Promise.all([
         userIds.length > 0 ? find({ _id: { $in: [...userIds] } }) : [],
         emails.length > 0 ? find({ email_key: { $in: emails.map((e) => e.toLowerCase()) } }) : [],
@@ -404,7 +414,7 @@ export function createUsersStore(db: Db): UsersStore {
         query = { $and: [base, keyset] };
       }
       const sort: Sort = sortField === "_id" ? { _id: direction } : { [sortField]: direction, _id: direction };
-      const extra = sortField === "_id" ? [] : [sortField];
+      const extra = [...(sortField === "_id" ? [] : [sortField]), ...(options.withRef ? ["ref"] : [])];
       const docs = await users
         .find(query, {
           projection: projection(options.fields, extra),

@@ -8,6 +8,7 @@ import { State, type User, UserSchema } from "../../gen/roster/v1/user_pb.js";
 import { MergeAPIKeys, type UserRegistry } from "../../gen/roster/v1/user_registry_pb.js";
 import {
   errAdminOnlyFields,
+  errAgreementsNotAccepted,
   errEmailTaken,
   errInvitationRequired,
   errInvitationUsed,
@@ -20,6 +21,7 @@ import {
   errUserMerged,
   errUserNotDeleted,
   errUserNotFound,
+  errUserNotSetUp,
   invalidArgument,
 } from "../../shared/errors.js";
 import { userModel } from "../../shared/user-model.js";
@@ -29,9 +31,10 @@ import { type Caller, callerOf, holds, requireCaller } from "../access/caller.js
 import type { PasswordHasher, PasswordPolicy } from "../access/passwords.js";
 import { newTemporaryPassword, requireAcceptablePassword } from "../access/passwords.js";
 import { expandRights } from "../access/rights.js";
+import { agreementStanding } from "../agreements/user-agreements.js";
 import { databaseTimeout } from "../deadline.js";
 import type { EmailQueue } from "../email/email-queue.js";
-import { resolveReadMask, resolveUpdateMask } from "../fieldmask.js";
+import { resolveUpdateMask } from "../fieldmask.js";
 import { invitationOfToken, markAccepted } from "../invitations/acceptance.js";
 import { type Paginator, sendTotalCount } from "../pagination.js";
 import { type LinkOptions, type PublicUrl, pagePaths, pageUrl, sendLink } from "../self-service/links.js";
@@ -54,6 +57,7 @@ import { derivedUserIds } from "./derived-user-id.js";
 import { mergeUsers } from "./merge-users.js";
 import { finishStaleOperations } from "./operation-recovery.js";
 import { renameUser } from "./rename-user.js";
+import { fillTokenStatus, resolveUserReadMask } from "./token-status.js";
 import { userFieldRules } from "./user-fields.js";
 import { userFilterFrom } from "./user-filter.js";
 import { userIdProblem, validateUserFields } from "./user-validation.js";
@@ -121,7 +125,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
     },
     ctx: HandlerContext,
   ) {
-    const fields = resolveReadMask(userFieldRules, request.fieldMask?.paths ?? [], true);
+    const { fields, tokenStatus } = resolveUserReadMask(request.fieldMask?.paths ?? [], true);
     const fingerprint = createHash("sha256").update(JSON.stringify(filter)).digest("base64url").slice(0, 16);
     const pageRequest = deps.paginator.parse(request, orders, fingerprint);
     const result = await store.users.list({
@@ -133,12 +137,21 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       fields,
       count: request.exactTotal ? "exact" : pageRequest.total !== undefined ? "none" : "estimate",
       maxTimeMS: timeout(ctx),
+      withRef: tokenStatus,
     });
     const total = result.total >= 0 ? result.total : (pageRequest.total ?? 0);
     sendTotalCount(ctx, total);
     const last = result.users.at(-1);
+    const users = result.users.map(userFromDocument);
+    if (tokenStatus) {
+      await fillTokenStatus(
+        store,
+        result.users.map((doc, i) => ({ doc, user: users[i] as User })),
+        timeout(ctx),
+      );
+    }
     return {
-      users: result.users.map(userFromDocument),
+      users,
       nextPageToken:
         result.more && last?.user_id
           ? deps.paginator.nextToken(pageRequest.order, fingerprint, result.sortValues.at(-1), last.user_id, total)
@@ -152,6 +165,13 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
     const stored = doc as unknown as Record<string, unknown>;
     const picked = Object.fromEntries([...alwaysReturnedFields, ...fields, "etag"].map((f) => [f, stored[f]]));
     return userFromDocument(picked);
+  }
+
+  /** The user of a read, with its token status when the mask asked for it. */
+  async function withTokenStatus(doc: Partial<UserDocument>, tokenStatus: boolean, ctx: HandlerContext) {
+    const user = userFromDocument(doc);
+    if (tokenStatus) await fillTokenStatus(store, [{ doc, user }], timeout(ctx));
+    return user;
   }
 
   /** Tell the approved admins that somebody registered and awaits approval. */
@@ -212,11 +232,6 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       if (!admin && adminOnly.length > 0) throw errAdminOnlyFields({ paths: adminOnly.join(", ") });
       const adminOnlyOptions = [req.createApiKey && "create_api_key", req.sendEmail && "send_email"].filter(Boolean);
       if (!admin && adminOnlyOptions.length > 0) throw errAdminOnlyFields({ paths: adminOnlyOptions.join(", ") });
-      if (req.sendEmail && req.password) {
-        throw invalidArgument([
-          { field: "send_email", description: "gives a temporary password, so not with password" },
-        ]);
-      }
       validateUserFields(user, given);
 
       // A password chosen now wins; else the invitation's initial one; an
@@ -287,11 +302,22 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
         throw err;
       }
       if (invitation) await markAccepted(store, invitation, doc.user_id);
-      if (temporaryPassword) {
+      if (invitation && temporaryPassword) {
         await deps.mail.enqueue(doc.primary_email_address, {
           kind: "temporary_password",
           userId: doc.user_id,
           password: temporaryPassword,
+        });
+      } else if (admin && !invitation && (req.sendEmail ?? !!req.password)) {
+        // Conch mails whom an admin creates; Wallaroo's invite too. A
+        // chosen password is the admin's to pass on, never mailed.
+        await deps.mail.enqueue(doc.primary_email_address, {
+          kind: "account_created",
+          userId: doc.user_id,
+          by: caller?.userId ?? "An administrator",
+          loginUrl: pageUrl(deps.urls, pagePaths.signIn),
+          temporaryPassword,
+          mustChangePassword: doc.require_password_update,
         });
       }
       if (doc.state === "REQUESTED" && !admin) await notifyAdminsOfRequest(doc);
@@ -315,18 +341,18 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
     async get(req, ctx) {
       const caller = requireCaller(ctx);
       requireUserId(req.userId);
-      const fields = resolveReadMask(userFieldRules, req.fieldMask?.paths ?? [], mayReadPrivate(caller, req.userId));
-      const doc = await store.users.get(req.userId, fields);
+      const mask = resolveUserReadMask(req.fieldMask?.paths ?? [], mayReadPrivate(caller, req.userId));
+      const doc = await store.users.get(req.userId, mask.fields, { withRef: mask.tokenStatus });
       if (!doc) throw errUserNotFound({ user_id: req.userId });
-      return { user: userFromDocument(doc) };
+      return { user: await withTokenStatus(doc, mask.tokenStatus, ctx) };
     },
 
     async getCurrent(req, ctx) {
       const caller = requireCaller(ctx);
-      const fields = resolveReadMask(userFieldRules, req.fieldMask?.paths ?? [], true);
-      const doc = await store.users.get(caller.userId, fields);
+      const mask = resolveUserReadMask(req.fieldMask?.paths ?? [], true);
+      const doc = await store.users.get(caller.userId, mask.fields, { withRef: mask.tokenStatus });
       if (!doc) throw errUserNotFound({ user_id: caller.userId });
-      return { user: userFromDocument(doc) };
+      return { user: await withTokenStatus(doc, mask.tokenStatus, ctx) };
     },
 
     async batchGet(req, ctx) {
@@ -339,17 +365,22 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       if (req.emailAddresses.length > 0 && !adminRead) throw errMissingRight({ right: "RIGHT_ADMIN_USERS_READ" });
       for (const [i, id] of req.userIds.entries()) requireUserId(id, `user_ids[${i}]`);
       const onlySelf = req.userIds.every((id) => id === caller.userId) && req.emailAddresses.length === 0;
-      const fields = resolveReadMask(userFieldRules, req.fieldMask?.paths ?? [], adminRead || onlySelf);
-      const docs = await store.users.getMany(req.userIds, req.emailAddresses, fields);
+      const mask = resolveUserReadMask(req.fieldMask?.paths ?? [], adminRead || onlySelf);
+      const docs = await store.users.getMany(req.userIds, req.emailAddresses, mask.fields, {
+        withRef: mask.tokenStatus,
+      });
       const byId = new Map(docs.map((d) => [d.user_id, d]));
       const byEmail = new Map(docs.map((d) => [d.email_key, d]));
       const users: User[] = [];
+      const pairs: { doc: Partial<UserDocument>; user: User }[] = [];
       const seen = new Set<string>();
       const take = (d: Partial<UserDocument>) => {
         if (d.user_id && !seen.has(d.user_id)) {
           seen.add(d.user_id);
           const { email_key: _, ...rest } = d;
-          users.push(userFromDocument(rest));
+          const user = userFromDocument(rest);
+          users.push(user);
+          pairs.push({ doc: d, user });
         }
       };
       const missingUserIds: string[] = [];
@@ -364,6 +395,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
         if (d) take(d);
         else missingEmailAddresses.push(email);
       }
+      if (mask.tokenStatus) await fillTokenStatus(store, pairs, timeout(ctx));
       return { users, missingUserIds, missingEmailAddresses };
     },
 
@@ -501,24 +533,60 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       await store.tokens.deleteMany({ userRef: removed.ref });
       await store.tokenRequests.deleteForUser(removed.ref);
       await store.settings.purge(removed.ref);
+      await store.agreements.purge(removed.ref);
       return {};
     },
 
     async setup(req, ctx) {
       const caller = requireCaller(ctx);
       requireUserId(req.userId);
+      const doc = await store.users.getDocument(req.userId);
+      if (!doc) throw errUserNotFound({ user_id: req.userId });
+      // Arvados: set up, the user activates themself once every user
+      // agreement is accepted; meanwhile REQUESTED, so that they can sign in
+      // to accept them. An approved user stays approved.
+      const { pending } = await agreementStanding(store, doc.ref);
       const after = await store.users.update(
         req.userId,
-        (current) => ({ ...current, state: "APPROVED", state_description: "", updated_at: new Date() }),
+        (current) =>
+          pending.length === 0 || current.state === "APPROVED"
+            ? { ...current, state: "APPROVED", state_description: "", updated_at: new Date() }
+            : {
+                ...current,
+                state: "REQUESTED",
+                state_description: "set up: accept the user agreements, then activate",
+                updated_at: new Date(),
+              },
         { actor: caller.userId, maxTimeMS: timeout(ctx) },
       );
-      if (req.sendEmail) {
+      await store.agreements.setUp(after.ref, true);
+      if (req.sendEmail && after.state === "APPROVED") {
         await deps.mail.enqueue(after.primary_email_address, {
           kind: "welcome",
           userId: after.user_id,
           loginUrl: pageUrl(deps.urls, pagePaths.signIn),
         });
       }
+      return { user: userFromDocument(after) };
+    },
+
+    async activate(req, ctx) {
+      const caller = requireCaller(ctx);
+      const userId = req.userId || caller.userId;
+      requireUserId(userId);
+      const doc = await store.users.getDocument(userId);
+      if (!doc) throw errUserNotFound({ user_id: userId });
+      if (doc.state === "APPROVED") return { user: userFromDocument(doc) };
+      const byAdmin = userId !== caller.userId && holds(caller, Right.ADMIN_USERS_WRITE);
+      const { setUp, pending } = await agreementStanding(store, doc.ref);
+      if (!setUp && !byAdmin) throw errUserNotSetUp({ user_id: userId });
+      if (pending.length > 0) throw errAgreementsNotAccepted({ user_id: userId, agreements: pending.join(", ") });
+      if (!setUp) await store.agreements.setUp(doc.ref, true);
+      const after = await store.users.update(
+        userId,
+        (current) => ({ ...current, state: "APPROVED", state_description: "", updated_at: new Date() }),
+        { actor: caller.userId, maxTimeMS: timeout(ctx) },
+      );
       return { user: userFromDocument(after) };
     },
 
@@ -535,8 +603,18 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
         }),
         { actor: caller.userId, maxTimeMS: timeout(ctx) },
       );
-      // Every token goes, also when the user was not approved before.
-      const revoked = await store.tokens.deleteMany({ userRef: after.ref });
+      // Every token goes, also when the user was not approved before,
+      // unless the admin keeps them for a later reactivation (Conch).
+      const revoked = (req.clearTokens ?? true) ? await store.tokens.deleteMany({ userRef: after.ref }) : 0;
+      await store.agreements.setUp(after.ref, false);
+      if ((req.sendEmail ?? true) && caller.userId !== after.user_id) {
+        await deps.mail.enqueue(after.primary_email_address, {
+          kind: "state_changed",
+          userId: after.user_id,
+          state: after.state,
+          description: after.state_description,
+        });
+      }
       return { user: userFromDocument(after), tokensRevoked: BigInt(revoked) };
     },
 

@@ -19,6 +19,7 @@ const definition = protoLoader.loadSync(
     "roster/v1/user_access.proto",
     "roster/v1/invitation_registry.proto",
     "roster/v1/user_settings.proto",
+    "roster/v1/user_agreements.proto",
     "roster/v1/user_bulk.proto",
     "roster/v1/events.proto",
     "roster/v1/webhooks.proto",

@@ -28,6 +28,8 @@ export async function createUser(
         admin: !!options.admin,
       },
       password: options.password ?? "",
+      // Tests that count mails expect none for their fixtures.
+      send_email: false,
     });
     const created = await access.call("CreateAPIKey", {
       user_id: userId,

@@ -65,3 +65,26 @@ export async function waitForEmail(
 export function linkToken(link: string, name = "token"): string {
   return new URLSearchParams(new URL(link).hash.slice(1)).get(name) ?? "";
 }
+
+/**
+ * The emails to `to`: once `count` of them are there (waiting up to 15 s),
+ * or, without `count`, after `settle` ms for the queue to deliver what it
+ * would (to show that nothing comes).
+ */
+export async function mailsTo(
+  server: TestServer,
+  to: string,
+  options: { count?: number; settle?: number } = {},
+): Promise<OutboxEmail[]> {
+  const mine = async () => (await readOutbox(server)).filter((m) => m.to === to);
+  if (options.count === undefined) {
+    await new Promise((r) => setTimeout(r, options.settle ?? 1500));
+    return mine();
+  }
+  for (const deadline = Date.now() + 15_000; Date.now() < deadline; ) {
+    const found = await mine();
+    if (found.length >= options.count) return found;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return mine();
+}

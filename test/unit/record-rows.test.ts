@@ -111,12 +111,16 @@ describe("reading rows", () => {
     assert.throws(() => csvLayout({ layout: "nope" }), /unknown --layout nope/);
   });
 
-  it("tell CSV from NDJSON by flag, extension or content", () => {
+  it("tell CSV, NDJSON and JSON apart by flag, extension or content", () => {
     assert.equal(importFormatOf({ format: "ndjson" }, "users.csv", ""), "ndjson");
     assert.equal(importFormatOf({}, "users.jsonl", ""), "ndjson");
     assert.equal(importFormatOf({}, undefined, '  {"user":{}}'), "ndjson");
     assert.equal(importFormatOf({}, undefined, "user_id\nada"), "csv");
-    assert.throws(() => importFormatOf({}, "users.json", ""), /not a JSON array/);
+    assert.equal(importFormatOf({}, "users.json", ""), "json");
+    assert.equal(importFormatOf({}, undefined, ' [{"ids":{"user_id":"ada"}}]'), "json");
+    // Wallaroo's /users/query answer is one object holding the users.
+    assert.equal(importFormatOf({}, undefined, '{"users": {"k1": {"email": "a@example.org"}}}'), "json");
+    assert.equal(importFormatOf({}, undefined, '{"users": 1}\n{"users": 2}'), "ndjson");
   });
 
   it("read back any users written as CSV, whatever their text holds", () => {

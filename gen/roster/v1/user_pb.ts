@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file roster/v1/user.proto.
  */
 export const file_roster_v1_user: GenFile = /*@__PURE__*/
-  fileDesc("ChRyb3N0ZXIvdjEvdXNlci5wcm90bxIJcm9zdGVyLnYxIusICgRVc2VyEicKB3VzZXJfaWQYASABKAlCFuBBCKKfGQ8IARgkOAFCB1VzZXIgSUQSIwoEbmFtZRgCIAEoCUIVop8ZEQgBEAEYyAEgAUIETmFtZUgBEjEKC2Rlc2NyaXB0aW9uGAMgASgJQhyinxkYCAEQARjQDyABQgtEZXNjcmlwdGlvbkgBEkAKFXByaW1hcnlfZW1haWxfYWRkcmVzcxgEIAEoCUIh4EECop8ZGggCEAEY/gE4AkINRW1haWwgYWRkcmVzc0gBEmMKInByaW1hcnlfZW1haWxfYWRkcmVzc192YWxpZGF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQhuinxkXCAIQAkIPRW1haWwgdmFsaWRhdGVkSAESZwoKYXR0cmlidXRlcxgGIAMoCzIfLnJvc3Rlci52MS5Vc2VyLkF0dHJpYnV0ZXNFbnRyeUIyop8ZLggCEAEY6AcoZDIVXlthLXpBLVowLTlfLV17MSw2NH0kQgpBdHRyaWJ1dGVzSAESMgoFc3RhdGUYByABKA4yEC5yb3N0ZXIudjEuU3RhdGVCEaKfGQ0IAhACQgVTdGF0ZUgBEj0KEXN0YXRlX2Rlc2NyaXB0aW9uGAggASgJQiKinxkeCAIQAhjoByABQhFTdGF0ZSBkZXNjcmlwdGlvbkgBEigKBWFkbWluGAkgASgIQhminxkVCAIQAkINQWRtaW5pc3RyYXRvckgBEkEKF3JlcXVpcmVfcGFzc3dvcmRfdXBkYXRlGAogASgIQiCinxkcCAIQAkIUTXVzdCBjaGFuZ2UgcGFzc3dvcmRIARJUChNwYXNzd29yZF91cGRhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIb4EEDop8ZFAgCQhBQYXNzd29yZCBjaGFuZ2VkEkIKCmNyZWF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQhLgQQOinxkLCAFCB0NyZWF0ZWQSQgoKdXBkYXRlZF9hdBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCEuBBA6KfGQsIAUIHVXBkYXRlZBJCCgpkZWxldGVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIS4EEDop8ZCwgCQgdEZWxldGVkEhoKBGV0YWcYDyABKAlCDKKfGQgIAUIERXRhZxIpCgpjcmVhdGVkX2J5GBAgASgJQhXgQQOinxkOCAJCCkNyZWF0ZWQgYnkSKQoKdXBkYXRlZF9ieRgRIAEoCUIV4EEDop8ZDggCQgpVcGRhdGVkIGJ5EisKC21lcmdlZF9pbnRvGBIgASgJQhbgQQOinxkPCAJCC01lcmdlZCBpbnRvGjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBKoMBCgVTdGF0ZRIVChFTVEFURV9VTlNQRUNJRklFRBAAEhMKD1NUQVRFX1JFUVVFU1RFRBABEhIKDlNUQVRFX0FQUFJPVkVEEAISEgoOU1RBVEVfUkVKRUNURUQQAxIRCg1TVEFURV9GTEFHR0VEEAQSEwoPU1RBVEVfU1VTUEVOREVEEAViBnByb3RvMw", [file_google_api_field_behavior, file_google_protobuf_timestamp, file_roster_v1_field_rules]);
+  fileDesc("ChRyb3N0ZXIvdjEvdXNlci5wcm90bxIJcm9zdGVyLnYxIrIJCgRVc2VyEicKB3VzZXJfaWQYASABKAlCFuBBCKKfGQ8IARgkOAFCB1VzZXIgSUQSIwoEbmFtZRgCIAEoCUIVop8ZEQgBEAEYyAEgAUIETmFtZUgBEjEKC2Rlc2NyaXB0aW9uGAMgASgJQhyinxkYCAEQARjQDyABQgtEZXNjcmlwdGlvbkgBEkAKFXByaW1hcnlfZW1haWxfYWRkcmVzcxgEIAEoCUIh4EECop8ZGggCEAEY/gE4AkINRW1haWwgYWRkcmVzc0gBEmMKInByaW1hcnlfZW1haWxfYWRkcmVzc192YWxpZGF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQhuinxkXCAIQAkIPRW1haWwgdmFsaWRhdGVkSAESZwoKYXR0cmlidXRlcxgGIAMoCzIfLnJvc3Rlci52MS5Vc2VyLkF0dHJpYnV0ZXNFbnRyeUIyop8ZLggCEAEY6AcoZDIVXlthLXpBLVowLTlfLV17MSw2NH0kQgpBdHRyaWJ1dGVzSAESMgoFc3RhdGUYByABKA4yEC5yb3N0ZXIudjEuU3RhdGVCEaKfGQ0IAhACQgVTdGF0ZUgBEj0KEXN0YXRlX2Rlc2NyaXB0aW9uGAggASgJQiKinxkeCAIQAhjoByABQhFTdGF0ZSBkZXNjcmlwdGlvbkgBEigKBWFkbWluGAkgASgIQhminxkVCAIQAkINQWRtaW5pc3RyYXRvckgBEkEKF3JlcXVpcmVfcGFzc3dvcmRfdXBkYXRlGAogASgIQiCinxkcCAIQAkIUTXVzdCBjaGFuZ2UgcGFzc3dvcmRIARJUChNwYXNzd29yZF91cGRhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIb4EEDop8ZFAgCQhBQYXNzd29yZCBjaGFuZ2VkEkIKCmNyZWF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQhLgQQOinxkLCAFCB0NyZWF0ZWQSQgoKdXBkYXRlZF9hdBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCEuBBA6KfGQsIAUIHVXBkYXRlZBJCCgpkZWxldGVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIS4EEDop8ZCwgCQgdEZWxldGVkEhoKBGV0YWcYDyABKAlCDKKfGQgIAUIERXRhZxIpCgpjcmVhdGVkX2J5GBAgASgJQhXgQQOinxkOCAJCCkNyZWF0ZWQgYnkSKQoKdXBkYXRlZF9ieRgRIAEoCUIV4EEDop8ZDggCQgpVcGRhdGVkIGJ5EisKC21lcmdlZF9pbnRvGBIgASgJQhbgQQOinxkPCAJCC01lcmdlZCBpbnRvEkUKDHRva2VuX3N0YXR1cxgTIAEoDjIWLnJvc3Rlci52MS5Ub2tlblN0YXR1c0IX4EEDop8ZEAgCQgxUb2tlbiBzdGF0dXMaMQoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEqgwEKBVN0YXRlEhUKEVNUQVRFX1VOU1BFQ0lGSUVEEAASEwoPU1RBVEVfUkVRVUVTVEVEEAESEgoOU1RBVEVfQVBQUk9WRUQQAhISCg5TVEFURV9SRUpFQ1RFRBADEhEKDVNUQVRFX0ZMQUdHRUQQBBITCg9TVEFURV9TVVNQRU5ERUQQBSp3CgtUb2tlblN0YXR1cxIcChhUT0tFTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIVChFUT0tFTl9TVEFUVVNfTk9ORRABEhoKFlRPS0VOX1NUQVRVU19SRVFVRVNURUQQAhIXChNUT0tFTl9TVEFUVVNfQUNUSVZFEANiBnByb3RvMw", [file_google_api_field_behavior, file_google_protobuf_timestamp, file_roster_v1_field_rules]);
 
 /**
  * A user account.
@@ -153,6 +153,16 @@ export type User = Message<"roster.v1.User"> & {
    * @generated from field: string merged_into = 18;
    */
   mergedInto: string;
+
+  /**
+   * REANA's access-token status: whether the user holds an API key, or has
+   * asked for one. Computed, not stored: returned only when the read mask
+   * names it (an empty mask leaves it out), at the cost of two queries per
+   * call whatever the number of users.
+   *
+   * @generated from field: roster.v1.TokenStatus token_status = 19;
+   */
+  tokenStatus: TokenStatus;
 };
 
 /**
@@ -221,4 +231,46 @@ export enum State {
  */
 export const StateSchema: GenEnum<State> = /*@__PURE__*/
   enumDesc(file_roster_v1_user, 0);
+
+/**
+ * Whether a user holds an API key, as REANA's user-list shows it.
+ *
+ * @generated from enum roster.v1.TokenStatus
+ */
+export enum TokenStatus {
+  /**
+   * Not asked for (the read mask did not name `token_status`).
+   *
+   * @generated from enum value: TOKEN_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * No usable API key and no pending token request.
+   *
+   * @generated from enum value: TOKEN_STATUS_NONE = 1;
+   */
+  NONE = 1,
+
+  /**
+   * No usable API key, and a token request awaits an admin's decision.
+   *
+   * @generated from enum value: TOKEN_STATUS_REQUESTED = 2;
+   */
+  REQUESTED = 2,
+
+  /**
+   * At least one API key that has not expired, or a granted token request
+   * whose key awaits retrieval.
+   *
+   * @generated from enum value: TOKEN_STATUS_ACTIVE = 3;
+   */
+  ACTIVE = 3,
+}
+
+/**
+ * Describes the enum roster.v1.TokenStatus.
+ */
+export const TokenStatusSchema: GenEnum<TokenStatus> = /*@__PURE__*/
+  enumDesc(file_roster_v1_user, 1);
 

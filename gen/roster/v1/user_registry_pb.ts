@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file roster/v1/user_registry.proto.
  */
 export const file_roster_v1_user_registry: GenFile = /*@__PURE__*/
-  fileDesc("Ch1yb3N0ZXIvdjEvdXNlcl9yZWdpc3RyeS5wcm90bxIJcm9zdGVyLnYxIooBChFDcmVhdGVVc2VyUmVxdWVzdBIdCgR1c2VyGAEgASgLMg8ucm9zdGVyLnYxLlVzZXISEAoIcGFzc3dvcmQYAiABKAkSGAoQaW52aXRhdGlvbl90b2tlbhgDIAEoCRIWCg5jcmVhdGVfYXBpX2tleRgEIAEoCBISCgpzZW5kX2VtYWlsGAUgASgIIkQKEkNyZWF0ZVVzZXJSZXNwb25zZRIdCgR1c2VyGAEgASgLMg8ucm9zdGVyLnYxLlVzZXISDwoHYXBpX2tleRgCIAEoCSJRCg5HZXRVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEi4KCmZpZWxkX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIjAKD0dldFVzZXJSZXNwb25zZRIdCgR1c2VyGAEgASgLMg8ucm9zdGVyLnYxLlVzZXIiRwoVR2V0Q3VycmVudFVzZXJSZXF1ZXN0Ei4KCmZpZWxkX21hc2sYASABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIjcKFkdldEN1cnJlbnRVc2VyUmVzcG9uc2USHQoEdXNlchgBIAEoCzIPLnJvc3Rlci52MS5Vc2VyInEKFEJhdGNoR2V0VXNlcnNSZXF1ZXN0EhAKCHVzZXJfaWRzGAEgAygJEhcKD2VtYWlsX2FkZHJlc3NlcxgCIAMoCRIuCgpmaWVsZF9tYXNrGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayJyChVCYXRjaEdldFVzZXJzUmVzcG9uc2USHgoFdXNlcnMYASADKAsyDy5yb3N0ZXIudjEuVXNlchIYChBtaXNzaW5nX3VzZXJfaWRzGAIgAygJEh8KF21pc3NpbmdfZW1haWxfYWRkcmVzc2VzGAMgAygJIuEBChBMaXN0VXNlcnNSZXF1ZXN0Ei4KCmZpZWxkX21hc2sYASABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrEg0KBW9yZGVyGAIgASgJEg0KBWxpbWl0GAMgASgFEgwKBHBhZ2UYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCRIPCgdkZWxldGVkGAYgASgIEhMKC2V4YWN0X3RvdGFsGAcgASgIEh8KBXN0YXRlGAggAygOMhAucm9zdGVyLnYxLlN0YXRlEhYKDmluY2x1ZGVfc3lzdGVtGAkgASgIImAKEUxpc3RVc2Vyc1Jlc3BvbnNlEh4KBXVzZXJzGAEgAygLMg8ucm9zdGVyLnYxLlVzZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEhIKCnRvdGFsX3NpemUYAyABKAMi/gMKElNlYXJjaFVzZXJzUmVxdWVzdBINCgVxdWVyeRgBIAEoCRITCgtpZF9jb250YWlucxgCIAEoCRIVCg1uYW1lX2NvbnRhaW5zGAMgASgJEhwKFGRlc2NyaXB0aW9uX2NvbnRhaW5zGAQgASgJEhYKDmVtYWlsX2NvbnRhaW5zGAUgASgJEh8KBXN0YXRlGAYgAygOMhAucm9zdGVyLnYxLlN0YXRlEhIKBWFkbWluGAcgASgISACIAQESUAoSYXR0cmlidXRlc19jb250YWluGAggAygLMjQucm9zdGVyLnYxLlNlYXJjaFVzZXJzUmVxdWVzdC5BdHRyaWJ1dGVzQ29udGFpbkVudHJ5Ei4KCmZpZWxkX21hc2sYCSABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrEg0KBW9yZGVyGAogASgJEg0KBWxpbWl0GAsgASgFEgwKBHBhZ2UYDCABKAUSEgoKcGFnZV90b2tlbhgNIAEoCRIPCgdkZWxldGVkGA4gASgIEhMKC2V4YWN0X3RvdGFsGA8gASgIEhYKDmluY2x1ZGVfc3lzdGVtGBAgASgIGjgKFkF0dHJpYnV0ZXNDb250YWluRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIICgZfYWRtaW4iYgoTU2VhcmNoVXNlcnNSZXNwb25zZRIeCgV1c2VycxgBIAMoCzIPLnJvc3Rlci52MS5Vc2VyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRISCgp0b3RhbF9zaXplGAMgASgDIosBChFVcGRhdGVVc2VyUmVxdWVzdBIdCgR1c2VyGAEgASgLMg8ucm9zdGVyLnYxLlVzZXISLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrEhcKCnNlbmRfZW1haWwYAyABKAhIAIgBAUINCgtfc2VuZF9lbWFpbCIzChJVcGRhdGVVc2VyUmVzcG9uc2USHQoEdXNlchgBIAEoCzIPLnJvc3Rlci52MS5Vc2VyIjIKEURlbGV0ZVVzZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDAoEZXRhZxgCIAEoCSJKChJEZWxldGVVc2VyUmVzcG9uc2USNAoQcmVzdG9yYWJsZV91bnRpbBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiJQoSUmVzdG9yZVVzZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiNAoTUmVzdG9yZVVzZXJSZXNwb25zZRIdCgR1c2VyGAEgASgLMg8ucm9zdGVyLnYxLlVzZXIiIwoQUHVyZ2VVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIhMKEVB1cmdlVXNlclJlc3BvbnNlIjcKEFNldHVwVXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRISCgpzZW5kX2VtYWlsGAIgASgIIjIKEVNldHVwVXNlclJlc3BvbnNlEh0KBHVzZXIYASABKAsyDy5yb3N0ZXIudjEuVXNlciJAChJVbnNldHVwVXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIZCgZyZWFzb24YAiABKAlCCaKfGQUY6AcgASJMChNVbnNldHVwVXNlclJlc3BvbnNlEh0KBHVzZXIYASABKAsyDy5yb3N0ZXIudjEuVXNlchIWCg50b2tlbnNfcmV2b2tlZBgCIAEoAyKSAQoRTWVyZ2VVc2Vyc1JlcXVlc3QSEwoLb2xkX3VzZXJfaWQYASABKAkSEwoLbmV3X3VzZXJfaWQYAiABKAkSKQoIYXBpX2tleXMYAyABKA4yFy5yb3N0ZXIudjEuTWVyZ2VBUElLZXlzEhAKCHJlZGlyZWN0GAQgASgIEhYKDm5ld191c2VyX3Rva2VuGAUgASgJInsKEk1lcmdlVXNlcnNSZXNwb25zZRIdCgR1c2VyGAEgASgLMg8ucm9zdGVyLnYxLlVzZXISFgoOYXBpX2tleXNfbW92ZWQYAiABKAMSFgoOdG9rZW5zX3Jldm9rZWQYAyABKAMSFgoOc2V0dGluZ3NfbW92ZWQYBCABKAMiOQoRUmVuYW1lVXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRITCgtuZXdfdXNlcl9pZBgCIAEoCSIzChJSZW5hbWVVc2VyUmVzcG9uc2USHQoEdXNlchgBIAEoCzIPLnJvc3Rlci52MS5Vc2VyKmIKDE1lcmdlQVBJS2V5cxIeChpNRVJHRV9BUElfS0VZU19VTlNQRUNJRklFRBAAEhcKE01FUkdFX0FQSV9LRVlTX01PVkUQARIZChVNRVJHRV9BUElfS0VZU19SRVZPS0UQAjKRCAoMVXNlclJlZ2lzdHJ5EkUKBkNyZWF0ZRIcLnJvc3Rlci52MS5DcmVhdGVVc2VyUmVxdWVzdBodLnJvc3Rlci52MS5DcmVhdGVVc2VyUmVzcG9uc2USQQoDR2V0Ehkucm9zdGVyLnYxLkdldFVzZXJSZXF1ZXN0Ghoucm9zdGVyLnYxLkdldFVzZXJSZXNwb25zZSIDkAIBElYKCkdldEN1cnJlbnQSIC5yb3N0ZXIudjEuR2V0Q3VycmVudFVzZXJSZXF1ZXN0GiEucm9zdGVyLnYxLkdldEN1cnJlbnRVc2VyUmVzcG9uc2UiA5ACARJSCghCYXRjaEdldBIfLnJvc3Rlci52MS5CYXRjaEdldFVzZXJzUmVxdWVzdBogLnJvc3Rlci52MS5CYXRjaEdldFVzZXJzUmVzcG9uc2UiA5ACARJGCgRMaXN0Ehsucm9zdGVyLnYxLkxpc3RVc2Vyc1JlcXVlc3QaHC5yb3N0ZXIudjEuTGlzdFVzZXJzUmVzcG9uc2UiA5ACARJMCgZTZWFyY2gSHS5yb3N0ZXIudjEuU2VhcmNoVXNlcnNSZXF1ZXN0Gh4ucm9zdGVyLnYxLlNlYXJjaFVzZXJzUmVzcG9uc2UiA5ACARJFCgZVcGRhdGUSHC5yb3N0ZXIudjEuVXBkYXRlVXNlclJlcXVlc3QaHS5yb3N0ZXIudjEuVXBkYXRlVXNlclJlc3BvbnNlEkUKBkRlbGV0ZRIcLnJvc3Rlci52MS5EZWxldGVVc2VyUmVxdWVzdBodLnJvc3Rlci52MS5EZWxldGVVc2VyUmVzcG9uc2USSAoHUmVzdG9yZRIdLnJvc3Rlci52MS5SZXN0b3JlVXNlclJlcXVlc3QaHi5yb3N0ZXIudjEuUmVzdG9yZVVzZXJSZXNwb25zZRJCCgVQdXJnZRIbLnJvc3Rlci52MS5QdXJnZVVzZXJSZXF1ZXN0Ghwucm9zdGVyLnYxLlB1cmdlVXNlclJlc3BvbnNlEkIKBVNldHVwEhsucm9zdGVyLnYxLlNldHVwVXNlclJlcXVlc3QaHC5yb3N0ZXIudjEuU2V0dXBVc2VyUmVzcG9uc2USSAoHVW5zZXR1cBIdLnJvc3Rlci52MS5VbnNldHVwVXNlclJlcXVlc3QaHi5yb3N0ZXIudjEuVW5zZXR1cFVzZXJSZXNwb25zZRJECgVNZXJnZRIcLnJvc3Rlci52MS5NZXJnZVVzZXJzUmVxdWVzdBodLnJvc3Rlci52MS5NZXJnZVVzZXJzUmVzcG9uc2USRQoGUmVuYW1lEhwucm9zdGVyLnYxLlJlbmFtZVVzZXJSZXF1ZXN0Gh0ucm9zdGVyLnYxLlJlbmFtZVVzZXJSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_roster_v1_field_rules, file_roster_v1_user]);
+  fileDesc("Ch1yb3N0ZXIvdjEvdXNlcl9yZWdpc3RyeS5wcm90bxIJcm9zdGVyLnYxIp4BChFDcmVhdGVVc2VyUmVxdWVzdBIdCgR1c2VyGAEgASgLMg8ucm9zdGVyLnYxLlVzZXISEAoIcGFzc3dvcmQYAiABKAkSGAoQaW52aXRhdGlvbl90b2tlbhgDIAEoCRIWCg5jcmVhdGVfYXBpX2tleRgEIAEoCBIXCgpzZW5kX2VtYWlsGAUgASgISACIAQFCDQoLX3NlbmRfZW1haWwiRAoSQ3JlYXRlVXNlclJlc3BvbnNlEh0KBHVzZXIYASABKAsyDy5yb3N0ZXIudjEuVXNlchIPCgdhcGlfa2V5GAIgASgJIlEKDkdldFVzZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSLgoKZmllbGRfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siMAoPR2V0VXNlclJlc3BvbnNlEh0KBHVzZXIYASABKAsyDy5yb3N0ZXIudjEuVXNlciJHChVHZXRDdXJyZW50VXNlclJlcXVlc3QSLgoKZmllbGRfbWFzaxgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siNwoWR2V0Q3VycmVudFVzZXJSZXNwb25zZRIdCgR1c2VyGAEgASgLMg8ucm9zdGVyLnYxLlVzZXIicQoUQmF0Y2hHZXRVc2Vyc1JlcXVlc3QSEAoIdXNlcl9pZHMYASADKAkSFwoPZW1haWxfYWRkcmVzc2VzGAIgAygJEi4KCmZpZWxkX21hc2sYAyABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrInIKFUJhdGNoR2V0VXNlcnNSZXNwb25zZRIeCgV1c2VycxgBIAMoCzIPLnJvc3Rlci52MS5Vc2VyEhgKEG1pc3NpbmdfdXNlcl9pZHMYAiADKAkSHwoXbWlzc2luZ19lbWFpbF9hZGRyZXNzZXMYAyADKAki4QEKEExpc3RVc2Vyc1JlcXVlc3QSLgoKZmllbGRfbWFzaxgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2sSDQoFb3JkZXIYAiABKAkSDQoFbGltaXQYAyABKAUSDAoEcGFnZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJEg8KB2RlbGV0ZWQYBiABKAgSEwoLZXhhY3RfdG90YWwYByABKAgSHwoFc3RhdGUYCCADKA4yEC5yb3N0ZXIudjEuU3RhdGUSFgoOaW5jbHVkZV9zeXN0ZW0YCSABKAgiYAoRTGlzdFVzZXJzUmVzcG9uc2USHgoFdXNlcnMYASADKAsyDy5yb3N0ZXIudjEuVXNlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSEgoKdG90YWxfc2l6ZRgDIAEoAyL+AwoSU2VhcmNoVXNlcnNSZXF1ZXN0Eg0KBXF1ZXJ5GAEgASgJEhMKC2lkX2NvbnRhaW5zGAIgASgJEhUKDW5hbWVfY29udGFpbnMYAyABKAkSHAoUZGVzY3JpcHRpb25fY29udGFpbnMYBCABKAkSFgoOZW1haWxfY29udGFpbnMYBSABKAkSHwoFc3RhdGUYBiADKA4yEC5yb3N0ZXIudjEuU3RhdGUSEgoFYWRtaW4YByABKAhIAIgBARJQChJhdHRyaWJ1dGVzX2NvbnRhaW4YCCADKAsyNC5yb3N0ZXIudjEuU2VhcmNoVXNlcnNSZXF1ZXN0LkF0dHJpYnV0ZXNDb250YWluRW50cnkSLgoKZmllbGRfbWFzaxgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2sSDQoFb3JkZXIYCiABKAkSDQoFbGltaXQYCyABKAUSDAoEcGFnZRgMIAEoBRISCgpwYWdlX3Rva2VuGA0gASgJEg8KB2RlbGV0ZWQYDiABKAgSEwoLZXhhY3RfdG90YWwYDyABKAgSFgoOaW5jbHVkZV9zeXN0ZW0YECABKAgaOAoWQXR0cmlidXRlc0NvbnRhaW5FbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQggKBl9hZG1pbiJiChNTZWFyY2hVc2Vyc1Jlc3BvbnNlEh4KBXVzZXJzGAEgAygLMg8ucm9zdGVyLnYxLlVzZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEhIKCnRvdGFsX3NpemUYAyABKAMiiwEKEVVwZGF0ZVVzZXJSZXF1ZXN0Eh0KBHVzZXIYASABKAsyDy5yb3N0ZXIudjEuVXNlchIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2sSFwoKc2VuZF9lbWFpbBgDIAEoCEgAiAEBQg0KC19zZW5kX2VtYWlsIjMKElVwZGF0ZVVzZXJSZXNwb25zZRIdCgR1c2VyGAEgASgLMg8ucm9zdGVyLnYxLlVzZXIiMgoRRGVsZXRlVXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIMCgRldGFnGAIgASgJIkoKEkRlbGV0ZVVzZXJSZXNwb25zZRI0ChByZXN0b3JhYmxlX3VudGlsGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIlChJSZXN0b3JlVXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSI0ChNSZXN0b3JlVXNlclJlc3BvbnNlEh0KBHVzZXIYASABKAsyDy5yb3N0ZXIudjEuVXNlciIjChBQdXJnZVVzZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiEwoRUHVyZ2VVc2VyUmVzcG9uc2UiNwoQU2V0dXBVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhIKCnNlbmRfZW1haWwYAiABKAgiMgoRU2V0dXBVc2VyUmVzcG9uc2USHQoEdXNlchgBIAEoCzIPLnJvc3Rlci52MS5Vc2VyIiYKE0FjdGl2YXRlVXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSI1ChRBY3RpdmF0ZVVzZXJSZXNwb25zZRIdCgR1c2VyGAEgASgLMg8ucm9zdGVyLnYxLlVzZXIilAEKElVuc2V0dXBVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhkKBnJlYXNvbhgCIAEoCUIJop8ZBRjoByABEhkKDGNsZWFyX3Rva2VucxgDIAEoCEgAiAEBEhcKCnNlbmRfZW1haWwYBCABKAhIAYgBAUIPCg1fY2xlYXJfdG9rZW5zQg0KC19zZW5kX2VtYWlsIkwKE1Vuc2V0dXBVc2VyUmVzcG9uc2USHQoEdXNlchgBIAEoCzIPLnJvc3Rlci52MS5Vc2VyEhYKDnRva2Vuc19yZXZva2VkGAIgASgDIpIBChFNZXJnZVVzZXJzUmVxdWVzdBITCgtvbGRfdXNlcl9pZBgBIAEoCRITCgtuZXdfdXNlcl9pZBgCIAEoCRIpCghhcGlfa2V5cxgDIAEoDjIXLnJvc3Rlci52MS5NZXJnZUFQSUtleXMSEAoIcmVkaXJlY3QYBCABKAgSFgoObmV3X3VzZXJfdG9rZW4YBSABKAkiewoSTWVyZ2VVc2Vyc1Jlc3BvbnNlEh0KBHVzZXIYASABKAsyDy5yb3N0ZXIudjEuVXNlchIWCg5hcGlfa2V5c19tb3ZlZBgCIAEoAxIWCg50b2tlbnNfcmV2b2tlZBgDIAEoAxIWCg5zZXR0aW5nc19tb3ZlZBgEIAEoAyI5ChFSZW5hbWVVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhMKC25ld191c2VyX2lkGAIgASgJIjMKElJlbmFtZVVzZXJSZXNwb25zZRIdCgR1c2VyGAEgASgLMg8ucm9zdGVyLnYxLlVzZXIqYgoMTWVyZ2VBUElLZXlzEh4KGk1FUkdFX0FQSV9LRVlTX1VOU1BFQ0lGSUVEEAASFwoTTUVSR0VfQVBJX0tFWVNfTU9WRRABEhkKFU1FUkdFX0FQSV9LRVlTX1JFVk9LRRACMt4ICgxVc2VyUmVnaXN0cnkSRQoGQ3JlYXRlEhwucm9zdGVyLnYxLkNyZWF0ZVVzZXJSZXF1ZXN0Gh0ucm9zdGVyLnYxLkNyZWF0ZVVzZXJSZXNwb25zZRJBCgNHZXQSGS5yb3N0ZXIudjEuR2V0VXNlclJlcXVlc3QaGi5yb3N0ZXIudjEuR2V0VXNlclJlc3BvbnNlIgOQAgESVgoKR2V0Q3VycmVudBIgLnJvc3Rlci52MS5HZXRDdXJyZW50VXNlclJlcXVlc3QaIS5yb3N0ZXIudjEuR2V0Q3VycmVudFVzZXJSZXNwb25zZSIDkAIBElIKCEJhdGNoR2V0Eh8ucm9zdGVyLnYxLkJhdGNoR2V0VXNlcnNSZXF1ZXN0GiAucm9zdGVyLnYxLkJhdGNoR2V0VXNlcnNSZXNwb25zZSIDkAIBEkYKBExpc3QSGy5yb3N0ZXIudjEuTGlzdFVzZXJzUmVxdWVzdBocLnJvc3Rlci52MS5MaXN0VXNlcnNSZXNwb25zZSIDkAIBEkwKBlNlYXJjaBIdLnJvc3Rlci52MS5TZWFyY2hVc2Vyc1JlcXVlc3QaHi5yb3N0ZXIudjEuU2VhcmNoVXNlcnNSZXNwb25zZSIDkAIBEkUKBlVwZGF0ZRIcLnJvc3Rlci52MS5VcGRhdGVVc2VyUmVxdWVzdBodLnJvc3Rlci52MS5VcGRhdGVVc2VyUmVzcG9uc2USRQoGRGVsZXRlEhwucm9zdGVyLnYxLkRlbGV0ZVVzZXJSZXF1ZXN0Gh0ucm9zdGVyLnYxLkRlbGV0ZVVzZXJSZXNwb25zZRJICgdSZXN0b3JlEh0ucm9zdGVyLnYxLlJlc3RvcmVVc2VyUmVxdWVzdBoeLnJvc3Rlci52MS5SZXN0b3JlVXNlclJlc3BvbnNlEkIKBVB1cmdlEhsucm9zdGVyLnYxLlB1cmdlVXNlclJlcXVlc3QaHC5yb3N0ZXIudjEuUHVyZ2VVc2VyUmVzcG9uc2USQgoFU2V0dXASGy5yb3N0ZXIudjEuU2V0dXBVc2VyUmVxdWVzdBocLnJvc3Rlci52MS5TZXR1cFVzZXJSZXNwb25zZRJLCghBY3RpdmF0ZRIeLnJvc3Rlci52MS5BY3RpdmF0ZVVzZXJSZXF1ZXN0Gh8ucm9zdGVyLnYxLkFjdGl2YXRlVXNlclJlc3BvbnNlEkgKB1Vuc2V0dXASHS5yb3N0ZXIudjEuVW5zZXR1cFVzZXJSZXF1ZXN0Gh4ucm9zdGVyLnYxLlVuc2V0dXBVc2VyUmVzcG9uc2USRAoFTWVyZ2USHC5yb3N0ZXIudjEuTWVyZ2VVc2Vyc1JlcXVlc3QaHS5yb3N0ZXIudjEuTWVyZ2VVc2Vyc1Jlc3BvbnNlEkUKBlJlbmFtZRIcLnJvc3Rlci52MS5SZW5hbWVVc2VyUmVxdWVzdBodLnJvc3Rlci52MS5SZW5hbWVVc2VyUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_roster_v1_field_rules, file_roster_v1_user]);
 
 /**
  * Request of UserRegistry.Create.
@@ -59,13 +59,17 @@ export type CreateUserRequest = Message<"roster.v1.CreateUserRequest"> & {
   createApiKey: boolean;
 
   /**
-   * Email the new user a temporary password (Conch's `send_mail`): it must
-   * be changed at the first login and is never returned or logged. Not with
-   * `password`. Admins only.
+   * Email the new user that an account was made for them (Conch's
+   * `send_mail`, Wallaroo's invite). Without `password`, true gives the user
+   * a temporary password in that email, to be changed at the first login
+   * (never returned or logged); unset means false. With `password`, the
+   * email tells the user their id and where to sign in, never the password;
+   * unset means true when an admin creates the user. Setting it true needs
+   * admin rights.
    *
-   * @generated from field: bool send_email = 5;
+   * @generated from field: optional bool send_email = 5;
    */
-  sendEmail: boolean;
+  sendEmail?: boolean | undefined;
 };
 
 /**
@@ -781,6 +785,48 @@ export const SetupUserResponseSchema: GenMessage<SetupUserResponse> = /*@__PURE_
   messageDesc(file_roster_v1_user_registry, 21);
 
 /**
+ * Request of UserRegistry.Activate.
+ *
+ * @generated from message roster.v1.ActivateUserRequest
+ */
+export type ActivateUserRequest = Message<"roster.v1.ActivateUserRequest"> & {
+  /**
+   * Id of the user; empty for the caller.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message roster.v1.ActivateUserRequest.
+ * Use `create(ActivateUserRequestSchema)` to create a new message.
+ */
+export const ActivateUserRequestSchema: GenMessage<ActivateUserRequest> = /*@__PURE__*/
+  messageDesc(file_roster_v1_user_registry, 22);
+
+/**
+ * Response of UserRegistry.Activate.
+ *
+ * @generated from message roster.v1.ActivateUserResponse
+ */
+export type ActivateUserResponse = Message<"roster.v1.ActivateUserResponse"> & {
+  /**
+   * The user, APPROVED.
+   *
+   * @generated from field: roster.v1.User user = 1;
+   */
+  user?: User | undefined;
+};
+
+/**
+ * Describes the message roster.v1.ActivateUserResponse.
+ * Use `create(ActivateUserResponseSchema)` to create a new message.
+ */
+export const ActivateUserResponseSchema: GenMessage<ActivateUserResponse> = /*@__PURE__*/
+  messageDesc(file_roster_v1_user_registry, 23);
+
+/**
  * Request of UserRegistry.Unsetup.
  *
  * @generated from message roster.v1.UnsetupUserRequest
@@ -799,6 +845,23 @@ export type UnsetupUserRequest = Message<"roster.v1.UnsetupUserRequest"> & {
    * @generated from field: string reason = 2;
    */
   reason: string;
+
+  /**
+   * Revoke every login token and API key of the user (Conch's
+   * `clear_tokens`); unset: true. False keeps them: they do not work while
+   * the user is suspended, and work again once the user is set up.
+   *
+   * @generated from field: optional bool clear_tokens = 3;
+   */
+  clearTokens?: boolean | undefined;
+
+  /**
+   * Email the user that the account was deactivated, with the reason;
+   * unset: true. Deactivating oneself mails nothing.
+   *
+   * @generated from field: optional bool send_email = 4;
+   */
+  sendEmail?: boolean | undefined;
 };
 
 /**
@@ -806,7 +869,7 @@ export type UnsetupUserRequest = Message<"roster.v1.UnsetupUserRequest"> & {
  * Use `create(UnsetupUserRequestSchema)` to create a new message.
  */
 export const UnsetupUserRequestSchema: GenMessage<UnsetupUserRequest> = /*@__PURE__*/
-  messageDesc(file_roster_v1_user_registry, 22);
+  messageDesc(file_roster_v1_user_registry, 24);
 
 /**
  * Response of UserRegistry.Unsetup.
@@ -822,7 +885,7 @@ export type UnsetupUserResponse = Message<"roster.v1.UnsetupUserResponse"> & {
   user?: User | undefined;
 
   /**
-   * Login tokens and API keys revoked.
+   * Login tokens and API keys revoked (0 with `clear_tokens` false).
    *
    * @generated from field: int64 tokens_revoked = 2;
    */
@@ -834,7 +897,7 @@ export type UnsetupUserResponse = Message<"roster.v1.UnsetupUserResponse"> & {
  * Use `create(UnsetupUserResponseSchema)` to create a new message.
  */
 export const UnsetupUserResponseSchema: GenMessage<UnsetupUserResponse> = /*@__PURE__*/
-  messageDesc(file_roster_v1_user_registry, 23);
+  messageDesc(file_roster_v1_user_registry, 25);
 
 /**
  * Request of UserRegistry.Merge.
@@ -887,7 +950,7 @@ export type MergeUsersRequest = Message<"roster.v1.MergeUsersRequest"> & {
  * Use `create(MergeUsersRequestSchema)` to create a new message.
  */
 export const MergeUsersRequestSchema: GenMessage<MergeUsersRequest> = /*@__PURE__*/
-  messageDesc(file_roster_v1_user_registry, 24);
+  messageDesc(file_roster_v1_user_registry, 26);
 
 /**
  * Response of UserRegistry.Merge.
@@ -929,7 +992,7 @@ export type MergeUsersResponse = Message<"roster.v1.MergeUsersResponse"> & {
  * Use `create(MergeUsersResponseSchema)` to create a new message.
  */
 export const MergeUsersResponseSchema: GenMessage<MergeUsersResponse> = /*@__PURE__*/
-  messageDesc(file_roster_v1_user_registry, 25);
+  messageDesc(file_roster_v1_user_registry, 27);
 
 /**
  * Request of UserRegistry.Rename.
@@ -957,7 +1020,7 @@ export type RenameUserRequest = Message<"roster.v1.RenameUserRequest"> & {
  * Use `create(RenameUserRequestSchema)` to create a new message.
  */
 export const RenameUserRequestSchema: GenMessage<RenameUserRequest> = /*@__PURE__*/
-  messageDesc(file_roster_v1_user_registry, 26);
+  messageDesc(file_roster_v1_user_registry, 28);
 
 /**
  * Response of UserRegistry.Rename.
@@ -978,7 +1041,7 @@ export type RenameUserResponse = Message<"roster.v1.RenameUserResponse"> & {
  * Use `create(RenameUserResponseSchema)` to create a new message.
  */
 export const RenameUserResponseSchema: GenMessage<RenameUserResponse> = /*@__PURE__*/
-  messageDesc(file_roster_v1_user_registry, 27);
+  messageDesc(file_roster_v1_user_registry, 29);
 
 /**
  * What a merge does with the old account's API keys.
@@ -1135,8 +1198,12 @@ export const UserRegistry: GenService<{
     output: typeof PurgeUserResponseSchema;
   },
   /**
-   * Make a user usable (Arvados `setup`, Wallaroo `activate`): state
-   * APPROVED, optionally with a welcome email. Admins only.
+   * Set a user up (Arvados `setup`, Wallaroo `activate`): the user may
+   * then activate themself. A user who has accepted every current user
+   * agreement (UserAgreements), or who is APPROVED already, is APPROVED at
+   * once, optionally with a welcome email; any other user becomes
+   * REQUESTED until they accept the agreements and call Activate. Admins
+   * only.
    *
    * @generated from rpc roster.v1.UserRegistry.Setup
    */
@@ -1146,8 +1213,24 @@ export const UserRegistry: GenService<{
     output: typeof SetupUserResponseSchema;
   },
   /**
-   * Deactivate a user but keep the record (Arvados `unsetup`, Wallaroo
-   * `deactivate`): state SUSPENDED and every token revoked. Admins only.
+   * Activate a user (Arvados `activate`): a user who has been set up and
+   * has accepted every current user agreement becomes APPROVED. Users call
+   * it for themselves (also while REQUESTED); admins for anybody, which
+   * also sets the user up. FAILED_PRECONDITION when the user was not set
+   * up (USER_NOT_SET_UP) or an agreement is not accepted
+   * (AGREEMENTS_NOT_ACCEPTED, naming them). An APPROVED user stays so.
+   *
+   * @generated from rpc roster.v1.UserRegistry.Activate
+   */
+  activate: {
+    methodKind: "unary";
+    input: typeof ActivateUserRequestSchema;
+    output: typeof ActivateUserResponseSchema;
+  },
+  /**
+   * Deactivate a user but keep the record (Arvados `unsetup`, Wallaroo and
+   * Conch `deactivate`): state SUSPENDED and, unless `clear_tokens` is
+   * false, every token revoked; the user is mailed. Admins only.
    *
    * @generated from rpc roster.v1.UserRegistry.Unsetup
    */

@@ -1,7 +1,7 @@
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { UsageError } from "./errors.js";
+import { readIfPresent, writePrivateFile } from "./private-file.js";
 
 /** What the config file may hold, with the help of each key. */
 export const configKeys = {
@@ -29,13 +29,8 @@ export function configFilePath(env: NodeJS.ProcessEnv = process.env): string {
 
 /** The settings in the file; none when there is no file. */
 export async function readConfigFile(path = configFilePath()): Promise<ConfigValues> {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return {};
-    throw err;
-  }
+  const text = readIfPresent(path);
+  if (text === undefined) return {};
   // Loaded only when there is a file: most runs have none, and yaml takes a while to import.
   const { default: YAML } = await import("yaml");
   const parsed: unknown = YAML.parse(text) ?? {};
@@ -55,10 +50,5 @@ export async function readConfigFile(path = configFilePath()): Promise<ConfigVal
  */
 export async function writeConfigFile(values: ConfigValues, path = configFilePath()): Promise<void> {
   const { default: YAML } = await import("yaml");
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, YAML.stringify(values), { mode: 0o600 });
-  // The mode of writeFileSync is masked by the umask; chmod is not.
-  chmodSync(temporary, 0o600);
-  renameSync(temporary, path);
+  writePrivateFile(path, YAML.stringify(values));
 }

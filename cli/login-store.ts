@@ -1,6 +1,7 @@
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { configFilePath } from "./config-file.js";
+import { readIfPresent, writePrivateFile } from "./private-file.js";
 
 /** A login token kept by `roster login` for one server. */
 export interface StoredLogin {
@@ -22,13 +23,8 @@ export function loginFilePath(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 function readLogins(path: string): Logins {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return {};
-    throw err;
-  }
+  const text = readIfPresent(path);
+  if (text === undefined) return {};
   try {
     const parsed: unknown = JSON.parse(text);
     return parsed && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Logins) : {};
@@ -43,12 +39,7 @@ function writeLogins(path: string, logins: Logins): void {
     rmSync(path, { force: true });
     return;
   }
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify(logins, null, 2)}\n`, { mode: 0o600 });
-  // The mode of writeFileSync is masked by the umask; chmod is not.
-  chmodSync(temporary, 0o600);
-  renameSync(temporary, path);
+  writePrivateFile(path, `${JSON.stringify(logins, null, 2)}\n`);
 }
 
 /** The login stored for `server`, if any (expired or not). */

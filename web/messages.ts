@@ -64,3 +64,24 @@ export function showFormError(
   );
   return report;
 }
+
+/**
+ * Make a call of a view: once it succeeded, show `notice` and reload the
+ * view with `reload`; if it failed, show the error. True on success.
+ */
+export async function callThenReload(
+  area: HTMLElement,
+  call: () => Promise<unknown>,
+  notice: string,
+  reload: () => Promise<void>,
+): Promise<boolean> {
+  try {
+    await call();
+  } catch (error) {
+    showError(area, error);
+    return false;
+  }
+  showNotice(area, notice);
+  await reload();
+  return true;
+}

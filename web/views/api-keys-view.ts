@@ -7,7 +7,7 @@ import { confirmAction } from "../confirm-dialog.js";
 import { appendChildren, busy, field, h, onSubmit, replaceChildren } from "../dom.js";
 import { checkControls, clearFieldErrors } from "../field-errors.js";
 import { localDateTime, timeElement } from "../format.js";
-import { clearMessages, messageArea, showError, showFormError, showNotice } from "../messages.js";
+import { callThenReload, clearMessages, messageArea, showError, showFormError, showNotice } from "../messages.js";
 import { oneTimeSecret } from "../one-time-secret.js";
 import { countSummary, pagedTable } from "../paged-table.js";
 import { rightName } from "../rights.js";
@@ -177,13 +177,12 @@ export function apiKeysView(options: { session: Session; userId: string }): HTML
       danger: true,
     });
     if (ok === undefined) return;
-    try {
-      await access.expireAPIKey({ userId, id: key.id });
-      showNotice(messages, `The API key ${key.name} expired.`);
-      await load();
-    } catch (error) {
-      showError(messages, error);
-    }
+    await callThenReload(
+      messages,
+      () => access.expireAPIKey({ userId, id: key.id }),
+      `The API key ${key.name} expired.`,
+      load,
+    );
   };
 
   const remove = async (key: APIKey) => {
@@ -194,13 +193,12 @@ export function apiKeysView(options: { session: Session; userId: string }): HTML
       danger: true,
     });
     if (ok === undefined) return;
-    try {
-      await access.deleteAPIKey({ userId, id: key.id });
-      showNotice(messages, `Deleted the API key ${key.name}.`);
-      await load();
-    } catch (error) {
-      showError(messages, error);
-    }
+    await callThenReload(
+      messages,
+      () => access.deleteAPIKey({ userId, id: key.id }),
+      `Deleted the API key ${key.name}.`,
+      load,
+    );
   };
 
   appendChildren(

@@ -5,7 +5,7 @@ import { confirmAction } from "../confirm-dialog.js";
 import { busy, field, h, onSubmit, replaceChildren, select } from "../dom.js";
 import { checkControls } from "../field-errors.js";
 import { invitationStatuses, invitationStatusLabel, timeElement } from "../format.js";
-import { clearMessages, messageArea, showError, showFormError, showNotice } from "../messages.js";
+import { callThenReload, clearMessages, messageArea, showError, showFormError, showNotice } from "../messages.js";
 import { oneTimeSecret } from "../one-time-secret.js";
 import { countSummary, pagedTable } from "../paged-table.js";
 import { holds, type Session } from "../session.js";
@@ -193,13 +193,7 @@ export function invitationsView(options: { session: Session }): HTMLElement {
       danger: true,
     });
     if (ok === undefined) return;
-    try {
-      await invitations.delete({ email: to });
-      showNotice(messages, `Revoked the invitation of ${to}.`);
-      await load();
-    } catch (error) {
-      showError(messages, error);
-    }
+    await callThenReload(messages, () => invitations.delete({ email: to }), `Revoked the invitation of ${to}.`, load);
   };
 
   main.append(

@@ -7,7 +7,7 @@ import { settings } from "../clients.js";
 import { confirmAction } from "../confirm-dialog.js";
 import { appendChildren, busy, field, h, onSubmit, replaceChildren } from "../dom.js";
 import { checkControls, clearFieldErrors, markField } from "../field-errors.js";
-import { clearMessages, messageArea, showError, showFormError, showNotice } from "../messages.js";
+import { callThenReload, clearMessages, messageArea, showError, showFormError, showNotice } from "../messages.js";
 import { holds, type Session } from "../session.js";
 import { userBreadcrumb, userSubnav } from "../user-subnav.js";
 import { notAllowed } from "./not-allowed.js";
@@ -209,13 +209,7 @@ export function settingsView(options: { session: Session; userId: string }): HTM
       danger: true,
     });
     if (ok === undefined) return;
-    try {
-      await settings.delete({ userId, key: k });
-      showNotice(messages, `Deleted ${k}.`);
-      await load();
-    } catch (error) {
-      showError(messages, error);
-    }
+    await callThenReload(messages, () => settings.delete({ userId, key: k }), `Deleted ${k}.`, load);
   };
 
   appendChildren(

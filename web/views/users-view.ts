@@ -5,7 +5,7 @@ import { users } from "../clients.js";
 import { confirmAction } from "../confirm-dialog.js";
 import { busy, field, h, onSubmit, replaceChildren, select } from "../dom.js";
 import { stateLabel, states, timeElement } from "../format.js";
-import { clearMessages, messageArea, showError, showNotice } from "../messages.js";
+import { callThenReload, clearMessages, messageArea, showError, showNotice } from "../messages.js";
 import { href } from "../routes.js";
 import { holds, type Session } from "../session.js";
 import { notAllowed } from "./not-allowed.js";
@@ -202,13 +202,12 @@ export function usersView(options: { session: Session }): HTMLElement {
           type: "button",
           onclick: () =>
             busy(cell, async () => {
-              try {
-                await users.restore({ userId: user.userId });
-                showNotice(messages, `Restored ${user.userId}.`);
-                await load();
-              } catch (error) {
-                showError(messages, error);
-              }
+              await callThenReload(
+                messages,
+                () => users.restore({ userId: user.userId }),
+                `Restored ${user.userId}.`,
+                load,
+              );
             }),
           "aria-label": `Restore ${user.userId}`,
         },
@@ -229,13 +228,12 @@ export function usersView(options: { session: Session }): HTMLElement {
                 typeToConfirm: user.userId,
               });
               if (ok === undefined) return;
-              try {
-                await users.purge({ userId: user.userId });
-                showNotice(messages, `Purged ${user.userId}.`);
-                await load();
-              } catch (error) {
-                showError(messages, error);
-              }
+              await callThenReload(
+                messages,
+                () => users.purge({ userId: user.userId }),
+                `Purged ${user.userId}.`,
+                load,
+              );
             }),
           "aria-label": `Purge ${user.userId}`,
         },

@@ -7,7 +7,7 @@ import { confirmAction } from "../confirm-dialog.js";
 import { appendChildren, busy, field, h, onSubmit, replaceChildren } from "../dom.js";
 import { checkControls, clearFieldErrors } from "../field-errors.js";
 import { localDateTime, timeElement } from "../format.js";
-import { callThenReload, clearMessages, messageArea, showError, showFormError, showNotice } from "../messages.js";
+import { callThenReload, clearMessages, messageArea, showFormError, showNotice } from "../messages.js";
 import { oneTimeSecret } from "../one-time-secret.js";
 import { countSummary, pagedTable } from "../paged-table.js";
 import { rightName } from "../rights.js";

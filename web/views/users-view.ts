@@ -5,7 +5,7 @@ import { users } from "../clients.js";
 import { confirmAction } from "../confirm-dialog.js";
 import { busy, field, h, onSubmit, replaceChildren, select } from "../dom.js";
 import { stateLabel, states, timeElement } from "../format.js";
-import { callThenReload, clearMessages, messageArea, showError, showNotice } from "../messages.js";
+import { callThenReload, clearMessages, messageArea, showError } from "../messages.js";
 import { href } from "../routes.js";
 import { holds, type Session } from "../session.js";
 import { notAllowed } from "./not-allowed.js";

@@ -5,8 +5,9 @@ import yargs, { type Argv } from "yargs";
 import { parseDuration } from "../shared/duration.js";
 import type { ThrottlePolicy } from "./access/login-throttle.js";
 import type { HashParameters, PasswordPolicy } from "./access/passwords.js";
-import { projectRoot } from "./paths.js";
-import { passwordMaxChars } from "./request-rules.js";
+import { passwordMaxChars } from "./requests/request-rules.js";
+import { projectRoot } from "./runtime/paths.js";
+import type { SelfServiceLimits } from "./self-service/self-service.js";
 import type { WebhookSettings } from "./webhooks/webhook-delivery.js";
 
 /** Server configuration, from flags, `ROSTER_*` variables and a config file. */
@@ -87,20 +88,6 @@ export interface Config {
   webhooks: WebhookSettings;
   /** Key sealing queued emails and webhook secrets (base64, 32 bytes); unset: a key file in the data folder. */
   secretKey?: string;
-}
-
-/** Lifetimes of self-service links and how often they may be asked for. */
-export interface SelfServiceLimits {
-  /** How long a password reset link works. Default 1 hour. */
-  passwordResetTtlMs: number;
-  /** How long an email validation link works. Default 7 days. */
-  emailValidationTtlMs: number;
-  /** Reset emails one address gets per window; further requests send nothing. Default 3. */
-  maxPerAddress: number;
-  /** Reset requests one client address may make per window (RESOURCE_EXHAUSTED beyond). Default 30. */
-  maxPerClient: number;
-  /** The window of both counts, at most a day. Default 1 hour. */
-  windowMs: number;
 }
 
 /**

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { describe, it } from "node:test";
-import { projectRoot } from "../../server/paths.js";
+import { projectRoot } from "../../server/runtime/paths.js";
 
 interface Import {
   /** The importing file, from the project root. */
@@ -30,12 +30,8 @@ function importsBelow(folder: string): Import[] {
   return found;
 }
 
-/**
- * The pairs of folders below `server/` (a folder is the directory of a file;
- * `server` itself is one) that import each other, each with the files whose
- * imports close the loop.
- */
-function foldersImportingEachOther(imports: Import[]): string[] {
+/** The imports between different folders of `server/`, by `from -> to` folder. */
+function folderEdges(imports: Import[]): Map<string, Import[]> {
   const edges = new Map<string, Import[]>();
   for (const i of imports) {
     const from = dirname(i.file);
@@ -44,15 +40,60 @@ function foldersImportingEachOther(imports: Import[]): string[] {
     const key = `${from} -> ${to}`;
     edges.set(key, [...(edges.get(key) ?? []), i]);
   }
+  return edges;
+}
+
+/** The imports of one folder edge, as `file imports target` lines, once each. */
+function describeEdge(edges: Map<string, Import[]>, from: string, to: string): string {
+  return [...new Set((edges.get(`${from} -> ${to}`) ?? []).map((i) => `${i.file} imports ${i.target}`))].join(", ");
+}
+
+/**
+ * The pairs of folders below `server/` (a folder is the directory of a file;
+ * `server` itself is one) that import each other, each with the imports
+ * that close the loop.
+ */
+function foldersImportingEachOther(edges: Map<string, Import[]>): string[] {
   const loops: string[] = [];
-  for (const [key, there] of edges) {
+  for (const key of edges.keys()) {
     const [from, to] = key.split(" -> ") as [string, string];
-    const back = edges.get(`${to} -> ${from}`);
-    if (!back || from > to) continue;
-    const files = (list: Import[]) => [...new Set(list.map((i) => `${i.file} imports ${i.target}`))].join(", ");
-    loops.push(`${from} <-> ${to}: ${files(there)}; ${files(back)}`);
+    if (from < to && edges.has(`${to} -> ${from}`)) {
+      loops.push(`${from} <-> ${to}: ${describeEdge(edges, from, to)}; ${describeEdge(edges, to, from)}`);
+    }
   }
   return loops.sort();
+}
+
+/** A loop of three or more folders (a -> b -> c -> a), with its imports, or undefined. */
+function longerLoop(edges: Map<string, Import[]>): string | undefined {
+  const next = new Map<string, string[]>();
+  for (const key of edges.keys()) {
+    const [from, to] = key.split(" -> ") as [string, string];
+    next.set(from, [...(next.get(from) ?? []), to]);
+  }
+  const done = new Set<string>();
+  const path: string[] = [];
+  const visit = (folder: string): string[] | undefined => {
+    const start = path.indexOf(folder);
+    if (start >= 0) return [...path.slice(start), folder];
+    if (done.has(folder)) return undefined;
+    path.push(folder);
+    for (const to of next.get(folder) ?? []) {
+      const loop = visit(to);
+      if (loop && loop.length > 3) return loop;
+    }
+    path.pop();
+    done.add(folder);
+    return undefined;
+  };
+  for (const folder of [...next.keys()].sort()) {
+    const loop = visit(folder);
+    if (loop) {
+      const steps = loop.slice(1).map((to, n) => describeEdge(edges, loop[n] as string, to));
+      return `${loop.join(" -> ")}: ${steps.join("; ")}`;
+    }
+  }
+  return undefined;
 }
 
 describe("import layers", () => {
@@ -75,6 +116,10 @@ describe("import layers", () => {
   });
 
   it("keep every two folders of server/ from importing each other", () => {
-    assert.deepEqual(foldersImportingEachOther(importsBelow("server")), []);
+    assert.deepEqual(foldersImportingEachOther(folderEdges(importsBelow("server"))), []);
+  });
+
+  it("keep the folders of server/ free of longer loops, so that they form layers", () => {
+    assert.equal(longerLoop(folderEdges(importsBelow("server"))), undefined);
   });
 });

@@ -1,9 +1,9 @@
 import type { DescEnum, DescField, DescMessage, Message } from "@bufbuild/protobuf";
 import { type ReflectMessage, reflect } from "@bufbuild/protobuf/reflect";
-import type { FieldViolation } from "../shared/errors.js";
-import { fieldModel } from "../shared/field-model.js";
-import { type TextRule, textProblem } from "./text.js";
-import { formatProblems } from "./users/user-validation.js";
+import type { FieldViolation } from "../../shared/errors.js";
+import { fieldModel } from "../../shared/field-model.js";
+import { type TextRule, textProblem } from "../validation/text.js";
+import { formatProblems } from "../validation/user-validation.js";
 
 /**
  * What every request may carry, checked from the descriptors in one place

@@ -111,12 +111,12 @@ describe("reading rows", () => {
     assert.throws(() => csvLayout({ layout: "nope" }), /unknown --layout nope/);
   });
 
-  it("tell CSV from NDJSON by flag, extension or content", () => {
+  it("tell CSV, NDJSON and JSON apart by flag, extension or content", () => {
     assert.equal(importFormatOf({ format: "ndjson" }, "users.csv", ""), "ndjson");
     assert.equal(importFormatOf({}, "users.jsonl", ""), "ndjson");
     assert.equal(importFormatOf({}, undefined, '  {"user":{}}'), "ndjson");
     assert.equal(importFormatOf({}, undefined, "user_id\nada"), "csv");
-    assert.throws(() => importFormatOf({}, "users.json", ""), /not a JSON array/);
+    assert.equal(importFormatOf({}, "users.json", ""), "json");
   });
 
   it("read back any users written as CSV, whatever their text holds", () => {

@@ -82,7 +82,7 @@ export async function startRoster(
 ): Promise<{ url: string; key: string; process: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    // As `npm start` and the roster-server command start it (see server/heap-settings.ts).
+    // As `npm start` and the roster-server command start it (see server/runtime/heap-settings.ts).
     [
       "--max-semi-space-size=8",
       join(projectRoot, "dist", "server", "main.js"),

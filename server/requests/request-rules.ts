@@ -19,10 +19,11 @@ import { formatProblems } from "../validation/user-validation.js";
  * - google.protobuf.Timestamp and Duration values are in the range the
  *   protobuf specification defines.
  *
- * Map keys are checked where they are decoded (see request-decoding.ts) and
- * by their own patterns (attribute and setting keys). The values of
- * google.protobuf.Struct and Value (settings) are JSON, bounded by the
- * settings' own byte limits, and not looked into.
+ * Map keys are checked where they are decoded (see
+ * transport/request-decoding.ts) and by their own patterns (attribute and
+ * setting keys). The values of google.protobuf.Struct and Value
+ * (settings) are JSON, bounded by the settings' own byte limits, and not
+ * looked into.
  */
 
 /** Any string without a limit of its own. */

@@ -54,7 +54,7 @@ export const formatProblems: Record<FieldSpec["format"], ((text: string) => stri
 
 /**
  * Check the given fields of `user` beyond the rules every request follows
- * (lengths, characters, enum values: request-rules.ts), from their
+ * (lengths, characters, enum values: requests/request-rules.ts), from their
  * annotations: formats, required values, map sizes and keys, and enums
  * that must be set. Throws INVALID_ARGUMENT naming every problem.
  */

@@ -8,7 +8,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { projectRoot } from "../server/paths.js";
+import { projectRoot } from "../server/runtime/paths.js";
 
 const runs = Number(process.argv[2] ?? 30);
 const target = 3;

@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MongoClient, ObjectId } from "mongodb";
 import { type EmbeddedDatabase, startEmbeddedDatabase } from "../server/database/embedded-database.js";
-import { projectRoot } from "../server/paths.js";
+import { projectRoot } from "../server/runtime/paths.js";
 import { openStore } from "../server/store/store.js";
 import type { NewUserDocument } from "../server/store/users-bulk-store.js";
 import { interleaved, latency, report, throughput } from "./support/measure.js";

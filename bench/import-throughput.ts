@@ -25,7 +25,7 @@ import { MongoClient, ObjectId } from "mongodb";
 import { UserBulk, type UserRecord, UserRecordSchema } from "../gen/roster/v1/user_bulk_pb.js";
 import { State } from "../gen/roster/v1/user_pb.js";
 import { startEmbeddedDatabase } from "../server/database/embedded-database.js";
-import { projectRoot } from "../server/paths.js";
+import { projectRoot } from "../server/runtime/paths.js";
 import type { UserDocument } from "../server/store/user-documents.js";
 import { createUsersStore } from "../server/store/users-store.js";
 

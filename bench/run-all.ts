@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import { projectRoot } from "../server/paths.js";
+import { projectRoot } from "../server/runtime/paths.js";
 import { measureAuthenticate } from "./authenticate.js";
 import { measureCreate } from "./create-user.js";
 import { measureExport } from "./export.js";

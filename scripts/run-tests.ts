@@ -12,7 +12,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { startEmbeddedDatabase } from "../server/database/embedded-database.js";
-import { projectRoot } from "../server/paths.js";
+import { projectRoot } from "../server/runtime/paths.js";
 import { scanLogsForSecrets } from "./secret-scan.js";
 
 function testFiles(dir: string): string[] {

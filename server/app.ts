@@ -1,61 +1,41 @@
 import { setMaxListeners } from "node:events";
 import { join } from "node:path";
-import { Code, ConnectError, type ConnectRouter, createContextValues, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { Health } from "../gen/grpc/health/v1/health_pb.js";
-import * as reflectionV1 from "../gen/grpc/reflection/v1/reflection_pb.js";
-import * as reflectionV1alpha from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
-import { Events } from "../gen/roster/v1/events_pb.js";
-import { InvitationRegistry } from "../gen/roster/v1/invitation_registry_pb.js";
-import { SelfService } from "../gen/roster/v1/self_service_pb.js";
-import { UserAccess } from "../gen/roster/v1/user_access_pb.js";
-import { UserAgreements } from "../gen/roster/v1/user_agreements_pb.js";
-import { UserBulk } from "../gen/roster/v1/user_bulk_pb.js";
 import { UserRegistry } from "../gen/roster/v1/user_registry_pb.js";
-import { UserSettings } from "../gen/roster/v1/user_settings_pb.js";
-import { Webhooks } from "../gen/roster/v1/webhooks_pb.js";
 import { clientAddressKey } from "./access/caller.js";
 import { createCallerCache } from "./access/caller-cache.js";
 import { isCommonPassword } from "./access/common-passwords.js";
 import { createLoginService } from "./access/login.js";
 import { createLoginThrottle } from "./access/login-throttle.js";
 import { createPasswordHasher } from "./access/passwords.js";
-import { userAccess } from "./access/user-access.js";
-import { userAgreements } from "./agreements/user-agreements.js";
-import { userBulk } from "./bulk/user-bulk.js";
 import type { Config } from "./config.js";
 import { databaseUri } from "./database/database-uri.js";
 import { createEmailQueue } from "./email/email-queue.js";
 import { createMailTransport } from "./email/mailer.js";
 import { eventInterceptor, recordedService, recordOwnChange } from "./events/event-interceptor.js";
-import { recoverEvents } from "./events/event-recovery.js";
-import { eventsService } from "./events/events-service.js";
-import { invitationRegistry } from "./invitations/invitation-registry.js";
-import type { Logger } from "./log.js";
-import { createMetrics } from "./metrics.js";
-import { createPaginator } from "./pagination.js";
-import { projectRoot } from "./paths.js";
+import { createPaginator } from "./requests/pagination.js";
+import type { Logger } from "./runtime/log.js";
+import { createMetrics } from "./runtime/metrics.js";
+import { projectRoot } from "./runtime/paths.js";
 import { scimService } from "./scim/scim-service.js";
-import { createSecretBox, loadSecretKey } from "./secret-box.js";
-import { type LinkOptions, type PublicUrl, pagePaths, pageUrl } from "./self-service/links.js";
-import { selfService } from "./self-service/self-service.js";
-import { userSettings } from "./settings/user-settings.js";
+import { createSecretBox, loadSecretKey } from "./secrets/secret-box.js";
+import { type LinkOptions, type PublicUrl, pagePaths } from "./self-service/links.js";
+import { serviceRoutes, services } from "./service-routes.js";
+import { startUp } from "./start-up.js";
 import { watchDatabaseHealth } from "./store/database-health.js";
 import { openStore, type Store } from "./store/store.js";
-import { createHealthStatus, healthService, ServingStatus } from "./transport/health.js";
+import { startSweeper } from "./sweeper.js";
+import { createHealthStatus, ServingStatus } from "./transport/health.js";
 import { httpHandler } from "./transport/http-handler.js";
 import { authInterceptor, deadlineInterceptor, observeInterceptor, recordCall } from "./transport/interceptors.js";
 import { listen } from "./transport/listener.js";
-import { loadFileRegistry, reflectionServiceV1, reflectionServiceV1alpha } from "./transport/reflection.js";
+import { readinessInterceptor } from "./transport/readiness-interceptor.js";
 import { requestCheckInterceptor } from "./transport/request-check.js";
 import { acceptCompression, withRequestDecoding } from "./transport/request-decoding.js";
 import { shutdownInterceptor } from "./transport/shutdown-interceptor.js";
-import { bootstrapAdmin } from "./users/bootstrap-admin.js";
-import { operationLeaseMs, recoverOperations } from "./users/operation-recovery.js";
-import { ensureSystemUser } from "./users/system-user.js";
 import { userRegistry } from "./users/user-registry.js";
 import { createWebhookDelivery } from "./webhooks/webhook-delivery.js";
-import { webhooksService } from "./webhooks/webhooks-service.js";
 
 /** A running server. */
 export interface RunningServer {
@@ -68,37 +48,6 @@ export interface RunningServer {
    * Rejects when the time is up.
    */
   stop(): Promise<void>;
-}
-
-/** The services this server exposes, as reflection lists them. */
-const services = [
-  UserRegistry,
-  UserAccess,
-  InvitationRegistry,
-  UserSettings,
-  UserAgreements,
-  UserBulk,
-  SelfService,
-  Events,
-  Webhooks,
-  Health,
-  reflectionV1.ServerReflection,
-  reflectionV1alpha.ServerReflection,
-] as const;
-
-/**
- * Refuse RPCs (other than health and reflection) at once while the server is
- * not ready or its database does not answer pings, instead of letting them
- * wait for a database that is not there.
- */
-function readinessInterceptor(isReady: () => boolean, databaseReachable: () => boolean): Interceptor {
-  return (next) => async (req) => {
-    if (req.service.typeName.startsWith("roster.")) {
-      if (!isReady()) throw new ConnectError("the server is starting or stopping; retry shortly", Code.Unavailable);
-      if (!databaseReachable()) throw new ConnectError("the database is unreachable; retry shortly", Code.Unavailable);
-    }
-    return next(req);
-  };
 }
 
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
@@ -150,8 +99,6 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     retryDelayMs: config.email.retryDelayMs,
   });
   const webhookDelivery = createWebhookDelivery({ store, box, mail, log, settings: config.webhooks });
-  const fileRegistry = loadFileRegistry();
-  const serviceNames = services.map((s) => s.typeName);
   // The paginator key comes from the database, so it is set once it answers.
   let paginator = createPaginator(Buffer.alloc(32));
 
@@ -195,66 +142,23 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     links,
   });
 
-  const routes = (router: ConnectRouter) => {
-    router.service(Health, healthService(health));
-    router.service(reflectionV1.ServerReflection, reflectionServiceV1(fileRegistry, serviceNames));
-    router.service(reflectionV1alpha.ServerReflection, reflectionServiceV1alpha(fileRegistry, serviceNames));
-    router.service(UserRegistry, users);
-    router.service(
-      UserAccess,
-      userAccess({
-        store,
-        mail,
-        login,
-        hasher,
-        passwordPolicy: config.passwordPolicy,
-        isCommonPassword,
-        defaultDeadlineMs: config.defaultDeadlineMs,
-      }),
-    );
-    router.service(
-      InvitationRegistry,
-      invitationRegistry({
-        store,
-        mail,
-        hasher,
-        passwordPolicy: config.passwordPolicy,
-        isCommonPassword,
-        registration: config.registration,
-        invitationTtlMs: config.invitationTtlMs,
-        registerUrl: (token) => pageUrl(urls, pagePaths.register, token, "invitation"),
-        defaultDeadlineMs: config.defaultDeadlineMs,
-      }),
-    );
-    router.service(
-      SelfService,
-      selfService({
-        ...links,
-        hasher,
-        passwordPolicy: config.passwordPolicy,
-        isCommonPassword,
-        registration: { mode: config.registration, approval: config.registrationApproval },
-        limits: config.selfService,
-        log,
-      }),
-    );
-    router.service(UserSettings, userSettings({ store, defaultDeadlineMs: config.defaultDeadlineMs }));
-    router.service(UserAgreements, userAgreements({ store, defaultDeadlineMs: config.defaultDeadlineMs }));
-    router.service(UserBulk, userBulk({ store, defaultDeadlineMs: config.defaultDeadlineMs }));
-    router.service(
-      Events,
-      eventsService({
-        store,
-        get paginator() {
-          return paginator;
-        },
-      }),
-    );
-    router.service(
-      Webhooks,
-      webhooksService({ store, box, delivery: webhookDelivery, allowHttp: config.webhooks.allowHttp }),
-    );
-  };
+  const routes = serviceRoutes({
+    config,
+    store,
+    mail,
+    login,
+    hasher,
+    box,
+    webhookDelivery,
+    health,
+    urls,
+    links,
+    get paginator() {
+      return paginator;
+    },
+    users,
+    log,
+  });
 
   // Unknown JSON fields and enum names are refused, as the protobuf JSON
   // mapping does by default (connect-es ignores them): ignored, a mistyped
@@ -322,57 +226,29 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     "listening",
   );
 
-  // Become ready once the database answers and every index exists; until
-  // then health says NOT_SERVING and RPCs get UNAVAILABLE.
-  const becomeReady = (async () => {
-    for (let attempt = 0; !shutdown.signal.aborted; attempt++) {
-      try {
-        const answering = Date.now() + 5000;
-        while (!databaseHealth.reachable && Date.now() < answering) await new Promise((r) => setTimeout(r, 50));
-        if (!databaseHealth.reachable) throw new Error("database does not answer");
-        await store.ensureIndexes();
-        paginator = createPaginator(await store.secret("page_tokens"));
-        await ensureSystemUser(store);
-        // Renames and merges that a crash interrupted are finished before serving.
-        await recoverOperations(store, log);
-        // Events of changes a crash interrupted, once their lease has passed.
-        await recoverEvents(store, log);
-        if (config.bootstrapAdmin && !(await store.users.any())) {
-          const admin = await bootstrapAdmin(store, { userId: "admin", email: "admin@localhost" });
-          // Printed for the operator, once, outside the structured log.
-          process.stderr.write(
-            `\nCreated admin user "${admin.userId}". Its API key, shown only now:\n\n  ${admin.apiKey}\n\n` +
-              `Use it with: export ROSTER_API_KEY=<the key>\n\n`,
-          );
-        }
-        ready = true;
-        mail.start();
-        webhookDelivery.start();
-        showHealth();
-        log.info("serving");
-        return;
-      } catch (err) {
-        log.warn({ err, attempt }, "database not ready; retrying");
-        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
-      }
-    }
-  })();
+  const becomeReady = startUp({
+    store,
+    databaseHealth,
+    bootstrapAdmin: config.bootstrapAdmin,
+    log,
+    signal: shutdown.signal,
+    setPaginator: (p) => {
+      paginator = p;
+    },
+    onReady: () => {
+      ready = true;
+      mail.start();
+      webhookDelivery.start();
+      showHealth();
+      log.info("serving");
+    },
+  });
 
-  const sweeper = setInterval(() => {
-    if (!ready) return;
-    recoverOperations(store, log, { olderThanMs: operationLeaseMs }).catch((err) =>
-      log.warn({ err }, "finishing interrupted operations failed"),
-    );
-    recoverEvents(store, log).catch((err) => log.warn({ err }, "settling event intents failed"));
-    store.events
-      .sweep(new Date(Date.now() - config.eventRetentionMs))
-      .catch((err) => log.warn({ err }, "sweeping events failed"));
-    store.sweep(new Date()).then(
-      (counts) => log.debug({ counts }, "swept"),
-      (err) => log.warn({ err }, "sweep failed"),
-    );
-  }, config.sweepIntervalMs);
-  sweeper.unref();
+  const stopSweeper = startSweeper(store, log, {
+    intervalMs: config.sweepIntervalMs,
+    eventRetentionMs: config.eventRetentionMs,
+    isReady: () => ready,
+  });
 
   return {
     address: listener.address,
@@ -384,7 +260,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       const started = Date.now();
       const callsMs = config.shutdownTimeoutMs - Math.min(5000, config.shutdownTimeoutMs / 2);
       const unavailable = new ConnectError("the server is shutting down; retry on another instance", Code.Unavailable);
-      clearInterval(sweeper);
+      stopSweeper();
       ready = false;
       health.shutdown();
       streamsShutdown.abort(unavailable);

@@ -1,16 +1,17 @@
 #!/usr/bin/env -S node --max-semi-space-size=8
 // First: it sets the garbage collector up before the other modules allocate.
-import "./heap-settings.js";
+import "./runtime/heap-settings.js";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { ensureSystemUser, systemActor } from "./access/system-user.js";
 import { startServer } from "./app.js";
-import { configFromOptions, configOptions } from "./config.js";
+import { configFromOptions } from "./config.js";
+import { configOptions } from "./config-options.js";
 import { databaseUri } from "./database/database-uri.js";
-import { createLogger } from "./log.js";
+import { createLogger } from "./runtime/log.js";
 import { openStore } from "./store/store.js";
 import { bootstrapAdmin } from "./users/bootstrap-admin.js";
-import { ensureSystemUser, systemActor } from "./users/system-user.js";
-import { userIdProblem } from "./users/user-validation.js";
+import { userIdProblem } from "./validation/user-validation.js";
 
 await yargs(hideBin(process.argv))
   .scriptName("roster-server")

@@ -17,7 +17,7 @@ import {
   file_google_protobuf_struct,
   SourceCodeInfo_LocationSchema,
 } from "@bufbuild/protobuf/wkt";
-import { descriptorSetPath, projectRoot } from "../server/paths.js";
+import { descriptorSetPath, projectRoot } from "../server/runtime/paths.js";
 import { roster } from "./support/cli.js";
 import { startServer, type TestServer } from "./support/server.js";
 

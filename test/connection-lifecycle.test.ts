@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { ferretdbBinaryPath } from "../server/database/ferretdb-build.js";
-import { projectRoot } from "../server/paths.js";
+import { projectRoot } from "../server/runtime/paths.js";
 import { grpc, grpcClient } from "./support/clients.js";
 import { startServer } from "./support/server.js";
 

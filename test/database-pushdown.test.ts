@@ -16,7 +16,7 @@ import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { type Collection, type Document, MongoClient, ObjectId } from "mongodb";
 import { ensureFerretdb } from "../server/database/ferretdb-build.js";
-import { projectRoot } from "../server/paths.js";
+import { projectRoot } from "../server/runtime/paths.js";
 import { testDatabaseUri } from "./support/server.js";
 
 const onFerretdb = process.env.ROSTER_TEST_DATABASE_KIND === "ferretdb";

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { derivedUserIds } from "../server/users/derived-user-id.js";
-import { userIdProblem } from "../server/users/user-validation.js";
+import { userIdProblem } from "../server/validation/user-validation.js";
 import { roster } from "./support/cli.js";
 import { type GrpcClient, grpcClient } from "./support/clients.js";
 import { startServer, type TestServer } from "./support/server.js";

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { startEmbeddedDatabase } from "../server/database/embedded-database.js";
-import { projectRoot } from "../server/paths.js";
+import { projectRoot } from "../server/runtime/paths.js";
 import { connectJson, type GrpcError, grpc, grpcClient } from "./support/clients.js";
 import {
   alive,

@@ -33,9 +33,9 @@ import {
   TextFormat,
 } from "../gen/roster/v1/field_rules_pb.js";
 import { UserSchema } from "../gen/roster/v1/user_pb.js";
-import { resolveReadMask, resolveUpdateMask } from "../server/fieldmask.js";
-import { descriptorSetPath } from "../server/paths.js";
-import { requestProblems } from "../server/request-rules.js";
+import { resolveReadMask, resolveUpdateMask } from "../server/requests/fieldmask.js";
+import { requestProblems } from "../server/requests/request-rules.js";
+import { descriptorSetPath } from "../server/runtime/paths.js";
 import { documentValue, messageFromDocument } from "../server/store/message-documents.js";
 import { fieldModel, maskRules } from "../shared/field-model.js";
 import { userModel } from "../shared/user-model.js";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { projectRoot } from "../server/paths.js";
+import { projectRoot } from "../server/runtime/paths.js";
 
 const run = promisify(execFile);
 const buf = join(projectRoot, "node_modules", ".bin", "buf");

@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { projectRoot } from "../server/paths.js";
+import { projectRoot } from "../server/runtime/paths.js";
 import { roster } from "./support/cli.js";
 import { pythonVenv } from "./support/python-venv.js";
 import { startServer, type TestServer } from "./support/server.js";

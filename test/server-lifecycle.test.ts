@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { ferretdbBinaryPath } from "../server/database/ferretdb-build.js";
-import { projectRoot } from "../server/paths.js";
+import { projectRoot } from "../server/runtime/paths.js";
 import { connectJson, grpc, grpcClient, rejectsWith } from "./support/clients.js";
 import { serverMain, startServer, testDatabaseUri } from "./support/server.js";
 

@@ -20,7 +20,7 @@ import { type Db, MongoClient } from "mongodb";
 import { UserBulk, type UserRecord, UserRecordSchema } from "../../gen/roster/v1/user_bulk_pb.js";
 import { State } from "../../gen/roster/v1/user_pb.js";
 import { startEmbeddedDatabase } from "../../server/database/embedded-database.js";
-import { projectRoot } from "../../server/paths.js";
+import { projectRoot } from "../../server/runtime/paths.js";
 
 /** The transports a client can take, as other services and browsers use them. */
 export type TransportName = "gRPC" | "Connect";
@@ -82,7 +82,7 @@ export async function startRoster(
 ): Promise<{ url: string; key: string; process: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    // As `npm start` and the roster-server command start it (see server/heap-settings.ts).
+    // As `npm start` and the roster-server command start it (see server/runtime/heap-settings.ts).
     [
       "--max-semi-space-size=8",
       join(projectRoot, "dist", "server", "main.js"),

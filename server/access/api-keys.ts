@@ -1,13 +1,13 @@
 import type { Right } from "../../gen/roster/v1/rights_pb.js";
 import { Right as RightEnum } from "../../gen/roster/v1/rights_pb.js";
 import { errApiKeyNameTaken, errSystemUser } from "../../shared/errors.js";
+import { rightName } from "../rights/rights.js";
+import { hashToken, isRecordId, newRecordId, newToken } from "../secrets/token-format.js";
 import { isDuplicateKeyError } from "../store/database.js";
 import type { Store } from "../store/store.js";
 import { freeTokenName } from "../store/token-names.js";
 import type { TokenDocument, TokenKey } from "../store/tokens-store.js";
 import { systemUserId, type UserDocument } from "../store/user-documents.js";
-import { rightName } from "./rights.js";
-import { hashToken, isRecordId, newRecordId, newToken } from "./token-format.js";
 
 /** Prefix of API key ids (`newRecordId`). */
 export const apiKeyIdPrefix = "ak";

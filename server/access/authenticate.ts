@@ -1,11 +1,11 @@
 import type { Right } from "../../gen/roster/v1/rights_pb.js";
 import { errUnauthenticated } from "../../shared/errors.js";
+import { expandRights, rightFromName, rightsInState } from "../rights/rights.js";
+import { hashToken, isImportedTokenShape, tokenKind } from "../secrets/token-format.js";
 import type { Store } from "../store/store.js";
 import { systemUserId } from "../store/user-documents.js";
 import type { Caller } from "./caller.js";
 import type { CallerCache } from "./caller-cache.js";
-import { expandRights, rightFromName, rightsInState } from "./rights.js";
-import { hashToken, isImportedTokenShape, tokenKind } from "./token-format.js";
 
 /**
  * Resolve an `authorization` header into a caller. No header: undefined

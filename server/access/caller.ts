@@ -1,8 +1,8 @@
 import { createContextKey, type HandlerContext } from "@connectrpc/connect";
 import type { Right } from "../../gen/roster/v1/rights_pb.js";
 import { errMissingRight, errUnauthenticated } from "../../shared/errors.js";
+import { rightName } from "../rights/rights.js";
 import type { UserRef } from "../store/user-documents.js";
-import { rightName } from "./rights.js";
 
 /** Who is calling, resolved from the bearer token by the auth interceptor. */
 export interface Caller {

@@ -3,13 +3,13 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { type AuthenticateResponse, AuthenticateResponseSchema } from "../../gen/roster/v1/user_access_pb.js";
 import { errUnauthenticated, errUserBusy } from "../../shared/errors.js";
+import { expandRights, rightName, rightsInState } from "../rights/rights.js";
+import { hashToken, newRecordId, newToken } from "../secrets/token-format.js";
 import type { Store } from "../store/store.js";
 import type { UserDocument } from "../store/user-documents.js";
-import { systemActor } from "../users/system-user.js";
 import type { LoginThrottle } from "./login-throttle.js";
 import type { PasswordHasher } from "./passwords.js";
-import { expandRights, rightName, rightsInState } from "./rights.js";
-import { hashToken, newRecordId, newToken } from "./token-format.js";
+import { systemActor } from "./system-user.js";
 
 export interface LoginService {
   /**

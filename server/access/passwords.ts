@@ -5,7 +5,7 @@ import { type Algorithm, hash, verify } from "@node-rs/argon2";
 const argon2id = 2 as Algorithm.Argon2id;
 
 import { invalidArgument } from "../../shared/errors.js";
-import { codePointCount } from "../text.js";
+import { codePointCount } from "../validation/text.js";
 import { isImportedHash, verifyImportedHash } from "./imported-password-hashes.js";
 import { createSemaphore } from "./semaphore.js";
 

@@ -17,23 +17,23 @@ import {
   errUserNotFound,
   invalidArgument,
 } from "../../shared/errors.js";
-import { databaseTimeout } from "../deadline.js";
+import { databaseTimeout } from "../call-scope/deadline.js";
 import type { EmailQueue } from "../email/email-queue.js";
-import { offsetPage, sendTotalCount } from "../pagination.js";
-import { apiKeyNameMaxChars, tokenRequestReasonMaxChars } from "../request-rules.js";
+import { offsetPage, sendTotalCount } from "../requests/pagination.js";
+import { apiKeyNameMaxChars, tokenRequestReasonMaxChars } from "../requests/request-rules.js";
+import { expandRights, rightName, rightsOfUser } from "../rights/rights.js";
+import { newRecordId } from "../secrets/token-format.js";
 import { apiKeyFromDocument, tokenRequestFromDocument } from "../store/access-documents.js";
 import type { Store } from "../store/store.js";
 import type { TokenRequestDocument, TokenRequestStatusName } from "../store/token-requests-store.js";
 import type { UserDocument, UserRef } from "../store/user-documents.js";
-import { longerThan } from "../text.js";
+import { longerThan } from "../validation/text.js";
 import { apiKeyByIdOrName, apiKeyIdPrefix, isApiKeyId, issueApiKey } from "./api-keys.js";
 import { type Caller, holds, requireCaller, requireRight, signInAccountKey } from "./caller.js";
 import type { LoginService } from "./login.js";
 import type { PasswordHasher, PasswordPolicy } from "./passwords.js";
 import { newTemporaryPassword, requireAcceptablePassword } from "./passwords.js";
-import { expandRights, rightName, rightsOfUser } from "./rights.js";
 import { setPassword } from "./set-password.js";
-import { newRecordId } from "./token-format.js";
 
 export interface UserAccessDeps {
   store: Store;

@@ -5,10 +5,10 @@ import type { ObjectId } from "mongodb";
 import { type Agreement, AgreementSchema, type UserAgreements } from "../../gen/roster/v1/user_agreements_pb.js";
 import { errAgreementNotFound, errAgreementVersion, errUserNotFound, invalidArgument } from "../../shared/errors.js";
 import { requireCaller } from "../access/caller.js";
-import { maxTimeMS } from "../deadline.js";
+import { maxTimeMS } from "../call-scope/deadline.js";
 import type { AgreementDocument, UserAgreementsDocument } from "../store/agreements-store.js";
 import type { Store } from "../store/store.js";
-import { userIdProblem } from "../users/user-validation.js";
+import { userIdProblem } from "../validation/user-validation.js";
 
 /** Agreement ids: they are document paths of acceptances, so never `$`-led or dotted. */
 const agreementIdPattern = /^[a-z0-9][a-z0-9-]{0,62}$/;

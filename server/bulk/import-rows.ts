@@ -4,8 +4,8 @@ import { type UserRecord, UserRecordSchema } from "../../gen/roster/v1/user_bulk
 import { State } from "../../gen/roster/v1/user_pb.js";
 import { userModel } from "../../shared/user-model.js";
 import { passwordHashProblem } from "../access/imported-password-hashes.js";
-import { isImportedTokenShape } from "../access/token-format.js";
-import { requestProblems } from "../request-rules.js";
+import { requestProblems } from "../requests/request-rules.js";
+import { isImportedTokenShape } from "../secrets/token-format.js";
 import {
   sameStoredValue,
   stateName,
@@ -14,7 +14,7 @@ import {
   userFieldValues,
 } from "../store/user-documents.js";
 import type { NewUserDocument } from "../store/users-bulk-store.js";
-import { userIdProblem, validateUserFields } from "../users/user-validation.js";
+import { userIdProblem, validateUserFields } from "../validation/user-validation.js";
 
 /** A row that passed validation: the user it describes. */
 export interface ImportCandidate {

@@ -9,9 +9,9 @@ import {
 } from "../../gen/roster/v1/user_bulk_pb.js";
 import { errMissingRight, invalidArgument } from "../../shared/errors.js";
 import { holds, requireCaller } from "../access/caller.js";
-import { maxTimeMS } from "../deadline.js";
-import { resolveReadMask } from "../fieldmask.js";
-import { sendTotalCount } from "../pagination.js";
+import { maxTimeMS } from "../call-scope/deadline.js";
+import { resolveReadMask } from "../requests/fieldmask.js";
+import { sendTotalCount } from "../requests/pagination.js";
 import type { Store } from "../store/store.js";
 import { type UserDocument, userFromDocument } from "../store/user-documents.js";
 import { userFieldRules } from "../users/user-fields.js";

@@ -1,6 +1,15 @@
 import { join } from "node:path";
-import type { Config } from "../config.js";
 import { type EmbeddedDatabase, startEmbeddedDatabase } from "./embedded-database.js";
+
+/** Where the server's database may be: a URI, or the folders of an embedded one. */
+export interface DatabaseLocation {
+  /** MongoDB URI; without it an embedded database is started. */
+  mongodbUri: string | undefined;
+  /** Folder for the embedded database, the outbox and other state. */
+  dataDir: string;
+  /** Folder for the FerretDB build. */
+  cacheDir: string;
+}
 
 /**
  * Where the server's database is: `MONGODB_URI`, or else the embedded
@@ -8,7 +17,7 @@ import { type EmbeddedDatabase, startEmbeddedDatabase } from "./embedded-databas
  * database is `roster` unless the URI names one.
  */
 export async function databaseUri(
-  config: Pick<Config, "mongodbUri" | "dataDir" | "cacheDir">,
+  config: DatabaseLocation,
   log: (msg: string) => void,
   options: { onExit?: () => void; shareRunning?: boolean } = {},
 ): Promise<{ uri: string; embedded?: EmbeddedDatabase }> {

@@ -13,7 +13,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { projectRoot } from "../paths.js";
+import { projectRoot } from "../runtime/paths.js";
 
 /** The FerretDB release Roster embeds. */
 export const ferretdbVersion = "v1.24.1";

@@ -1,7 +1,7 @@
-import { newRecordId } from "../access/token-format.js";
-import type { Logger } from "../log.js";
 import { createQueueWorker } from "../queue/queue-worker.js";
-import type { SecretBox } from "../secret-box.js";
+import type { Logger } from "../runtime/log.js";
+import type { SecretBox } from "../secrets/secret-box.js";
+import { newRecordId } from "../secrets/token-format.js";
 import type { EmailDocument, EmailQueueStore } from "../store/email-queue-store.js";
 import type { MailTransport } from "./mailer.js";
 import { type EmailTemplate, renderEmail } from "./templates.js";

@@ -9,8 +9,8 @@ import {
   type ServiceImpl,
 } from "@connectrpc/connect";
 import { type Caller, callerKey, clientAddressKey, signInAccountKey } from "../access/caller.js";
-import { inBackground } from "../background.js";
-import type { Logger } from "../log.js";
+import { inBackground } from "../call-scope/background.js";
+import type { Logger } from "../runtime/log.js";
 import type { EventActorDocument, EventRecord } from "../store/events-store.js";
 import type { Store } from "../store/store.js";
 import { eventRuleOf } from "./event-table.js";

@@ -12,7 +12,7 @@ import {
 import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { errEmailNamesAdminOnly, errMissingRight, errUserNotFound, invalidArgument } from "../../shared/errors.js";
 import { holds, requireCaller } from "../access/caller.js";
-import { maxLimit, type Paginator } from "../pagination.js";
+import { maxLimit, type Paginator } from "../requests/pagination.js";
 import type { EventDocument, EventQuery } from "../store/events-store.js";
 import type { Store } from "../store/store.js";
 

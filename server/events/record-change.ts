@@ -1,6 +1,6 @@
-import { failpoint, isFailpoint } from "../failpoints.js";
-import type { Logger } from "../log.js";
-import { type ChangeScope, withChangeScope } from "../store/change-scope.js";
+import { type ChangeScope, withChangeScope } from "../call-scope/change-scope.js";
+import { failpoint, isFailpoint } from "../runtime/failpoints.js";
+import type { Logger } from "../runtime/log.js";
 import type { EventIntentDocument, EventRecord } from "../store/events-store.js";
 import type { Store } from "../store/store.js";
 

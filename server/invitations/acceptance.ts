@@ -6,7 +6,7 @@ import {
   errInvitationUsed,
   invalidArgument,
 } from "../../shared/errors.js";
-import { hashToken, tokenKind } from "../access/token-format.js";
+import { hashToken, tokenKind } from "../secrets/token-format.js";
 import { effectiveStatus, type InvitationDocument, releasedKey } from "../store/invitations-store.js";
 import type { Store } from "../store/store.js";
 

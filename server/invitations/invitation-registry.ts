@@ -14,10 +14,10 @@ import {
 import { requireCaller } from "../access/caller.js";
 import type { PasswordHasher, PasswordPolicy } from "../access/passwords.js";
 import { requireAcceptablePassword } from "../access/passwords.js";
-import { hashToken, newRecordId, newToken } from "../access/token-format.js";
-import { maxTimeMS } from "../deadline.js";
+import { maxTimeMS } from "../call-scope/deadline.js";
 import type { EmailQueue } from "../email/email-queue.js";
-import { offsetPage, sendTotalCount } from "../pagination.js";
+import { offsetPage, sendTotalCount } from "../requests/pagination.js";
+import { hashToken, newRecordId, newToken } from "../secrets/token-format.js";
 import { invitationFromDocument } from "../store/invitation-documents.js";
 import {
   effectiveStatus,
@@ -27,7 +27,7 @@ import {
 } from "../store/invitations-store.js";
 import type { Store } from "../store/store.js";
 import { stateName } from "../store/user-documents.js";
-import { emailProblem } from "../users/user-validation.js";
+import { emailProblem } from "../validation/user-validation.js";
 
 export interface InvitationRegistryDeps {
   store: Store;

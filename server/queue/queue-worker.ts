@@ -1,5 +1,5 @@
-import { inBackground } from "../background.js";
-import type { Logger } from "../log.js";
+import { inBackground } from "../call-scope/background.js";
+import type { Logger } from "../runtime/log.js";
 import type { QueuedDocument, QueueStore } from "../store/queue-store.js";
 
 /** What one attempt at an entry came to. */

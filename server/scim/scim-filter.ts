@@ -1,5 +1,5 @@
 import { type Filter, parse } from "scim2-parse-filter";
-import { filterTextMaxChars } from "../request-rules.js";
+import { filterTextMaxChars } from "../requests/request-rules.js";
 import type { ConditionField, UserCondition } from "../store/user-conditions.js";
 import { ScimError } from "./scim-error.js";
 import { coreUserSchema, enterpriseFields, enterpriseUserSchema } from "./scim-schemas.js";

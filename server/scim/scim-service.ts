@@ -13,12 +13,12 @@ import { type Caller, callerKey, clientAddressKey, requireCaller } from "../acce
 import { type PasswordHasher, type PasswordPolicy, requireAcceptablePassword } from "../access/passwords.js";
 import { setPassword } from "../access/set-password.js";
 import type { OwnChange } from "../events/event-interceptor.js";
-import type { Logger } from "../log.js";
-import { requestProblems } from "../request-rules.js";
+import { requestProblems } from "../requests/request-rules.js";
+import type { Logger } from "../runtime/log.js";
 import type { Store } from "../store/store.js";
 import { type UserDocument, userDocumentFields, userFromDocument } from "../store/user-documents.js";
 import type { UserOrderField } from "../store/users-store.js";
-import { userIdProblem } from "../users/user-validation.js";
+import { userIdProblem } from "../validation/user-validation.js";
 import { ScimError, scimErrorOf } from "./scim-error.js";
 import { conditionOfFilter } from "./scim-filter.js";
 import {

@@ -1,6 +1,6 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { State, type User } from "../../gen/roster/v1/user_pb.js";
-import { emailProblem, userIdMaxLength, userIdPattern } from "../users/user-validation.js";
+import { emailProblem, userIdMaxLength, userIdPattern } from "../validation/user-validation.js";
 import { ScimError } from "./scim-error.js";
 import { coreUserSchema, enterpriseFields, enterpriseUserSchema } from "./scim-schemas.js";
 

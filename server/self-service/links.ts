@@ -1,5 +1,5 @@
-import { hashToken, newToken } from "../access/token-format.js";
 import type { EmailQueue } from "../email/email-queue.js";
+import { hashToken, newToken } from "../secrets/token-format.js";
 import type { OneTimePurpose } from "../store/one-time-tokens-store.js";
 import type { Store } from "../store/store.js";
 import type { UserDocument } from "../store/user-documents.js";

@@ -17,16 +17,29 @@ import { clientAddressKey, holds, requireCaller } from "../access/caller.js";
 import type { PasswordHasher, PasswordPolicy } from "../access/passwords.js";
 import { passwordProblem, requireAcceptablePassword } from "../access/passwords.js";
 import { setPassword } from "../access/set-password.js";
-import { hashToken, tokenKind } from "../access/token-format.js";
-import { inBackground } from "../background.js";
-import type { SelfServiceLimits } from "../config.js";
+import { inBackground } from "../call-scope/background.js";
 import type { EmailQueue } from "../email/email-queue.js";
-import type { Logger } from "../log.js";
+import type { Logger } from "../runtime/log.js";
+import { hashToken, tokenKind } from "../secrets/token-format.js";
 import { effectiveStatus, type InvitationStatusName } from "../store/invitations-store.js";
 import type { OneTimePurpose, OneTimeTokenDocument } from "../store/one-time-tokens-store.js";
 import type { UserDocument } from "../store/user-documents.js";
-import { emailProblem } from "../users/user-validation.js";
+import { emailProblem } from "../validation/user-validation.js";
 import { type LinkOptions, sendLink } from "./links.js";
+
+/** Lifetimes of self-service links and how often they may be asked for. */
+export interface SelfServiceLimits {
+  /** How long a password reset link works. Default 1 hour. */
+  passwordResetTtlMs: number;
+  /** How long an email validation link works. Default 7 days. */
+  emailValidationTtlMs: number;
+  /** Reset emails one address gets per window; further requests send nothing. Default 3. */
+  maxPerAddress: number;
+  /** Reset requests one client address may make per window (RESOURCE_EXHAUSTED beyond). Default 30. */
+  maxPerClient: number;
+  /** The window of both counts, at most a day. Default 1 hour. */
+  windowMs: number;
+}
 
 export interface SelfServiceDeps extends LinkOptions {
   mail: EmailQueue;

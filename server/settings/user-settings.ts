@@ -9,10 +9,10 @@ import {
   invalidArgument,
 } from "../../shared/errors.js";
 import { requireCaller } from "../access/caller.js";
-import { databaseTimeout } from "../deadline.js";
+import { databaseTimeout } from "../call-scope/deadline.js";
 import type { SettingsChange, SettingsOwner } from "../store/settings-store.js";
 import type { Store } from "../store/store.js";
-import { userIdProblem } from "../users/user-validation.js";
+import { userIdProblem } from "../validation/user-validation.js";
 import {
   objectFromStored,
   settingKeyProblem,

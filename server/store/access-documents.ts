@@ -8,7 +8,7 @@ import {
   TokenRequestSchema,
   TokenRequestStatus,
 } from "../../gen/roster/v1/user_access_pb.js";
-import { rightFromName } from "../access/rights.js";
+import { rightFromName } from "../rights/rights.js";
 import type { TokenRequestDocument, TokenRequestStatusName } from "./token-requests-store.js";
 import type { TokenDocument } from "./tokens-store.js";
 

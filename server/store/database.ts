@@ -1,6 +1,6 @@
 import { type Collection, type Db, type Document, type IndexDescription, MongoClient, MongoServerError } from "mongodb";
-import { callSignal } from "../deadline.js";
-import { beforeWrite } from "./change-scope.js";
+import { beforeWrite } from "../call-scope/change-scope.js";
+import { callSignal } from "../call-scope/deadline.js";
 
 /** An open connection to the database, and the name of the database used. */
 export interface Database {

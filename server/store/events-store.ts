@@ -1,6 +1,6 @@
 import type { Collection, Db, Filter } from "mongodb";
 import { ObjectId } from "mongodb";
-import { inBackground } from "../background.js";
+import { inBackground } from "../call-scope/background.js";
 import { ensureIndexes, isDuplicateKeyError } from "./database.js";
 
 /** Who made a change, as stored. */

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { ObjectId } from "mongodb";
+import { noteWrite } from "../call-scope/change-scope.js";
 import { type AgreementsStore, createAgreementsStore } from "./agreements-store.js";
-import { noteWrite } from "./change-scope.js";
 import { type ConnectOptions, connectDatabase, type Database, isDuplicateKeyError, pingDatabase } from "./database.js";
 import { createEmailQueueStore, type EmailQueueStore } from "./email-queue-store.js";
 import { createEventsStore, type EventsStore } from "./events-store.js";

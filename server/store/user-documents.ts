@@ -2,7 +2,7 @@ import type { ObjectId } from "mongodb";
 import { userModel } from "../../shared/user-model.js";
 import { messageFromDocument, documentValue as storedValue } from "./message-documents.js";
 
-/** Id of the built-in system user; see users/system-user.ts. */
+/** Id of the built-in system user; see access/system-user.ts. */
 export const systemUserId = "system";
 
 /** Internal id of a user document; references survive renames and die with a purge. */

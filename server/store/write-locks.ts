@@ -1,5 +1,5 @@
 import type { Collection, Db } from "mongodb";
-import { changeScope } from "./change-scope.js";
+import { changeScope } from "../call-scope/change-scope.js";
 import { isDuplicateKeyError } from "./database.js";
 
 /**

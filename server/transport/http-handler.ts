@@ -3,7 +3,7 @@ import type http2 from "node:http2";
 import { join } from "node:path";
 import { cors } from "@connectrpc/connect";
 import type { Registry } from "prom-client";
-import { totalCountHeader } from "../pagination.js";
+import { totalCountHeader } from "../requests/pagination.js";
 import { minimalGrpcMessages } from "./grpc-message.js";
 import type { HealthStatus } from "./health.js";
 import { ServingStatus } from "./health.js";

@@ -4,10 +4,10 @@ import { errMissingRight, errUnauthenticated } from "../../shared/errors.js";
 import { authenticate } from "../access/authenticate.js";
 import { callerKey, requireRight } from "../access/caller.js";
 import type { CallerCache } from "../access/caller-cache.js";
-import { accessRuleOf } from "../access/rights-table.js";
 import { resolveUserNames } from "../access/user-names.js";
-import { withCallDeadline } from "../deadline.js";
-import type { Logger } from "../log.js";
+import { withCallDeadline } from "../call-scope/deadline.js";
+import { accessRuleOf } from "../rights/rights-table.js";
+import type { Logger } from "../runtime/log.js";
 import { databaseErrorCode } from "../store/database-errors.js";
 import type { Store } from "../store/store.js";
 

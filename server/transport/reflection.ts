@@ -4,7 +4,7 @@ import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/pr
 import type { ServiceImpl } from "@connectrpc/connect";
 import * as v1 from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import * as v1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
-import { descriptorSetPath } from "../paths.js";
+import { descriptorSetPath } from "../runtime/paths.js";
 
 /**
  * The descriptors of every proto file, with their comments, from

@@ -1,7 +1,7 @@
 import type { DescMessage, Message } from "@bufbuild/protobuf";
 import type { Interceptor } from "@connectrpc/connect";
 import { invalidArgument } from "../../shared/errors.js";
-import { requestProblems } from "../request-rules.js";
+import { requestProblems } from "../requests/request-rules.js";
 
 function check(schema: DescMessage, message: Message): void {
   const problems = requestProblems(schema, message);

@@ -1,8 +1,8 @@
 import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { errUserIdTaken } from "../../shared/errors.js";
 import { issueApiKey } from "../access/api-keys.js";
+import { systemActor } from "../access/system-user.js";
 import type { Store } from "../store/store.js";
-import { systemActor } from "./system-user.js";
 
 /**
  * Make sure `userId` is an approved admin (creating it with `email` if it

@@ -1,4 +1,4 @@
-import { userIdMaxLength } from "./user-validation.js";
+import { userIdMaxLength } from "../validation/user-validation.js";
 
 /**
  * User ids for a user created with an email address alone, in the order to

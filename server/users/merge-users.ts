@@ -6,7 +6,7 @@ import {
   errUserBusy,
   errUserNotFound,
 } from "../../shared/errors.js";
-import { failpoint } from "../failpoints.js";
+import { failpoint } from "../runtime/failpoints.js";
 import type { OperationDocument } from "../store/operations-store.js";
 import type { Store } from "../store/store.js";
 import { isActiveAdmin, systemUserId, type UserDocument } from "../store/user-documents.js";

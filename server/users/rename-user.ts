@@ -1,5 +1,5 @@
 import { errSameUser, errSystemUser, errUserBusy, errUserIdTaken, errUserNotFound } from "../../shared/errors.js";
-import { failpoint } from "../failpoints.js";
+import { failpoint } from "../runtime/failpoints.js";
 import type { OperationDocument } from "../store/operations-store.js";
 import type { Store } from "../store/store.js";
 import { systemUserId, type UserDocument } from "../store/user-documents.js";

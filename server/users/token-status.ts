@@ -1,7 +1,7 @@
 import type { ObjectId } from "mongodb";
 import { TokenStatus, type User } from "../../gen/roster/v1/user_pb.js";
 import { errAdminOnlyFields } from "../../shared/errors.js";
-import { resolveReadMask } from "../fieldmask.js";
+import { resolveReadMask } from "../requests/fieldmask.js";
 import type { Store } from "../store/store.js";
 import type { UserDocument, UserField } from "../store/user-documents.js";
 import { userFieldRules } from "./user-fields.js";

@@ -1,6 +1,6 @@
 import { maskRules } from "../../shared/field-model.js";
 import { userModel } from "../../shared/user-model.js";
-import type { FieldRules } from "../fieldmask.js";
+import type { FieldRules } from "../requests/fieldmask.js";
 import type { UserField } from "../store/user-documents.js";
 
 /**

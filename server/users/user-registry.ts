@@ -30,13 +30,13 @@ import { authenticate } from "../access/authenticate.js";
 import { type Caller, callerOf, holds, requireCaller } from "../access/caller.js";
 import type { PasswordHasher, PasswordPolicy } from "../access/passwords.js";
 import { newTemporaryPassword, requireAcceptablePassword } from "../access/passwords.js";
-import { expandRights } from "../access/rights.js";
 import { agreementStanding } from "../agreements/user-agreements.js";
-import { databaseTimeout } from "../deadline.js";
+import { databaseTimeout } from "../call-scope/deadline.js";
 import type { EmailQueue } from "../email/email-queue.js";
-import { resolveUpdateMask } from "../fieldmask.js";
 import { invitationOfToken, markAccepted } from "../invitations/acceptance.js";
-import { type Paginator, sendTotalCount } from "../pagination.js";
+import { resolveUpdateMask } from "../requests/fieldmask.js";
+import { type Paginator, sendTotalCount } from "../requests/pagination.js";
+import { expandRights } from "../rights/rights.js";
 import { type LinkOptions, type PublicUrl, pagePaths, pageUrl, sendLink } from "../self-service/links.js";
 import type { InvitationDocument } from "../store/invitations-store.js";
 import { isSetIn } from "../store/message-documents.js";
@@ -52,6 +52,7 @@ import {
 } from "../store/user-documents.js";
 import type { NewUserDocument } from "../store/users-bulk-store.js";
 import { alwaysReturnedFields, type UserFilter, type UserOrderField, userOrderFields } from "../store/users-store.js";
+import { userIdProblem, validateUserFields } from "../validation/user-validation.js";
 import { isDeactivation } from "./deactivation.js";
 import { derivedUserIds } from "./derived-user-id.js";
 import { mergeUsers } from "./merge-users.js";
@@ -60,7 +61,6 @@ import { renameUser } from "./rename-user.js";
 import { fillTokenStatus, resolveUserReadMask } from "./token-status.js";
 import { userFieldRules } from "./user-fields.js";
 import { userFilterFrom } from "./user-filter.js";
-import { userIdProblem, validateUserFields } from "./user-validation.js";
 
 export interface UserRegistryDeps {
   store: Store;

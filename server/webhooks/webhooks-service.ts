@@ -18,13 +18,13 @@ import {
   invalidArgument,
 } from "../../shared/errors.js";
 import { requireCaller } from "../access/caller.js";
-import { isRecordId, newRecordId } from "../access/token-format.js";
 import { namePattern } from "../events/events-service.js";
-import { offsetPage } from "../pagination.js";
-import type { SecretBox } from "../secret-box.js";
+import { offsetPage } from "../requests/pagination.js";
+import type { SecretBox } from "../secrets/secret-box.js";
+import { isRecordId, newRecordId } from "../secrets/token-format.js";
 import type { Store } from "../store/store.js";
 import type { WebhookDeliveryDocument, WebhookDocument, WebhookStateDocument } from "../store/webhooks-store.js";
-import { userIdProblem } from "../users/user-validation.js";
+import { userIdProblem } from "../validation/user-validation.js";
 import { type WebhookDelivery as Delivery, newWebhookSecret } from "./webhook-delivery.js";
 
 export interface WebhooksDeps {

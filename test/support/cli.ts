@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { projectRoot } from "../../server/paths.js";
+import { projectRoot } from "../../server/runtime/paths.js";
 import type { TestServer } from "./server.js";
 
 /** The built `roster` binary. */

@@ -5,7 +5,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../../gen/google/rpc/status_pb.js";
-import { projectRoot } from "../../server/paths.js";
+import { projectRoot } from "../../server/runtime/paths.js";
 import type { TestServer } from "./server.js";
 
 /**

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { projectRoot } from "../../server/paths.js";
+import { projectRoot } from "../../server/runtime/paths.js";
 
 /**
  * A Python virtual environment in `.cache/<name>` holding the packages of

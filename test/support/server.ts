@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { projectRoot } from "../../server/paths.js";
+import { projectRoot } from "../../server/runtime/paths.js";
 
 /** A Roster server process started by a test. */
 export interface TestServer {

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import fc from "fast-check";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
-import { type FieldRules, resolveReadMask, resolveUpdateMask } from "../../server/fieldmask.js";
+import { type FieldRules, resolveReadMask, resolveUpdateMask } from "../../server/requests/fieldmask.js";
 import { userFieldRules } from "../../server/users/user-fields.js";
 
 const rules: FieldRules<"id" | "name" | "email" | "role" | "created"> = {

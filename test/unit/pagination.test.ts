@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import { ConnectError } from "@connectrpc/connect";
 import fc from "fast-check";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
-import { createPaginator, defaultLimit, maxLimit, offsetPage } from "../../server/pagination.js";
+import { createPaginator, defaultLimit, maxLimit, offsetPage } from "../../server/requests/pagination.js";
 
 const orders = ["user_id", "name", "created_at"] as const;
 const request = (r: Partial<{ limit: number; page: number; pageToken: string; order: string }>) => ({

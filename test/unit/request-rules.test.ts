@@ -6,9 +6,14 @@ import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { CreateAPIKeyRequestSchema } from "../../gen/roster/v1/user_access_pb.js";
 import { State, UserSchema } from "../../gen/roster/v1/user_pb.js";
 import { CreateUserRequestSchema, SearchUsersRequestSchema } from "../../gen/roster/v1/user_registry_pb.js";
-import { defaultTextRule, filterTextMaxChars, passwordMaxChars, requestProblems } from "../../server/request-rules.js";
-import { codePointCount, textProblem } from "../../server/text.js";
-import { limits } from "../../server/users/user-validation.js";
+import {
+  defaultTextRule,
+  filterTextMaxChars,
+  passwordMaxChars,
+  requestProblems,
+} from "../../server/requests/request-rules.js";
+import { codePointCount, textProblem } from "../../server/validation/text.js";
+import { limits } from "../../server/validation/user-validation.js";
 
 const fields = (problems: { field: string }[]) => problems.map((p) => p.field).sort();
 

@@ -11,8 +11,8 @@ import {
   rightsInState,
   rightsOfUser,
   userRights,
-} from "../../server/access/rights.js";
-import { accessRuleOf } from "../../server/access/rights-table.js";
+} from "../../server/rights/rights.js";
+import { accessRuleOf } from "../../server/rights/rights-table.js";
 
 const allRights = Object.values(Right).filter((r): r is Right => typeof r === "number");
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { filterTextMaxChars } from "../../server/request-rules.js";
+import { filterTextMaxChars } from "../../server/requests/request-rules.js";
 import { ScimError } from "../../server/scim/scim-error.js";
 import { conditionOfFilter, maxFilterChars } from "../../server/scim/scim-filter.js";
 import { conditionQuery } from "../../server/store/user-conditions.js";

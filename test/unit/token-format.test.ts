@@ -10,7 +10,7 @@ import {
   type TokenKind,
   tokenKind,
   tokenPrefixes,
-} from "../../server/access/token-format.js";
+} from "../../server/secrets/token-format.js";
 
 const kinds = Object.keys(tokenPrefixes) as TokenKind[];
 

@@ -11,7 +11,7 @@ import {
   userIdMaxLength,
   userIdProblem,
   validateUserFields,
-} from "../../server/users/user-validation.js";
+} from "../../server/validation/user-validation.js";
 
 /** The fields a BadRequest names, or [] when `fn` passes. */
 function violations(fn: () => void): string[] {

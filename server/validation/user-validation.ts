@@ -3,7 +3,7 @@ import { type FieldViolation, invalidArgument } from "../../shared/errors.js";
 import type { FieldSpec } from "../../shared/field-model.js";
 import { userField } from "../../shared/user-model.js";
 import type { UserField } from "../store/user-documents.js";
-import { longerThan } from "../text.js";
+import { longerThan } from "./text.js";
 
 /** User ids: lower-case letters and digits, single dashes between, 2 to 36 characters. */
 export const userIdPattern = /^[a-z0-9](?:[-]?[a-z0-9]){1,}$/;
@@ -54,7 +54,7 @@ export const formatProblems: Record<FieldSpec["format"], ((text: string) => stri
 
 /**
  * Check the given fields of `user` beyond the rules every request follows
- * (lengths, characters, enum values: request-rules.ts), from their
+ * (lengths, characters, enum values: requests/request-rules.ts), from their
  * annotations: formats, required values, map sizes and keys, and enums
  * that must be set. Throws INVALID_ARGUMENT naming every problem.
  */

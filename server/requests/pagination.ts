@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { HandlerContext } from "@connectrpc/connect";
-import { errInvalidOrder, errInvalidPageToken, invalidArgument } from "../shared/errors.js";
+import { errInvalidOrder, errInvalidPageToken, invalidArgument } from "../../shared/errors.js";
 
 /** Page size when a request sets none. */
 export const defaultLimit = 100;

@@ -1,4 +1,4 @@
-import { errAdminOnlyFields, errReadOnlyFieldPaths, errUnknownFieldPaths } from "../shared/errors.js";
+import { errAdminOnlyFields, errReadOnlyFieldPaths, errUnknownFieldPaths } from "../../shared/errors.js";
 
 /**
  * Who may read and change one field of a resource.

@@ -14,7 +14,7 @@ export interface ChangeScope {
   writes: number;
   /**
    * Settles once the intent is stored: the change's reads go ahead at once,
-   * its writes wait for it (see database.ts), so that no write can land
+   * its writes wait for it (see store/database.ts), so that no write can land
    * without its intent while the intent costs the call no round trip of
    * its own.
    */

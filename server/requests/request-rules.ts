@@ -1,9 +1,9 @@
 import type { DescEnum, DescField, DescMessage, Message } from "@bufbuild/protobuf";
 import { type ReflectMessage, reflect } from "@bufbuild/protobuf/reflect";
-import type { FieldViolation } from "../shared/errors.js";
-import { fieldModel } from "../shared/field-model.js";
-import { type TextRule, textProblem } from "./text.js";
-import { formatProblems } from "./users/user-validation.js";
+import type { FieldViolation } from "../../shared/errors.js";
+import { fieldModel } from "../../shared/field-model.js";
+import { type TextRule, textProblem } from "../validation/text.js";
+import { formatProblems } from "../validation/user-validation.js";
 
 /**
  * What every request may carry, checked from the descriptors in one place
@@ -19,10 +19,11 @@ import { formatProblems } from "./users/user-validation.js";
  * - google.protobuf.Timestamp and Duration values are in the range the
  *   protobuf specification defines.
  *
- * Map keys are checked where they are decoded (see request-decoding.ts) and
- * by their own patterns (attribute and setting keys). The values of
- * google.protobuf.Struct and Value (settings) are JSON, bounded by the
- * settings' own byte limits, and not looked into.
+ * Map keys are checked where they are decoded (see
+ * transport/request-decoding.ts) and by their own patterns (attribute and
+ * setting keys). The values of google.protobuf.Struct and Value
+ * (settings) are JSON, bounded by the settings' own byte limits, and not
+ * looked into.
  */
 
 /** Any string without a limit of its own. */

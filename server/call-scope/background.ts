@@ -1,5 +1,5 @@
+import { outsideChangeScope } from "./change-scope.js";
 import { outsideCallDeadline } from "./deadline.js";
-import { outsideChangeScope } from "./store/change-scope.js";
 
 /**
  * Run `fn` as background work, outside the call that started it: a call's

@@ -1,6 +1,7 @@
 import { ClearTokens } from "../../gen/roster/v1/user_access_pb.js";
 import type { Store } from "../store/store.js";
 import type { UserDocument } from "../store/user-documents.js";
+import { changeUser } from "../users/user-changes.js";
 import type { PasswordHasher } from "./passwords.js";
 
 /** A new password for a user, as UpdatePassword, CreateTemporaryPassword and SCIM set one. */
@@ -38,7 +39,8 @@ export async function setPassword(
 ): Promise<PasswordChanged> {
   const hash = await hasher.hash(change.password);
   const now = new Date();
-  const user = await store.users.update(
+  const user = await changeUser(
+    store,
     userId,
     (current) => ({
       ...current,

@@ -26,6 +26,7 @@ import type { Store } from "../store/store.js";
 import type { TokenRequestDocument, TokenRequestStatusName } from "../store/token-requests-store.js";
 import type { UserDocument, UserRef } from "../store/user-documents.js";
 import { longerThan } from "../text.js";
+import { changeUser } from "../users/user-changes.js";
 import { apiKeyByIdOrName, apiKeyIdPrefix, isApiKeyId, issueApiKey } from "./api-keys.js";
 import { type Caller, holds, requireCaller, requireRight, signInAccountKey } from "./caller.js";
 import type { LoginService } from "./login.js";
@@ -100,7 +101,8 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
   async function approveRequester(ref: UserRef, actor: string): Promise<void> {
     const user = await store.users.getDocumentByRef(ref);
     if (user?.state !== "REQUESTED") return;
-    const after = await store.users.update(
+    const after = await changeUser(
+      store,
       user.user_id,
       (current) =>
         current.state === "REQUESTED" ? { ...current, state: "APPROVED", updated_at: new Date() } : undefined,
@@ -283,7 +285,8 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       // login change the password (Conch's user_session_auth); API keys
       // that are kept keep working. One's own revocation is a logout.
       if (logins && onOther) {
-        await store.users.update(
+        await changeUser(
+          store,
           user.user_id,
           (current) =>
             current.require_password_update

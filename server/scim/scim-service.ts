@@ -17,7 +17,7 @@ import type { Logger } from "../log.js";
 import { requestProblems } from "../request-rules.js";
 import type { Store } from "../store/store.js";
 import { type UserDocument, userDocumentFields, userFromDocument } from "../store/user-documents.js";
-import type { UserOrderField } from "../store/users-store.js";
+import type { UserOrderField } from "../store/user-lists.js";
 import { userIdProblem } from "../users/user-validation.js";
 import { ScimError, scimErrorOf } from "./scim-error.js";
 import { conditionOfFilter } from "./scim-filter.js";

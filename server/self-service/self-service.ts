@@ -25,6 +25,7 @@ import type { Logger } from "../log.js";
 import { effectiveStatus, type InvitationStatusName } from "../store/invitations-store.js";
 import type { OneTimePurpose, OneTimeTokenDocument } from "../store/one-time-tokens-store.js";
 import type { UserDocument } from "../store/user-documents.js";
+import { changeUser } from "../users/user-changes.js";
 import { emailProblem } from "../users/user-validation.js";
 import { type LinkOptions, sendLink } from "./links.js";
 
@@ -177,7 +178,8 @@ export function selfService(deps: SelfServiceDeps): ServiceImpl<typeof SelfServi
       const user = await userOf(doc);
       if (user.email_key !== doc.email.toLowerCase()) throw errEmailChanged({ user_id: user.user_id });
       const now = await consume(doc);
-      const updated = await store.users.update(
+      const updated = await changeUser(
+        store,
         user.user_id,
         (current) =>
           current.email_key === doc.email.toLowerCase() && !current.primary_email_address_validated_at

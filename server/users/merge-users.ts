@@ -10,6 +10,7 @@ import { failpoint } from "../failpoints.js";
 import type { OperationDocument } from "../store/operations-store.js";
 import type { Store } from "../store/store.js";
 import { isActiveAdmin, systemUserId, type UserDocument } from "../store/user-documents.js";
+import { changeUser } from "./user-changes.js";
 
 export interface MergeOptions {
   oldUserId: string;
@@ -106,7 +107,8 @@ export async function finishMerge(store: Store, journal: OperationDocument): Pro
     return { user: target, apiKeysMoved: 0, tokensRevoked: 0, settingsMoved: 0 };
   }
   const operation = { kind: "merge" as const, into: o.newUserId, api_keys: o.apiKeys, redirect: o.redirect };
-  const old = await store.users.update(
+  const old = await changeUser(
+    store,
     o.oldUserId,
     (current) => (current.operation ? undefined : { ...current, operation }),
     { actor: o.actor, operation: true },
@@ -117,7 +119,8 @@ export async function finishMerge(store: Store, journal: OperationDocument): Pro
   failpoint("merge:journaled");
 
   // Attributes: the new user's values win; the old ones fill the gaps.
-  const merged = await store.users.update(
+  const merged = await changeUser(
+    store,
     o.newUserId,
     (current) => {
       const attributes = { ...old.attributes, ...current.attributes };
@@ -158,7 +161,8 @@ export async function finishMerge(store: Store, journal: OperationDocument): Pro
   failpoint("merge:tokens");
 
   const now = new Date();
-  await store.users.update(
+  await changeUser(
+    store,
     o.oldUserId,
     (current) => ({
       ...current,

@@ -50,14 +50,16 @@ import {
   userFieldValues,
   userFromDocument,
 } from "../store/user-documents.js";
+import type { UserFilter } from "../store/user-filters.js";
+import { alwaysReturnedFields, type UserOrderField, userOrderFields } from "../store/user-lists.js";
 import type { NewUserDocument } from "../store/users-bulk-store.js";
-import { alwaysReturnedFields, type UserFilter, type UserOrderField, userOrderFields } from "../store/users-store.js";
 import { isDeactivation } from "./deactivation.js";
 import { derivedUserIds } from "./derived-user-id.js";
 import { mergeUsers } from "./merge-users.js";
 import { finishStaleOperations } from "./operation-recovery.js";
 import { renameUser } from "./rename-user.js";
 import { fillTokenStatus, resolveUserReadMask } from "./token-status.js";
+import { changeUser, removeUser } from "./user-changes.js";
 import { userFieldRules } from "./user-fields.js";
 import { userFilterFrom } from "./user-filter.js";
 import { userIdProblem, validateUserFields } from "./user-validation.js";
@@ -432,7 +434,8 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       );
       validateUserFields(user, paths);
       let before: UserDocument | undefined;
-      const after = await store.users.update(
+      const after = await changeUser(
+        store,
         user.userId,
         (current) => {
           before = current;
@@ -494,7 +497,8 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       requireUserId(req.userId);
       const now = new Date();
       let before: UserDocument | undefined;
-      const after = await store.users.update(
+      const after = await changeUser(
+        store,
         req.userId,
         (current) => {
           before = current;
@@ -516,7 +520,8 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
           throw errRestoreWindowPassed({ user_id: req.userId, deleted_at: doc.deleted_at.toISOString() });
         }
       };
-      const after = await store.users.update(
+      const after = await changeUser(
+        store,
         req.userId,
         (current) => {
           restorable(current);
@@ -529,7 +534,7 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
 
     async purge(req) {
       requireUserId(req.userId);
-      const removed = await store.users.purge(req.userId);
+      const removed = await removeUser(store, req.userId);
       await store.tokens.deleteMany({ userRef: removed.ref });
       await store.tokenRequests.deleteForUser(removed.ref);
       await store.settings.purge(removed.ref);
@@ -546,7 +551,8 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       // agreement is accepted; meanwhile REQUESTED, so that they can sign in
       // to accept them. An approved user stays approved.
       const { pending } = await agreementStanding(store, doc.ref);
-      const after = await store.users.update(
+      const after = await changeUser(
+        store,
         req.userId,
         (current) =>
           pending.length === 0 || current.state === "APPROVED"
@@ -582,7 +588,8 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
       if (!setUp && !byAdmin) throw errUserNotSetUp({ user_id: userId });
       if (pending.length > 0) throw errAgreementsNotAccepted({ user_id: userId, agreements: pending.join(", ") });
       if (!setUp) await store.agreements.setUp(doc.ref, true);
-      const after = await store.users.update(
+      const after = await changeUser(
+        store,
         userId,
         (current) => ({ ...current, state: "APPROVED", state_description: "", updated_at: new Date() }),
         { actor: caller.userId, maxTimeMS: timeout(ctx) },
@@ -593,7 +600,8 @@ export function userRegistry(deps: UserRegistryDeps): ServiceImpl<typeof UserReg
     async unsetup(req, ctx) {
       const caller = requireCaller(ctx);
       requireUserId(req.userId);
-      const after = await store.users.update(
+      const after = await changeUser(
+        store,
         req.userId,
         (current) => ({
           ...current,

@@ -1,0 +1,46 @@
+import { errAdminChangeBusy, errLastAdmin, errSystemUser } from "../../shared/errors.js";
+import type { Store } from "../store/store.js";
+import { isActiveAdmin, systemUserId, type UserDocument } from "../store/user-documents.js";
+import type { OthersRemain, UpdateOptions, UserChange } from "../store/users-store.js";
+
+/**
+ * Roster must keep an approved admin: a change that takes the last one away
+ * (demotion, suspension, deletion, purge, merge) fails with LAST_ADMIN. The
+ * store checks it under one lock for all such changes, so that two admins
+ * demoting each other at once cannot both succeed.
+ */
+function keepsAnAdmin(current: UserDocument, next?: UserDocument): OthersRemain | undefined {
+  if (!isActiveAdmin(current) || (next && isActiveAdmin(next))) return undefined;
+  return {
+    lock: "admins",
+    others: { deleted: false, admin: true, states: ["APPROVED"] },
+    otherwise: (target) => errLastAdmin({ user_id: target.user_id }),
+    busy: () => errAdminChangeBusy({}),
+  };
+}
+
+/** The built-in system user changes only by the server's own hand (see system-user.ts). */
+function requireChangeable(userId: string, actor: string): void {
+  if (userId === systemUserId && actor !== systemUserId) throw errSystemUser({});
+}
+
+/**
+ * Change one user under the rules every change keeps: the system user is
+ * the server's, and an approved admin remains. Every write to an existing
+ * user goes through here.
+ */
+export function changeUser(
+  store: Store,
+  userId: string,
+  change: UserChange,
+  options: Omit<UpdateOptions, "guard">,
+): Promise<UserDocument> {
+  requireChangeable(userId, options.actor);
+  return store.users.update(userId, change, { ...options, guard: keepsAnAdmin });
+}
+
+/** Remove a user for good, under the same rules as changeUser. Returns the removed document. */
+export function removeUser(store: Store, userId: string): Promise<UserDocument> {
+  if (userId === systemUserId) throw errSystemUser({});
+  return store.users.purge(userId, { guard: (current) => keepsAnAdmin(current) });
+}

@@ -24,9 +24,10 @@ import { apiKeyNameMaxChars, tokenRequestReasonMaxChars } from "../request-rules
 import { apiKeyFromDocument, tokenRequestFromDocument } from "../store/access-documents.js";
 import type { Store } from "../store/store.js";
 import type { TokenRequestDocument, TokenRequestStatusName } from "../store/token-requests-store.js";
-import type { UserDocument, UserRef } from "../store/user-documents.js";
+import type { UserDocument } from "../store/user-documents.js";
 import { longerThan } from "../text.js";
 import { changeUser } from "../users/user-changes.js";
+import { approveRequester } from "../users/user-state.js";
 import { apiKeyByIdOrName, apiKeyIdPrefix, isApiKeyId, issueApiKey } from "./api-keys.js";
 import { type Caller, holds, requireCaller, requireRight, signInAccountKey } from "./caller.js";
 import type { LoginService } from "./login.js";
@@ -96,27 +97,6 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
   const { store } = deps;
   const timeout = databaseTimeout(deps.defaultDeadlineMs);
   const tokenErrors = { busy: () => errTokenBusy({}) };
-
-  /** Approve a REQUESTED account (REANA's grant lets its user work), and tell them. */
-  async function approveRequester(ref: UserRef, actor: string): Promise<void> {
-    const user = await store.users.getDocumentByRef(ref);
-    if (user?.state !== "REQUESTED") return;
-    const after = await changeUser(
-      store,
-      user.user_id,
-      (current) =>
-        current.state === "REQUESTED" ? { ...current, state: "APPROVED", updated_at: new Date() } : undefined,
-      { actor },
-    );
-    if (after.state === "APPROVED" && user.state === "REQUESTED") {
-      await deps.mail.enqueue(after.primary_email_address, {
-        kind: "state_changed",
-        userId: after.user_id,
-        state: after.state,
-        description: after.state_description,
-      });
-    }
-  }
 
   async function loadRequest(id: string, caller: Caller): Promise<TokenRequestDocument> {
     const doc = await store.tokenRequests.get(id);
@@ -312,7 +292,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
     async updatePassword(req, ctx) {
       const caller = requireCaller(ctx);
       const user = await targetUser(store, caller, caller.userId);
-      requireAcceptablePassword(
+      const password = requireAcceptablePassword(
         req.newPassword,
         deps,
         { userId: user.user_id, email: user.primary_email_address },
@@ -323,7 +303,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
         throw invalidArgument([{ field: "new_password", description: "must differ from the current password" }]);
       }
       const { user: updated, ...counts } = await setPassword(store, deps.hasher, user.user_id, {
-        password: req.newPassword,
+        password,
         requirePasswordUpdate: false,
         clearTokens: req.clearTokens,
         actor: caller.userId,
@@ -418,7 +398,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       // finds the request still pending and the account already approved.
       if (req.approveUser ?? true) {
         const request = await loadRequest(req.id, caller);
-        if (request.status === "PENDING") await approveRequester(request.user_ref, caller.userId);
+        if (request.status === "PENDING") await approveRequester(deps, request.user_ref, caller.userId);
       }
       const doc = await transition(req.id, "PENDING", (current) => ({
         ...current,

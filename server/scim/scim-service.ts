@@ -270,9 +270,9 @@ export function scimService(deps: ScimServiceDeps): (req: Request, res: Response
    * that change, guarded by the etag (the client's If-Match, or the one read).
    */
   async function applyFields(current: User, fields: RosterFields, etag: string, ctx: HandlerContext): Promise<User> {
-    if (fields.password) {
+    const password =
+      fields.password &&
       requireAcceptablePassword(fields.password, deps, { userId: current.userId, email: fields.email }, "password");
-    }
     const attributes = mergedAttributes(current.attributes, fields.attributes);
     const state = fields.active ? State.APPROVED : State.SUSPENDED;
     const wasActive = current.state === State.APPROVED;
@@ -306,10 +306,9 @@ export function scimService(deps: ScimServiceDeps): (req: Request, res: Response
     } else if (etag && etag !== current.etag) {
       throw new ScimError(412, `user ${current.userId} has changed since etag ${etag}`);
     }
-    if (fields.password && !(await hasPassword(current.userId, fields.password))) {
+    if (password && !(await hasPassword(current.userId, password))) {
       // As an admin sets one (UserAccess.CreateTemporaryPassword), but the
       // identity provider's password is the user's own: no change is forced.
-      const password = fields.password;
       await deps.record(
         ctx,
         { name: "password.update", userId: current.userId, paths: ["password"], method: "scim /Users" },

@@ -139,7 +139,7 @@ export function selfService(deps: SelfServiceDeps): ServiceImpl<typeof SelfServi
     async resetPassword(req) {
       const doc = await usableToken(req.token, "password_reset");
       const user = await userOf(doc);
-      requireAcceptablePassword(
+      const password = requireAcceptablePassword(
         req.newPassword,
         deps,
         { userId: user.user_id, email: user.primary_email_address },
@@ -147,7 +147,7 @@ export function selfService(deps: SelfServiceDeps): ServiceImpl<typeof SelfServi
       );
       const now = await consume(doc);
       const { user: updated, ...counts } = await setPassword(store, deps.hasher, user.user_id, {
-        password: req.newPassword,
+        password,
         requirePasswordUpdate: false,
         clearTokens: req.clearTokens,
         actor: user.user_id,

@@ -1,16 +1,44 @@
+import { Right } from "../../gen/roster/v1/rights_pb.js";
 import {
   errConcurrentUpdate,
-  errLastAdmin,
+  errNewUserTokenInvalid,
   errSameUser,
   errSystemUser,
+  errUnauthenticated,
   errUserBusy,
   errUserNotFound,
 } from "../../shared/errors.js";
+import { authenticate } from "../access/authenticate.js";
+import { type Caller, holds } from "../access/caller.js";
+import { expandRights } from "../access/rights.js";
 import { failpoint } from "../failpoints.js";
 import type { OperationDocument } from "../store/operations-store.js";
 import type { Store } from "../store/store.js";
 import { isActiveAdmin, systemUserId, type UserDocument } from "../store/user-documents.js";
-import { changeUser } from "./user-changes.js";
+import { changeUser, requireAnotherAdmin } from "./user-changes.js";
+
+/**
+ * User admins may merge any two users. Others (Arvados) give `newUserToken`,
+ * a valid token of the new account holding every user right, so that the
+ * old user proves it controls both accounts; a token an admin gives is
+ * checked too.
+ */
+export async function requireMergeRight(
+  store: Store,
+  caller: Caller,
+  newUserId: string,
+  newUserToken: string,
+): Promise<void> {
+  if (!newUserToken && holds(caller, Right.ADMIN_USERS_WRITE)) return;
+  const owner = newUserToken
+    ? await authenticate(store, `Bearer ${newUserToken}`).catch((err) => {
+        if (errUnauthenticated.is(err)) return undefined;
+        throw err;
+      })
+    : undefined;
+  const full = !!owner && [...expandRights([Right.USER_ALL])].every((r) => owner.rights.has(r));
+  if (!owner || owner.userId !== newUserId || !full) throw errNewUserTokenInvalid({ user_id: newUserId });
+}
 
 export interface MergeOptions {
   oldUserId: string;
@@ -56,17 +84,7 @@ export async function mergeUsers(store: Store, o: MergeOptions): Promise<MergeRe
   if (old.operation && !legacy) throw errUserBusy({ user_id: o.oldUserId, operation: old.operation.kind });
   if (target.operation) throw errUserBusy({ user_id: o.newUserId, operation: target.operation.kind });
   // Refuse before moving anything; the soft delete below checks it again.
-  if (isActiveAdmin(old) && !isActiveAdmin(target)) {
-    const admins = await store.users.list({
-      filter: { deleted: false, admin: true, states: ["APPROVED"] },
-      order: { field: "user_id", descending: false },
-      skip: 0,
-      limit: 2,
-      fields: [],
-      count: "none",
-    });
-    if (admins.users.length < 2) throw errLastAdmin({ user_id: o.oldUserId });
-  }
+  if (!isActiveAdmin(target)) await requireAnotherAdmin(store, old);
   const journal = await store.operations.open({
     kind: "merge",
     user_ref: old.ref,

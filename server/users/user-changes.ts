@@ -39,6 +39,25 @@ export function changeUser(
   return store.users.update(userId, change, { ...options, guard: keepsAnAdmin });
 }
 
+/**
+ * Refuse early, without the lock, a step that would take the last approved
+ * admin away (a merge, before it moves anything); the change itself is
+ * checked again under the lock by changeUser.
+ */
+export async function requireAnotherAdmin(store: Store, current: UserDocument): Promise<void> {
+  const guard = keepsAnAdmin(current);
+  if (!guard) return;
+  const others = await store.users.list({
+    filter: guard.others,
+    order: { field: "user_id", descending: false },
+    skip: 0,
+    limit: 2,
+    fields: [],
+    count: "none",
+  });
+  if (!others.users.some((u) => u.user_id !== current.user_id)) throw guard.otherwise(current);
+}
+
 /** Remove a user for good, under the same rules as changeUser. Returns the removed document. */
 export function removeUser(store: Store, userId: string): Promise<UserDocument> {
   if (userId === systemUserId) throw errSystemUser({});

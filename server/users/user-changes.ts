@@ -1,7 +1,11 @@
 import { errAdminChangeBusy, errLastAdmin, errSystemUser } from "../../shared/errors.js";
 import type { Store } from "../store/store.js";
 import { isActiveAdmin, systemUserId, type UserDocument } from "../store/user-documents.js";
+import type { UserFilter } from "../store/user-filters.js";
 import type { OthersRemain, UpdateOptions, UserChange } from "../store/users-store.js";
+
+/** The users who count as admins: approved, not deleted. */
+export const approvedAdmins: UserFilter = { deleted: false, admin: true, states: ["APPROVED"] };
 
 /**
  * Roster must keep an approved admin: a change that takes the last one away
@@ -13,7 +17,7 @@ function keepsAnAdmin(current: UserDocument, next?: UserDocument): OthersRemain 
   if (!isActiveAdmin(current) || (next && isActiveAdmin(next))) return undefined;
   return {
     lock: "admins",
-    others: { deleted: false, admin: true, states: ["APPROVED"] },
+    others: approvedAdmins,
     otherwise: (target) => errLastAdmin({ user_id: target.user_id }),
     busy: () => errAdminChangeBusy({}),
   };

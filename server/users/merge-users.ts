@@ -14,8 +14,8 @@ import { expandRights } from "../access/rights.js";
 import { failpoint } from "../failpoints.js";
 import type { OperationDocument } from "../store/operations-store.js";
 import type { Store } from "../store/store.js";
-import { isActiveAdmin, systemUserId, type UserDocument } from "../store/user-documents.js";
-import { changeUser, requireAnotherAdmin } from "./user-changes.js";
+import { systemUserId, type UserDocument } from "../store/user-documents.js";
+import { changeUser, isActiveAdmin, requireAnotherAdmin } from "./user-changes.js";
 
 /**
  * User admins may merge any two users. Others (Arvados) give `newUserToken`,

@@ -1,11 +1,16 @@
 import { errAdminChangeBusy, errLastAdmin, errSystemUser } from "../../shared/errors.js";
 import type { Store } from "../store/store.js";
-import { isActiveAdmin, systemUserId, type UserDocument } from "../store/user-documents.js";
+import { systemUserId, type UserDocument } from "../store/user-documents.js";
 import type { UserFilter } from "../store/user-filters.js";
 import type { OthersRemain, UpdateOptions, UserChange } from "../store/users-store.js";
 
 /** The users who count as admins: approved, not deleted. */
 export const approvedAdmins: UserFilter = { deleted: false, admin: true, states: ["APPROVED"] };
+
+/** Whether the user is one of approvedAdmins. */
+export function isActiveAdmin(doc: Pick<UserDocument, "admin" | "state" | "deleted_at">): boolean {
+  return doc.admin && doc.state === "APPROVED" && doc.deleted_at === null;
+}
 
 /**
  * Roster must keep an approved admin: a change that takes the last one away

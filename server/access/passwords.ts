@@ -83,6 +83,21 @@ export function passwordProblem(
   return undefined;
 }
 
+declare const checked: unique symbol;
+
+/**
+ * A password fit to become a user's: one somebody chose that passed the
+ * policy (requireAcceptablePassword), or one the server generated
+ * (newTemporaryPassword). Only these are hashed as a user's new password
+ * (hashNewPassword), so no path can store a chosen one unchecked.
+ */
+export type NewPassword = string & { readonly [checked]: true };
+
+/** The stored hash of a user's new password. */
+export function hashNewPassword(hasher: PasswordHasher, password: NewPassword): Promise<string> {
+  return hasher.hash(password);
+}
+
 /** What a new password is checked against: the configured policy and the list of common passwords. */
 export interface PasswordChecks {
   passwordPolicy: PasswordPolicy;
@@ -99,13 +114,14 @@ export function requireAcceptablePassword(
   checks: PasswordChecks,
   context: { userId?: string; email?: string },
   field: string,
-): void {
+): NewPassword {
   const problem = passwordProblem(password, checks.passwordPolicy, context, checks.isCommonPassword);
   if (problem) throw invalidArgument([{ field, description: problem }]);
+  return password as NewPassword;
 }
 
 /** A random temporary password: 20 characters from 56 letters and digits without look-alikes (~116 bits). */
-export function newTemporaryPassword(): string {
+export function newTemporaryPassword(): NewPassword {
   const alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
   let out = "";
   while (out.length < 20) {
@@ -114,5 +130,5 @@ export function newTemporaryPassword(): string {
       if (byte < 224 && out.length < 20) out += alphabet[byte % 56];
     }
   }
-  return out;
+  return out as NewPassword;
 }

@@ -1,12 +1,13 @@
 import { ClearTokens } from "../../gen/roster/v1/user_access_pb.js";
 import type { Store } from "../store/store.js";
 import type { UserDocument } from "../store/user-documents.js";
-import type { PasswordHasher } from "./passwords.js";
+import { changeUser } from "../user-changes/user-changes.js";
+import { hashNewPassword, type NewPassword, type PasswordHasher } from "./passwords.js";
 
 /** A new password for a user, as UpdatePassword, CreateTemporaryPassword and SCIM set one. */
 export interface PasswordChange {
-  /** The new password, already checked against the policy (or generated). */
-  password: string;
+  /** The new password, checked against the policy (or generated). */
+  password: NewPassword;
   /** Whether the user must choose another password at the next login. */
   requirePasswordUpdate: boolean;
   /** Which tokens to revoke; CLEAR_TOKENS_UNSPECIFIED means LOGIN_ONLY. */
@@ -36,9 +37,10 @@ export async function setPassword(
   userId: string,
   change: PasswordChange,
 ): Promise<PasswordChanged> {
-  const hash = await hasher.hash(change.password);
+  const hash = await hashNewPassword(hasher, change.password);
   const now = new Date();
-  const user = await store.users.update(
+  const user = await changeUser(
+    store,
     userId,
     (current) => ({
       ...current,

@@ -1,18 +1,13 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { TokenKind, TokenRequestStatus, type UserAccess } from "../../gen/roster/v1/user_access_pb.js";
 import {
   errApiKeyNameTaken,
   errApiKeyNotFound,
   errIncorrectPassword,
-  errMissingRight,
   errNotALoginToken,
   errReadOnlyFieldPaths,
-  errRightsExceeded,
   errTokenBusy,
-  errTokenRequestNotFound,
-  errTokenRequestState,
   errUnknownFieldPaths,
   errUserNotFound,
   invalidArgument,
@@ -20,20 +15,26 @@ import {
 import { databaseTimeout } from "../call-scope/deadline.js";
 import type { EmailQueue } from "../email/email-queue.js";
 import { offsetPage, sendTotalCount } from "../requests/pagination.js";
-import { apiKeyNameMaxChars, tokenRequestReasonMaxChars } from "../requests/request-rules.js";
-import { expandRights, rightName, rightsOfUser } from "../rights/rights.js";
-import { newRecordId } from "../secrets/token-format.js";
+import { rightName } from "../rights/rights.js";
 import { apiKeyFromDocument, tokenRequestFromDocument } from "../store/access-documents.js";
 import type { Store } from "../store/store.js";
-import type { TokenRequestDocument, TokenRequestStatusName } from "../store/token-requests-store.js";
-import type { UserDocument, UserRef } from "../store/user-documents.js";
-import { longerThan } from "../validation/text.js";
-import { apiKeyByIdOrName, apiKeyIdPrefix, isApiKeyId, issueApiKey } from "./api-keys.js";
-import { type Caller, holds, requireCaller, requireRight, signInAccountKey } from "./caller.js";
+import type { TokenRequestStatusName } from "../store/token-requests-store.js";
+import { changeUser } from "../user-changes/user-changes.js";
+import { expiryOrNull, grantableRights, issuedKeyOf, requireKeyName, targetUser } from "./api-key-terms.js";
+import { apiKeyByIdOrName, issueApiKey } from "./api-keys.js";
+import { requireCaller, signInAccountKey } from "./caller.js";
 import type { LoginService } from "./login.js";
 import type { PasswordHasher, PasswordPolicy } from "./passwords.js";
 import { newTemporaryPassword, requireAcceptablePassword } from "./passwords.js";
 import { setPassword } from "./set-password.js";
+import {
+  denyTokenRequest,
+  grantTokenRequest,
+  readTokenRequest,
+  readTokenRequests,
+  requestToken,
+  retrieveTokenRequestKey,
+} from "./token-requests.js";
 
 export interface UserAccessDeps {
   store: Store;
@@ -45,100 +46,10 @@ export interface UserAccessDeps {
   defaultDeadlineMs: number;
 }
 
-/** The user a request names, or the caller when it names none. */
-async function targetUser(store: Store, caller: Caller, userId: string): Promise<UserDocument> {
-  const id = userId || caller.userId;
-  const user = await store.users.getDocument(id);
-  if (!user) throw errUserNotFound({ user_id: id });
-  return user;
-}
-
-/**
- * The rights a new key or request may carry: what was asked for (or, if
- * nothing, everything the granter holds), never more than the granter
- * holds nor more than the user may hold.
- */
-function grantableRights(asked: readonly Right[], granter: ReadonlySet<Right>, userIsAdmin: boolean): Right[] {
-  const holdable = rightsOfUser(userIsAdmin);
-  if (asked.length === 0) return [...granter].filter((r) => holdable.has(r));
-  const wanted = expandRights(asked);
-  const excess = [...wanted].filter((r) => !granter.has(r) || !holdable.has(r));
-  if (excess.length > 0) throw errRightsExceeded({ rights: excess.map((r) => `RIGHT_${rightName(r)}`).join(", ") });
-  return [...new Set(asked)];
-}
-
-function validateName(name: string, field = "name") {
-  if (!name.trim() || longerThan(name, apiKeyNameMaxChars)) {
-    throw invalidArgument([{ field, description: `must be 1 to ${apiKeyNameMaxChars} characters` }]);
-  }
-  // Requests name a key by id or name in one field; an id-shaped name would be ambiguous.
-  if (isApiKeyId(name)) throw invalidArgument([{ field, description: "must not have the form of an API key id" }]);
-}
-
-/**
- * How far in the past an expiry may be and still mean "now": a client's
- * "now" reaches the server a moment later, and clocks differ a little.
- */
-const expiryLeewayMs = 60_000;
-
-function expiryOrNull(ts: { seconds: bigint; nanos: number } | undefined, field: string): Date | null {
-  if (!ts) return null;
-  const date = timestampDate(ts as Parameters<typeof timestampDate>[0]);
-  const now = Date.now();
-  if (date.getTime() < now - expiryLeewayMs) {
-    throw invalidArgument([{ field, description: "must not be in the past (to expire a key now, use ExpireAPIKey)" }]);
-  }
-  return date.getTime() < now ? new Date(now) : date;
-}
-
 export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess> {
   const { store } = deps;
   const timeout = databaseTimeout(deps.defaultDeadlineMs);
   const tokenErrors = { busy: () => errTokenBusy({}) };
-
-  /** Approve a REQUESTED account (REANA's grant lets its user work), and tell them. */
-  async function approveRequester(ref: UserRef, actor: string): Promise<void> {
-    const user = await store.users.getDocumentByRef(ref);
-    if (user?.state !== "REQUESTED") return;
-    const after = await store.users.update(
-      user.user_id,
-      (current) =>
-        current.state === "REQUESTED" ? { ...current, state: "APPROVED", updated_at: new Date() } : undefined,
-      { actor },
-    );
-    if (after.state === "APPROVED" && user.state === "REQUESTED") {
-      await deps.mail.enqueue(after.primary_email_address, {
-        kind: "state_changed",
-        userId: after.user_id,
-        state: after.state,
-        description: after.state_description,
-      });
-    }
-  }
-
-  async function loadRequest(id: string, caller: Caller): Promise<TokenRequestDocument> {
-    const doc = await store.tokenRequests.get(id);
-    // Others' requests are invisible to non-admins: NOT_FOUND, not PERMISSION_DENIED.
-    if (!doc || (!doc.user_ref.equals(caller.userRef) && !holds(caller, Right.ADMIN_USERS_READ))) {
-      throw errTokenRequestNotFound({ id });
-    }
-    return doc;
-  }
-
-  function transition(
-    id: string,
-    from: TokenRequestStatusName,
-    to: (current: TokenRequestDocument) => TokenRequestDocument,
-  ) {
-    return store.tokenRequests.update(
-      id,
-      (current) => {
-        if (current.status !== from) throw errTokenRequestState({ id, status: current.status, expected: from });
-        return to(current);
-      },
-      { missing: () => errTokenRequestNotFound({ id }), ...tokenErrors },
-    );
-  }
 
   return {
     async authenticate(req, ctx) {
@@ -165,7 +76,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
 
     async createAPIKey(req, ctx) {
       const caller = requireCaller(ctx);
-      validateName(req.name);
+      requireKeyName(req.name);
       const user = await targetUser(store, caller, req.userId);
       const rights = grantableRights(req.rights, caller.rights, user.admin);
       const expiresAt = expiryOrNull(req.expiresAt, "expires_at");
@@ -176,8 +87,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
         createdBy: caller.userId,
         nameTaken: "fail",
       });
-      const doc = await store.tokens.get(user.ref, "api_key", { key_id: key.id });
-      if (!doc) throw errApiKeyNotFound({ id: key.id, user_id: user.user_id });
+      const apiKey = await issuedKeyOf(store, user, key);
       if (req.sendEmail !== false) {
         await deps.mail.enqueue(user.primary_email_address, {
           kind: "api_key_created",
@@ -187,7 +97,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
           createdBy: caller.userId,
         });
       }
-      return { apiKey: apiKeyFromDocument(doc, user.user_id), key: key.secret };
+      return { apiKey, key: key.secret };
     },
 
     async listAPIKeys(req, ctx) {
@@ -219,7 +129,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       }
       if (unknown.length > 0) throw errUnknownFieldPaths({ paths: unknown.join(", ") });
       const id = given?.id ?? "";
-      if (paths.includes("name")) validateName(given?.name ?? "", "api_key.name");
+      if (paths.includes("name")) requireKeyName(given?.name ?? "", "api_key.name");
       const rights = paths.includes("rights") ? grantableRights(given?.rights ?? [], caller.rights, user.admin) : [];
       const expiresAt = paths.includes("expires_at") ? expiryOrNull(given?.expiresAt, "api_key.expires_at") : null;
       const doc = await store.tokens.update(
@@ -283,7 +193,8 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
       // login change the password (Conch's user_session_auth); API keys
       // that are kept keep working. One's own revocation is a logout.
       if (logins && onOther) {
-        await store.users.update(
+        await changeUser(
+          store,
           user.user_id,
           (current) =>
             current.require_password_update
@@ -309,7 +220,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
     async updatePassword(req, ctx) {
       const caller = requireCaller(ctx);
       const user = await targetUser(store, caller, caller.userId);
-      requireAcceptablePassword(
+      const password = requireAcceptablePassword(
         req.newPassword,
         deps,
         { userId: user.user_id, email: user.primary_email_address },
@@ -320,7 +231,7 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
         throw invalidArgument([{ field: "new_password", description: "must differ from the current password" }]);
       }
       const { user: updated, ...counts } = await setPassword(store, deps.hasher, user.user_id, {
-        password: req.newPassword,
+        password,
         requirePasswordUpdate: false,
         clearTokens: req.clearTokens,
         actor: caller.userId,
@@ -352,118 +263,33 @@ export function userAccess(deps: UserAccessDeps): ServiceImpl<typeof UserAccess>
     },
 
     async createTokenRequest(req, ctx) {
-      const caller = requireCaller(ctx);
-      validateName(req.name);
-      if (!req.reason.trim() || longerThan(req.reason, tokenRequestReasonMaxChars)) {
-        throw invalidArgument([
-          { field: "reason", description: `must be 1 to ${tokenRequestReasonMaxChars} characters` },
-        ]);
-      }
-      // Asking is limited by what the user may hold, not by the asking token.
-      const rights = grantableRights(req.rights, rightsOfUser(caller.admin), caller.admin);
-      const doc: TokenRequestDocument = {
-        _id: newRecordId("tr"),
-        user_id: caller.userId,
-        user_ref: caller.userRef,
-        name: req.name,
-        rights: rights.map(rightName),
-        reason: req.reason,
-        status: "PENDING",
-        created_at: new Date(),
-        decided_at: null,
-        decided_by: "",
-        decision_note: "",
-        expires_at: null,
-        api_key_id: "",
-        revision: 1,
-      };
-      await store.tokenRequests.insert(doc);
-      return { tokenRequest: tokenRequestFromDocument(doc) };
+      return { tokenRequest: tokenRequestFromDocument(await requestToken(store, requireCaller(ctx), req)) };
     },
 
     async listTokenRequests(req, ctx) {
-      const caller = requireCaller(ctx);
-      let userRef = caller.userRef;
-      if (req.allUsers || (req.userId && req.userId !== caller.userId)) {
-        requireRight(caller, Right.ADMIN_USERS_READ);
-        if (req.userId) userRef = (await targetUser(store, caller, req.userId)).ref;
-      }
       const status =
         req.status === TokenRequestStatus.UNSPECIFIED
           ? undefined
           : (TokenRequestStatus[req.status] as TokenRequestStatusName | undefined);
-      const page = offsetPage(req);
-      const { requests, total } = await store.tokenRequests.list({
-        userRef: req.allUsers && !req.userId ? undefined : userRef,
-        status,
-        ...page,
-        maxTimeMS: timeout(ctx),
-      });
+      const { requests, total } = await readTokenRequests(store, requireCaller(ctx), { ...req, status }, timeout(ctx));
       sendTotalCount(ctx, total);
       return { tokenRequests: requests.map(tokenRequestFromDocument), totalSize: BigInt(total) };
     },
 
     async getTokenRequest(req, ctx) {
-      const caller = requireCaller(ctx);
-      return { tokenRequest: tokenRequestFromDocument(await loadRequest(req.id, caller)) };
+      return { tokenRequest: tokenRequestFromDocument(await readTokenRequest(store, requireCaller(ctx), req.id)) };
     },
 
     async grantTokenRequest(req, ctx) {
-      const caller = requireCaller(ctx);
-      const expiresAt = expiryOrNull(req.expiresAt, "expires_at");
-      // The requester is approved first: a retry after a crash in between
-      // finds the request still pending and the account already approved.
-      if (req.approveUser ?? true) {
-        const request = await loadRequest(req.id, caller);
-        if (request.status === "PENDING") await approveRequester(request.user_ref, caller.userId);
-      }
-      const doc = await transition(req.id, "PENDING", (current) => ({
-        ...current,
-        status: "GRANTED",
-        decided_at: new Date(),
-        decided_by: caller.userId,
-        decision_note: req.note,
-        expires_at: expiresAt,
-      }));
-      return { tokenRequest: tokenRequestFromDocument(doc) };
+      return { tokenRequest: tokenRequestFromDocument(await grantTokenRequest(deps, requireCaller(ctx), req)) };
     },
 
     async denyTokenRequest(req, ctx) {
-      const caller = requireCaller(ctx);
-      const doc = await transition(req.id, "PENDING", (current) => ({
-        ...current,
-        status: "DENIED",
-        decided_at: new Date(),
-        decided_by: caller.userId,
-        decision_note: req.note,
-      }));
-      return { tokenRequest: tokenRequestFromDocument(doc) };
+      return { tokenRequest: tokenRequestFromDocument(await denyTokenRequest(store, requireCaller(ctx), req)) };
     },
 
     async retrieveTokenRequestKey(req, ctx) {
-      const caller = requireCaller(ctx);
-      const request = await loadRequest(req.id, caller);
-      if (!request.user_ref.equals(caller.userRef)) throw errMissingRight({ right: "ownership of the request" });
-      if (request.status !== "GRANTED") {
-        throw errTokenRequestState({ id: req.id, status: request.status, expected: "GRANTED" });
-      }
-      const user = await targetUser(store, caller, caller.userId);
-      // The request moves to RETRIEVED before the key exists, so that two
-      // concurrent retrievals cannot both mint a key; only the winner does.
-      const keyId = newRecordId(apiKeyIdPrefix);
-      await transition(req.id, "GRANTED", (current) => ({ ...current, status: "RETRIEVED", api_key_id: keyId }));
-      const key = await issueApiKey(store, user, {
-        id: keyId,
-        name: request.name,
-        rights: request.rights.map((n) => Right[n as keyof typeof Right]).filter((r) => r !== undefined),
-        expiresAt: request.expires_at,
-        createdBy: request.decided_by,
-        // The request is already RETRIEVED: failing now would lose the key.
-        nameTaken: "suffix",
-      });
-      const doc = await store.tokens.get(user.ref, "api_key", { key_id: key.id });
-      if (!doc) throw errApiKeyNotFound({ id: key.id, user_id: user.user_id });
-      return { apiKey: apiKeyFromDocument(doc, user.user_id), key: key.secret };
+      return retrieveTokenRequestKey(store, requireCaller(ctx), req.id);
     },
   };
 }

@@ -8,7 +8,7 @@ import { requireCaller } from "../access/caller.js";
 import { maxTimeMS } from "../call-scope/deadline.js";
 import type { AgreementDocument, UserAgreementsDocument } from "../store/agreements-store.js";
 import type { Store } from "../store/store.js";
-import { userIdProblem } from "../validation/user-validation.js";
+import { requireUserId } from "../validation/user-validation.js";
 
 /** Agreement ids: they are document paths of acceptances, so never `$`-led or dotted. */
 const agreementIdPattern = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -64,8 +64,7 @@ export function userAgreements(deps: UserAgreementsDeps): ServiceImpl<typeof Use
     const caller = requireCaller(ctx);
     const userId = requested || caller.userId;
     if (userId === caller.userId) return caller.userRef;
-    const problem = userIdProblem(userId);
-    if (problem) throw invalidArgument([{ field: "user_id", description: problem }]);
+    requireUserId(userId);
     const doc = await store.users.getDocument(userId);
     if (!doc) throw errUserNotFound({ user_id: userId });
     return doc.ref;

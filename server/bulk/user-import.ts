@@ -13,6 +13,7 @@ import {
 import { importApiKey } from "../access/api-keys.js";
 import type { Store } from "../store/store.js";
 import type { UserDocument } from "../store/user-documents.js";
+import { changeUser } from "../user-changes/user-changes.js";
 import { isDeactivation } from "../users/deactivation.js";
 import { candidateFromRow, type ImportCandidate, updatedUser } from "./import-rows.js";
 
@@ -210,7 +211,8 @@ async function update(
   let before: UserDocument | undefined;
   let changed = false;
   try {
-    const after = await store.users.update(
+    const after = await changeUser(
+      store,
       candidate.doc.user_id,
       (current) => {
         before = current;

@@ -13,7 +13,7 @@ import {
 } from "../../shared/errors.js";
 import { requireCaller } from "../access/caller.js";
 import type { PasswordHasher, PasswordPolicy } from "../access/passwords.js";
-import { requireAcceptablePassword } from "../access/passwords.js";
+import { hashNewPassword, requireAcceptablePassword } from "../access/passwords.js";
 import { maxTimeMS } from "../call-scope/deadline.js";
 import type { EmailQueue } from "../email/email-queue.js";
 import { offsetPage, sendTotalCount } from "../requests/pagination.js";
@@ -94,8 +94,8 @@ export function invitationRegistry(deps: InvitationRegistryDeps): ServiceImpl<ty
       }
       let passwordHash: string | null = null;
       if (req.initialPassword) {
-        requireAcceptablePassword(req.initialPassword, deps, { email }, "initial_password");
-        passwordHash = await deps.hasher.hash(req.initialPassword);
+        const password = requireAcceptablePassword(req.initialPassword, deps, { email }, "initial_password");
+        passwordHash = await hashNewPassword(deps.hasher, password);
       }
       // Advisory: acceptance is guarded by the unique email index anyway.
       if (await store.users.getDocumentByEmail(email)) throw errEmailTaken({ email });

@@ -1,8 +1,5 @@
-import type http from "node:http";
-import type http2 from "node:http2";
 import { create, type DescMessage, type DescMethod, type MessageShape } from "@bufbuild/protobuf";
 import { createContextValues, createHandlerContext, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { scimPatch } from "scim-patch";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
 import { ClearTokens } from "../../gen/roster/v1/user_access_pb.js";
 import { State, type User, UserSchema } from "../../gen/roster/v1/user_pb.js";
@@ -17,35 +14,22 @@ import { requestProblems } from "../requests/request-rules.js";
 import type { Logger } from "../runtime/log.js";
 import type { Store } from "../store/store.js";
 import { type UserDocument, userDocumentFields, userFromDocument } from "../store/user-documents.js";
-import type { UserOrderField } from "../store/users-store.js";
+import type { UserOrderField } from "../store/user-lists.js";
 import { userIdProblem } from "../validation/user-validation.js";
 import { ScimError, scimErrorOf } from "./scim-error.js";
 import { conditionOfFilter } from "./scim-filter.js";
+import { type Answer, headersOf, ifMatch, ok, readJson, type ScimRequest, type ScimResponse } from "./scim-http.js";
 import {
-  coreUserSchema,
-  enterpriseUserSchema,
-  listResponseSchema,
-  maxResults,
-  patchOpSchema,
-  schemas,
-  searchRequestSchema,
-  serviceProviderConfig,
-  userResourceType,
-} from "./scim-schemas.js";
-import { booleanOf, mergedAttributes, type RosterFields, rosterFieldsOf, scimUserOf, weakEtag } from "./scim-users.js";
-
-type Request = http.IncomingMessage | http2.Http2ServerRequest;
-type Response = http.ServerResponse | http2.Http2ServerResponse;
-
-/** The named request headers, as one Headers. */
-function headersOf(req: Request, names: string[]): Headers {
-  const headers = new Headers();
-  for (const name of names) {
-    const value = req.headers[name];
-    if (typeof value === "string") headers.set(name, value);
-  }
-  return headers;
-}
+  attributeSelection,
+  type ListParameters,
+  listOf,
+  queryParameters,
+  searchParameters,
+  shape,
+} from "./scim-parameters.js";
+import { patchedResource, patchOperations } from "./scim-patch-operations.js";
+import { listResponseSchema, maxResults, schemas, serviceProviderConfig, userResourceType } from "./scim-schemas.js";
+import { mergedAttributes, type RosterFields, rosterFieldsOf, scimUserOf, weakEtag } from "./scim-users.js";
 
 /** Where the SCIM service is served. */
 export const scimPrefix = "/scim/v2";
@@ -89,7 +73,7 @@ const sortFields: Record<string, UserOrderField> = {
  * writes of the registry, which holds the policy (validation, last-admin
  * guard, email uniqueness, notifications) as it does for the gRPC API.
  */
-export function scimService(deps: ScimServiceDeps): (req: Request, res: Response) => void {
+export function scimService(deps: ScimServiceDeps): (req: ScimRequest, res: ScimResponse) => void {
   // Listening on port 0 without --public-url: the address the client used.
   const configuredBase = /:0$/.test(deps.publicUrl) ? undefined : `${deps.publicUrl.replace(/\/+$/, "")}${scimPrefix}`;
   let base = configuredBase ?? "";
@@ -127,7 +111,7 @@ export function scimService(deps: ScimServiceDeps): (req: Request, res: Response
     );
   };
 
-  async function handle(req: Request, onCaller: (userId: string) => void): Promise<Answer> {
+  async function handle(req: ScimRequest, onCaller: (userId: string) => void): Promise<Answer> {
     const url = new URL(req.url ?? "/", "http://localhost");
     const path = url.pathname.slice(scimPrefix.length).replace(/\/+$/, "");
     const method = req.method ?? "GET";
@@ -197,7 +181,7 @@ export function scimService(deps: ScimServiceDeps): (req: Request, res: Response
   }
 
   /** A handler context for the registry: the caller, acting with the admin user rights RIGHT_SCIM stands for. */
-  function contextFor(found: Caller, req: Request): HandlerContext {
+  function contextFor(found: Caller, req: ScimRequest): HandlerContext {
     const contextValues = createContextValues();
     contextValues.set(clientAddressKey, req.socket?.remoteAddress ?? "");
     contextValues.set(callerKey, { ...found, rights: new Set([Right.ADMIN_USERS_READ, Right.ADMIN_USERS_WRITE]) });
@@ -270,9 +254,9 @@ export function scimService(deps: ScimServiceDeps): (req: Request, res: Response
    * that change, guarded by the etag (the client's If-Match, or the one read).
    */
   async function applyFields(current: User, fields: RosterFields, etag: string, ctx: HandlerContext): Promise<User> {
-    if (fields.password) {
+    const password =
+      fields.password &&
       requireAcceptablePassword(fields.password, deps, { userId: current.userId, email: fields.email }, "password");
-    }
     const attributes = mergedAttributes(current.attributes, fields.attributes);
     const state = fields.active ? State.APPROVED : State.SUSPENDED;
     const wasActive = current.state === State.APPROVED;
@@ -306,10 +290,9 @@ export function scimService(deps: ScimServiceDeps): (req: Request, res: Response
     } else if (etag && etag !== current.etag) {
       throw new ScimError(412, `user ${current.userId} has changed since etag ${etag}`);
     }
-    if (fields.password && !(await hasPassword(current.userId, fields.password))) {
+    if (password && !(await hasPassword(current.userId, password))) {
       // As an admin sets one (UserAccess.CreateTemporaryPassword), but the
       // identity provider's password is the user's own: no change is forced.
-      const password = fields.password;
       await deps.record(
         ctx,
         { name: "password.update", userId: current.userId, paths: ["password"], method: "scim /Users" },
@@ -348,35 +331,7 @@ export function scimService(deps: ScimServiceDeps): (req: Request, res: Response
     for (let attempt = 0; ; attempt++) {
       const current = await getUser(id, ctx);
       if (etag && etag !== current.etag) throw new ScimError(412, `user ${id} has changed since etag ${etag}`);
-      const resource = scimUserOf(current, base);
-      let patched: Record<string, unknown> = resource as unknown as Record<string, unknown>;
-      try {
-        for (const operation of operations) {
-          // scim-patch does not take a whole extension by its schema URN as a path.
-          if (operation.path?.toLowerCase() === enterpriseUserSchema.toLowerCase()) {
-            const { [enterpriseUserSchema]: old, ...rest } = patched;
-            const value = operation.value && typeof operation.value === "object" ? operation.value : {};
-            if (operation.op === "remove") patched = rest;
-            else if (operation.op === "add")
-              patched = { ...rest, [enterpriseUserSchema]: { ...(old as object), ...value } };
-            else patched = { ...rest, [enterpriseUserSchema]: value };
-            continue;
-          }
-          patched = scimPatch(patched as never, [operation] as never, {
-            mutateDocument: false,
-            treatMissingAsAdd: true,
-          });
-        }
-      } catch (err) {
-        const e = err as { message?: string; scimType?: string; scimCode?: string; constructor?: { name?: string } };
-        const type =
-          e.constructor?.name === "NoTarget"
-            ? "noTarget"
-            : e.scimType === "invalidPath"
-              ? "invalidPath"
-              : "invalidValue";
-        throw new ScimError(400, e.message ?? "invalid patch", type);
-      }
+      const patched = patchedResource(scimUserOf(current, base), operations);
       const activeGiven = operations.some((o) => /^(.*:)?active$/i.test(o.path ?? ""));
       const fields = { ...rosterFieldsOf(patched), userId: id, activeGiven };
       try {
@@ -416,26 +371,6 @@ export function scimService(deps: ScimServiceDeps): (req: Request, res: Response
   }
 }
 
-interface Answer {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
-
-function ok(body: unknown, headers: Record<string, string> = {}): Answer {
-  return { status: 200, body, headers };
-}
-
-function listOf(resources: unknown[]) {
-  return {
-    schemas: [listResponseSchema],
-    totalResults: resources.length,
-    startIndex: 1,
-    itemsPerPage: resources.length,
-    Resources: resources,
-  };
-}
-
 function notFound(id: string): ScimError {
   return new ScimError(404, `user ${id} not found`);
 }
@@ -443,177 +378,3 @@ function notFound(id: string): ScimError {
 function sortedEntries(record: Record<string, string>) {
   return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
-
-/** The etag of an If-Match header (`W/"x"` or `"x"`), or "" for none or `*`. */
-function ifMatch(req: Request): string {
-  const header = req.headers["if-match"];
-  const value = (Array.isArray(header) ? header[0] : header)?.trim();
-  if (!value || value === "*") return "";
-  return value.replace(/^W\//, "").replace(/^"|"$/g, "");
-}
-
-async function readJson(req: Request, maxBytes: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw new ScimError(413, `the request is larger than ${maxBytes} bytes`, "tooMany");
-    chunks.push(chunk);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  } catch {
-    throw new ScimError(400, "the request body is not JSON", "invalidSyntax");
-  }
-}
-
-/** Which attributes to return (RFC 7644 section 3.4.2.5). */
-interface AttributeSelection {
-  attributes?: string[];
-  excludedAttributes?: string[];
-}
-
-interface ListParameters {
-  filter?: string;
-  startIndex?: number;
-  count?: number;
-  sortBy?: string;
-  sortOrder?: string;
-  selection: AttributeSelection;
-}
-
-function integer(value: unknown, name: string): number | undefined {
-  if (value === undefined || value === null || value === "") return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new ScimError(400, `${name} must be an integer`, "invalidValue");
-  return n;
-}
-
-function attributeList(value: unknown): string[] | undefined {
-  if (value === undefined || value === null || value === "") return undefined;
-  const list = Array.isArray(value) ? value.map(String) : String(value).split(",");
-  return list.map((s) => s.trim()).filter(Boolean);
-}
-
-function attributeSelection(params: URLSearchParams): AttributeSelection {
-  return {
-    attributes: attributeList(params.get("attributes") ?? undefined),
-    excludedAttributes: attributeList(params.get("excludedAttributes") ?? undefined),
-  };
-}
-
-function queryParameters(params: URLSearchParams): ListParameters {
-  return {
-    filter: params.get("filter") ?? undefined,
-    startIndex: integer(params.get("startIndex"), "startIndex"),
-    count: integer(params.get("count"), "count"),
-    sortBy: params.get("sortBy") ?? undefined,
-    sortOrder: params.get("sortOrder") ?? undefined,
-    selection: attributeSelection(params),
-  };
-}
-
-function searchParameters(body: unknown): ListParameters {
-  const b = (body && typeof body === "object" ? body : {}) as Record<string, unknown>;
-  const schemasOf = b.schemas;
-  if (Array.isArray(schemasOf) && !schemasOf.includes(searchRequestSchema)) {
-    throw new ScimError(400, `a search request has the schema ${searchRequestSchema}`, "invalidSyntax");
-  }
-  const str = (v: unknown) => (typeof v === "string" ? v : undefined);
-  return {
-    filter: str(b.filter),
-    startIndex: integer(b.startIndex, "startIndex"),
-    count: integer(b.count, "count"),
-    sortBy: str(b.sortBy),
-    sortOrder: str(b.sortOrder),
-    selection: { attributes: attributeList(b.attributes), excludedAttributes: attributeList(b.excludedAttributes) },
-  };
-}
-
-/** Attributes always returned, whatever the selection. */
-const alwaysReturned = new Set(["id", "schemas", "meta"]);
-
-/** Strip the schema URN of a core attribute path; keep extension paths whole. */
-function selectionPath(path: string): string[] {
-  const lower = path.toLowerCase();
-  const core = `${coreUserSchema.toLowerCase()}:`;
-  return (lower.startsWith(core) ? lower.slice(core.length) : lower).split(/\.(?![^:]*:)/);
-}
-
-/** A resource with only the selected attributes (`attributes`), or without the excluded ones. */
-function shape<T extends object>(resource: T, selection: AttributeSelection): Partial<T> {
-  if (!selection.attributes && !selection.excludedAttributes) return resource;
-  const out: Record<string, unknown> = {};
-  const wanted = selection.attributes?.map(selectionPath);
-  const excluded = selection.excludedAttributes?.map(selectionPath) ?? [];
-  for (const [key, value] of Object.entries(resource)) {
-    const k = key.toLowerCase();
-    if (alwaysReturned.has(k)) {
-      out[key] = value;
-      continue;
-    }
-    if (wanted) {
-      const subs = wanted.filter((p) => p[0] === k);
-      if (subs.length === 0) continue;
-      if (subs.some((p) => p.length === 1) || !value || typeof value !== "object") {
-        out[key] = value;
-      } else {
-        const pick = (v: Record<string, unknown>) =>
-          Object.fromEntries(Object.entries(v).filter(([s]) => subs.some((p) => p[1] === s.toLowerCase())));
-        out[key] = Array.isArray(value) ? value.map(pick) : pick(value as Record<string, unknown>);
-      }
-      continue;
-    }
-    const drop = excluded.filter((p) => p[0] === k);
-    if (drop.some((p) => p.length === 1)) continue;
-    if (drop.length > 0 && value && typeof value === "object") {
-      const omit = (v: Record<string, unknown>) =>
-        Object.fromEntries(Object.entries(v).filter(([s]) => !drop.some((p) => p[1] === s.toLowerCase())));
-      out[key] = Array.isArray(value) ? value.map(omit) : omit(value as Record<string, unknown>);
-    } else {
-      out[key] = value;
-    }
-  }
-  return out as Partial<T>;
-}
-
-/**
- * The operations of a PATCH request, in the shape scim-patch takes: `op` in
- * lower case (Entra sends "Replace"), `active` values as booleans (Entra
- * sends "False"), and an operation without a path that carries an object
- * split into one operation per attribute (Okta and Entra send those).
- */
-function patchOperations(body: unknown): { op: string; path?: string; value?: unknown }[] {
-  const b = (body && typeof body === "object" ? body : {}) as Record<string, unknown>;
-  if (!Array.isArray(b.schemas) || !b.schemas.includes(patchOpSchema)) {
-    throw new ScimError(400, `a PATCH request has the schema ${patchOpSchema}`, "invalidSyntax");
-  }
-  const ops = b.Operations ?? b.operations;
-  if (!Array.isArray(ops) || ops.length === 0)
-    throw new ScimError(400, "Operations must be a non-empty list", "invalidSyntax");
-  const out: { op: string; path?: string; value?: unknown }[] = [];
-  for (const [i, raw] of ops.entries()) {
-    const o = (raw && typeof raw === "object" ? raw : {}) as Record<string, unknown>;
-    const op = typeof o.op === "string" ? o.op.toLowerCase() : "";
-    if (op !== "add" && op !== "replace" && op !== "remove") {
-      throw new ScimError(400, `Operations[${i}].op must be add, replace or remove`, "invalidSyntax");
-    }
-    const path = typeof o.path === "string" && o.path ? o.path : undefined;
-    if (!path && op === "remove") throw new ScimError(400, `Operations[${i}] removes without a path`, "noTarget");
-    if (!path && o.value && typeof o.value === "object" && !Array.isArray(o.value)) {
-      for (const [key, value] of Object.entries(o.value)) out.push({ op, path: key, value: normalised(key, value) });
-    } else if (path) {
-      out.push({ op, path, ...(op === "remove" && o.value === undefined ? {} : { value: normalised(path, o.value) }) });
-    } else {
-      throw new ScimError(400, `Operations[${i}] has neither a path nor an object value`, "invalidValue");
-    }
-  }
-  return out;
-}
-
-function normalised(path: string, value: unknown): unknown {
-  if (path.toLowerCase() === "active" && typeof value === "string") return booleanOf(value, "active");
-  return value;
-}
-
-export type { Request as ScimRequest };

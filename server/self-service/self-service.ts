@@ -24,6 +24,7 @@ import { hashToken, tokenKind } from "../secrets/token-format.js";
 import { effectiveStatus, type InvitationStatusName } from "../store/invitations-store.js";
 import type { OneTimePurpose, OneTimeTokenDocument } from "../store/one-time-tokens-store.js";
 import type { UserDocument } from "../store/user-documents.js";
+import { changeUser } from "../user-changes/user-changes.js";
 import { emailProblem } from "../validation/user-validation.js";
 import { type LinkOptions, sendLink } from "./links.js";
 
@@ -151,7 +152,7 @@ export function selfService(deps: SelfServiceDeps): ServiceImpl<typeof SelfServi
     async resetPassword(req) {
       const doc = await usableToken(req.token, "password_reset");
       const user = await userOf(doc);
-      requireAcceptablePassword(
+      const password = requireAcceptablePassword(
         req.newPassword,
         deps,
         { userId: user.user_id, email: user.primary_email_address },
@@ -159,7 +160,7 @@ export function selfService(deps: SelfServiceDeps): ServiceImpl<typeof SelfServi
       );
       const now = await consume(doc);
       const { user: updated, ...counts } = await setPassword(store, deps.hasher, user.user_id, {
-        password: req.newPassword,
+        password,
         requirePasswordUpdate: false,
         clearTokens: req.clearTokens,
         actor: user.user_id,
@@ -190,7 +191,8 @@ export function selfService(deps: SelfServiceDeps): ServiceImpl<typeof SelfServi
       const user = await userOf(doc);
       if (user.email_key !== doc.email.toLowerCase()) throw errEmailChanged({ user_id: user.user_id });
       const now = await consume(doc);
-      const updated = await store.users.update(
+      const updated = await changeUser(
+        store,
         user.user_id,
         (current) =>
           current.email_key === doc.email.toLowerCase() && !current.primary_email_address_validated_at

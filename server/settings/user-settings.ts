@@ -12,7 +12,7 @@ import { requireCaller } from "../access/caller.js";
 import { databaseTimeout } from "../call-scope/deadline.js";
 import type { SettingsChange, SettingsOwner } from "../store/settings-store.js";
 import type { Store } from "../store/store.js";
-import { userIdProblem } from "../validation/user-validation.js";
+import { requireUserId } from "../validation/user-validation.js";
 import {
   objectFromStored,
   settingKeyProblem,
@@ -39,8 +39,7 @@ export function userSettings(deps: UserSettingsDeps): ServiceImpl<typeof UserSet
   /** The user a request is about (the caller when `user_id` is empty), which must exist. */
   async function owner(requested: string, ctx: HandlerContext): Promise<SettingsOwner> {
     const userId = requested || requireCaller(ctx).userId;
-    const problem = userIdProblem(userId);
-    if (problem) throw invalidArgument([{ field: "user_id", description: problem }]);
+    requireUserId(userId);
     const doc = await store.users.getDocument(userId);
     if (!doc) throw errUserNotFound({ user_id: userId });
     return { userId, ref: doc.ref };

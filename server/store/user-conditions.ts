@@ -1,6 +1,6 @@
 import type { Document, Filter } from "mongodb";
 import type { UserDocument } from "./user-documents.js";
-import { escapeRegex } from "./users-store.js";
+import { escapeRegex } from "./user-filters.js";
 
 /**
  * A stored user field a condition may test. Attribute fields name one key of

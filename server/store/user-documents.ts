@@ -83,11 +83,6 @@ export function stateFromName(name: StateName): State {
   return State[name];
 }
 
-/** Whether the user counts as an admin for the last-admin guard. */
-export function isActiveAdmin(doc: Pick<UserDocument, "admin" | "state" | "deleted_at">): boolean {
-  return doc.admin && doc.state === "APPROVED" && doc.deleted_at === null;
-}
-
 /**
  * User fields as stored, in proto order (each under its proto name; see
  * message-documents.ts for how each kind is stored); `password_hash` is

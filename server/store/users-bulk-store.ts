@@ -8,7 +8,9 @@ import {
   type WriteError,
 } from "mongodb";
 import { systemUserId, type UserDocument, type UserField } from "./user-documents.js";
-import { alwaysReturnedFields, filterQuery, newEtag, type UserFilter } from "./users-store.js";
+import { filterQuery, type UserFilter } from "./user-filters.js";
+import { alwaysReturnedFields } from "./user-lists.js";
+import { newEtag } from "./users-store.js";
 
 /** A user to insert: everything but what the store assigns. */
 export type NewUserDocument = Omit<UserDocument, "_id" | "ref" | "etag" | "revision">;

@@ -1,27 +1,18 @@
 import { randomBytes } from "node:crypto";
-import type { Collection, Db, Document, Filter, Sort } from "mongodb";
+import type { Collection, Db, Document, Filter } from "mongodb";
 import { ObjectId } from "mongodb";
 import {
-  errAdminChangeBusy,
   errConcurrentUpdate,
   errEmailTaken,
   errEtagMismatch,
-  errLastAdmin,
-  errSystemUser,
   errUserBusy,
   errUserIdTaken,
   errUserNotFound,
 } from "../../shared/errors.js";
 import { duplicateKeyField, ensureIndexes, isDuplicateKeyError } from "./database.js";
-import { conditionQuery, type UserCondition } from "./user-conditions.js";
-import {
-  isActiveAdmin,
-  type StateName,
-  systemUserId,
-  type UserDocument,
-  type UserField,
-  type UserRef,
-} from "./user-documents.js";
+import { systemUserId, type UserDocument, type UserField, type UserRef } from "./user-documents.js";
+import { filterQuery, type UserFilter } from "./user-filters.js";
+import { type ListUsersOptions, listUsers, type UserPage, userProjection } from "./user-lists.js";
 import {
   backoff,
   breakStaleWriteLock,
@@ -31,63 +22,7 @@ import {
   writeLocksCollection,
 } from "./write-locks.js";
 
-/** Fields users can be ordered by, with the stored field that sorts them. */
-export const userOrderFields = {
-  user_id: "_id",
-  name: "name",
-  primary_email_address: "email_key",
-  state: "state",
-  admin: "admin",
-  created_at: "created_at",
-} as const;
-
-export type UserOrderField = keyof typeof userOrderFields;
-
-/** Which users a list or search selects. Text filters match literally. */
-export interface UserFilter {
-  /** Select soft-deleted users instead of active ones. */
-  deleted: boolean;
-  query?: string;
-  idContains?: string;
-  nameContains?: string;
-  descriptionContains?: string;
-  emailContains?: string;
-  states?: StateName[];
-  admin?: boolean;
-  attributesContain?: Record<string, string>;
-  /** A condition tree (SCIM filters), applied besides the fields above. */
-  condition?: UserCondition;
-  /** Also select the built-in system user (left out by default). */
-  withSystem?: boolean;
-}
-
-/** Options of one page of a list. */
-export interface ListUsersOptions {
-  filter: UserFilter;
-  order: { field: UserOrderField; descending: boolean };
-  /** Keyset position: return users after this one. */
-  after?: { value: unknown; userId: string };
-  skip: number;
-  limit: number;
-  /** Fields to fetch; the always-returned ones are added. */
-  fields: readonly UserField[];
-  /**
-   * `exact` counts the matches; `estimate` reads unfiltered counts from
-   * collection metadata; `none` skips counting (the caller knows the total).
-   */
-  count: "exact" | "estimate" | "none";
-  maxTimeMS?: number;
-  /** Also fetch each user's `ref` (to look up what is bound to it, such as tokens). */
-  withRef?: boolean;
-}
-
-/** One page: the users, each one's sort value (for keyset tokens), the total, and whether more follow. */
-export interface UserPage {
-  users: Partial<UserDocument>[];
-  sortValues: unknown[];
-  total: number;
-  more: boolean;
-}
+export type { ListUsersOptions, UserOrderField, UserPage } from "./user-lists.js";
 
 /** A change to one user: given the current document, the next one, or undefined for no change. */
 export type UserChange = (current: UserDocument) => UserDocument | undefined;
@@ -106,10 +41,25 @@ export interface UpdateOptions {
    * retryable), so that none is acknowledged and then lost by the operation.
    */
   operation?: boolean;
+  /** A rule on the other users that this change must keep (see OthersRemain). */
+  guard?: (current: UserDocument, next: UserDocument) => OthersRemain | undefined;
 }
 
-/** Always-returned fields. */
-export const alwaysReturnedFields = ["user_id", "created_at", "updated_at"] as const;
+/**
+ * A rule that spans users, kept atomically with a change: at least one
+ * other user matching `others` must remain. The store only enforces it;
+ * which changes it applies to, and what breaking it means, is the caller's.
+ */
+export interface OthersRemain {
+  /** Names the lock that serialises every change this rule guards. */
+  lock: string;
+  /** The users of which one besides the changed user must remain. */
+  others: UserFilter;
+  /** The error when none would. */
+  otherwise: (target: UserDocument) => Error;
+  /** The error when the lock stays taken by others' changes. */
+  busy: () => Error;
+}
 
 export interface UsersStore {
   ensureIndexes(): Promise<void>;
@@ -148,7 +98,10 @@ export interface UsersStore {
   /** Apply `change` without losing concurrent changes; see write-locks.ts. */
   update(userId: string, change: UserChange, options: UpdateOptions): Promise<UserDocument>;
   /** Remove a user for good. Returns the removed document. */
-  purge(userId: string): Promise<UserDocument>;
+  purge(
+    userId: string,
+    options?: { guard?: (current: UserDocument) => OthersRemain | undefined },
+  ): Promise<UserDocument>;
   /**
    * Whether any user other than the system user exists, for the first-start
    * bootstrap. One document at most: FerretDB counts by reading them all.
@@ -168,59 +121,6 @@ export interface UsersStore {
 
 export function newEtag(): string {
   return randomBytes(9).toString("base64url");
-}
-
-/** Escape text so that `$regex` matches it literally. */
-export function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
-}
-
-function contains(text: string): Document {
-  return { $regex: escapeRegex(text), $options: "i" };
-}
-
-/** The query that selects the users `filter` describes (lists, searches and exports). */
-export function filterQuery(filter: UserFilter): Filter<UserDocument> {
-  const and: Filter<UserDocument>[] = [filter.deleted ? { deleted_at: { $ne: null } } : { deleted_at: null }];
-  if (!filter.withSystem) and.push({ _id: { $ne: systemUserId } });
-  if (filter.query) {
-    and.push({
-      $or: [{ _id: contains(filter.query) }, { name: contains(filter.query) }, { description: contains(filter.query) }],
-    });
-  }
-  if (filter.idContains) and.push({ _id: contains(filter.idContains) });
-  if (filter.nameContains) and.push({ name: contains(filter.nameContains) });
-  if (filter.descriptionContains) and.push({ description: contains(filter.descriptionContains) });
-  if (filter.emailContains) and.push({ email_key: contains(filter.emailContains.toLowerCase()) });
-  if (filter.states && filter.states.length > 0) and.push({ state: { $in: filter.states } });
-  if (filter.admin !== undefined) and.push({ admin: filter.admin });
-  for (const [key, value] of Object.entries(filter.attributesContain ?? {})) {
-    // Keys are validated by the registry (no `$`, no `.`), so this path is safe.
-    and.push({ [`attributes.${key}`]: contains(value) } as Filter<UserDocument>);
-  }
-  if (filter.condition) and.push(conditionQuery(filter.condition));
-  return and.length === 1 ? (and[0] as Filter<UserDocument>) : { $and: and };
-}
-
-function isUnfiltered(filter: UserFilter): boolean {
-  return (
-    !filter.deleted &&
-    !filter.query &&
-    !filter.idContains &&
-    !filter.nameContains &&
-    !filter.descriptionContains &&
-    !filter.emailContains &&
-    !filter.states?.length &&
-    filter.admin === undefined &&
-    Object.keys(filter.attributesContain ?? {}).length === 0 &&
-    !filter.condition
-  );
-}
-
-function projection(fields: readonly string[], extra: readonly string[] = []): Document {
-  const p: Document = { _id: 0 };
-  for (const f of [...alwaysReturnedFields, ...fields, ...extra]) p[f] = 1;
-  return p;
 }
 
 export function createUsersStore(db: Db): UsersStore {
@@ -263,34 +163,33 @@ export function createUsersStore(db: Db): UsersStore {
   }
 
   /**
-   * Run `perform` while holding the admin-set lock, after checking that at
-   * least one approved admin other than `target` remains. Changes that take
-   * an admin away are thereby serialised, so two admins demoting each other
-   * at once cannot leave none.
+   * Run `perform` while holding the lock `guard.lock` names, after checking
+   * that a user other than `target` still matches `guard.others`. Guarded
+   * changes under one lock are thereby serialised: two of them cannot each
+   * see the other's user and together leave none.
    */
-  async function guardLastAdmin<T>(target: UserDocument, perform: () => Promise<T>): Promise<T> {
+  async function whileOthersRemain<T>(
+    target: UserDocument,
+    guard: OthersRemain,
+    perform: () => Promise<T>,
+  ): Promise<T> {
     for (let attempt = 0; attempt < 40; attempt++) {
-      const lock = await locks.findOne({ _id: "admins" });
+      const lock = await locks.findOne({ _id: guard.lock });
       const revision = lock?.revision ?? 0;
-      const key = `admins@${revision + 1}`;
+      const key = `${guard.lock}@${revision + 1}`;
       if (!(await takeWriteLock(writeLocks, key))) {
         if (!(await breakStaleWriteLock(writeLocks, key))) await backoff(attempt);
         continue;
       }
       try {
-        const others = await users.countDocuments({
-          _id: { $ne: target._id },
-          admin: true,
-          state: "APPROVED",
-          deleted_at: null,
-        });
-        if (others === 0) throw errLastAdmin({ user_id: target.user_id });
+        const others = await users.countDocuments({ $and: [filterQuery(guard.others), { _id: { $ne: target._id } }] });
+        if (others === 0) throw guard.otherwise(target);
         return await perform();
       } finally {
-        await locks.updateOne({ _id: "admins" }, { $max: { revision: revision + 1 } }, { upsert: true });
+        await locks.updateOne({ _id: guard.lock }, { $max: { revision: revision + 1 } }, { upsert: true });
       }
     }
-    throw errAdminChangeBusy({});
+    throw guard.busy();
   }
 
   return {
@@ -349,7 +248,7 @@ export function createUsersStore(db: Db): UsersStore {
     get(userId, fields, options = {}) {
       return byId<Partial<UserDocument>>(userId, {
         ...options,
-        projection: projection(fields, options.withRef ? ["ref"] : []),
+        projection: userProjection(fields, options.withRef ? ["ref"] : []),
       });
     },
 
@@ -379,7 +278,7 @@ export function createUsersStore(db: Db): UsersStore {
         // No maxTimeMS on unique-key lookups: see byId.
         users
           .find(query, {
-            projection: projection(fields, ["email_key", "deleted_at", ...(options.withRef ? ["ref"] : [])]),
+            projection: userProjection(fields, ["email_key", "deleted_at", ...(options.withRef ? ["ref"] : [])]),
           })
           .toArray();
       const [byIds, byEmails] = await Promise.all([
@@ -395,58 +294,11 @@ export function createUsersStore(db: Db): UsersStore {
       return [...found.values()];
     },
 
-    async list(options) {
-      const sortField = userOrderFields[options.order.field];
-      const direction = options.order.descending ? -1 : 1;
-      const base = filterQuery(options.filter);
-      let query = base;
-      if (options.after) {
-        const cmp = options.order.descending ? "$lt" : "$gt";
-        // Keyset: after (value, id) in (field, _id) order. The range on the
-        // field alone lets the (deleted_at, field, _id) index seek to the page.
-        const keyset: Filter<UserDocument> =
-          sortField === "_id"
-            ? { _id: { [cmp]: options.after.userId } }
-            : ({
-                [sortField]: { [options.order.descending ? "$lte" : "$gte"]: options.after.value },
-                $or: [{ [sortField]: { [cmp]: options.after.value } }, { _id: { [cmp]: options.after.userId } }],
-              } as Filter<UserDocument>);
-        query = { $and: [base, keyset] };
-      }
-      const sort: Sort = sortField === "_id" ? { _id: direction } : { [sortField]: direction, _id: direction };
-      const extra = [...(sortField === "_id" ? [] : [sortField]), ...(options.withRef ? ["ref"] : [])];
-      const docs = await users
-        .find(query, {
-          projection: projection(options.fields, extra),
-          sort,
-          skip: options.skip,
-          limit: options.limit + 1,
-          maxTimeMS: options.maxTimeMS,
-        })
-        .toArray();
-      const more = docs.length > options.limit;
-      const page = docs.slice(0, options.limit);
-      const sortValues = page.map((d) => (d as Record<string, unknown>)[sortField === "_id" ? "user_id" : sortField]);
-      const returned = [...alwaysReturnedFields, ...options.fields] as string[];
-      if (sortField !== "_id" && !returned.includes(sortField)) {
-        for (const d of page) delete (d as Record<string, unknown>)[sortField];
-      }
-      let total = -1;
-      if (options.count === "estimate" && isUnfiltered(options.filter)) {
-        const [all, deleted] = await Promise.all([
-          users.estimatedDocumentCount({ maxTimeMS: options.maxTimeMS }),
-          users.countDocuments({ deleted_at: { $ne: null } }, { maxTimeMS: options.maxTimeMS }),
-        ]);
-        // The system user is in the collection and, unless asked for, not in the list.
-        total = Math.max(0, all - deleted - (options.filter.withSystem ? 0 : 1));
-      } else if (options.count !== "none") {
-        total = await users.countDocuments(base, { maxTimeMS: options.maxTimeMS });
-      }
-      return { users: page, sortValues, total, more };
+    list(options) {
+      return listUsers(users, options);
     },
 
     async update(userId, change, options) {
-      if (userId === systemUserId && options.actor !== systemUserId) throw errSystemUser({});
       const { after } = await versionedUpdate<UserDocument>({
         collection: users,
         writeLocks,
@@ -466,22 +318,24 @@ export function createUsersStore(db: Db): UsersStore {
         missing: () => errUserNotFound({ user_id: userId }),
         conflict: options.etag ? () => errEtagMismatch({ user_id: userId }) : undefined,
         busy: () => errConcurrentUpdate({ user_id: userId }),
-        around: (current, next, write) =>
-          isActiveAdmin(current) && !isActiveAdmin(next) ? guardLastAdmin(current, write) : write(),
+        around: (current, next, write) => {
+          const guard = options.guard?.(current, next);
+          return guard ? whileOthersRemain(current, guard, write) : write();
+        },
         writeError: (err, current, next) => classifyDuplicate(err, current.user_id, next.email_key, false),
       });
       return after;
     },
 
-    async purge(userId) {
-      if (userId === systemUserId) throw errSystemUser({});
+    async purge(userId, options = {}) {
       for (let attempt = 0; attempt < 30; attempt++) {
         const current = await byId(userId, { includeDeleted: true });
         if (!current) throw errUserNotFound({ user_id: userId });
         if (current.operation) throw errUserBusy({ user_id: userId, operation: current.operation.kind });
         const remove = async () =>
           (await users.deleteOne({ _id: current._id, revision: current.revision })).deletedCount === 1;
-        const removed = isActiveAdmin(current) ? await guardLastAdmin(current, remove) : await remove();
+        const guard = options.guard?.(current);
+        const removed = guard ? await whileOthersRemain(current, guard, remove) : await remove();
         if (removed) return current;
         await backoff(attempt);
       }

@@ -3,6 +3,7 @@ import { errUserIdTaken } from "../../shared/errors.js";
 import { issueApiKey } from "../access/api-keys.js";
 import { systemActor } from "../access/system-user.js";
 import type { Store } from "../store/store.js";
+import { changeUser } from "../user-changes/user-changes.js";
 
 /**
  * Make sure `userId` is an approved admin (creating it with `email` if it
@@ -47,7 +48,8 @@ export async function bootstrapAdmin(
     }
   }
   if (!user.admin || user.state !== "APPROVED") {
-    user = await store.users.update(
+    user = await changeUser(
+      store,
       options.userId,
       (current) => ({ ...current, admin: true, state: "APPROVED", updated_at: new Date() }),
       { actor: systemActor },

@@ -1,3 +1,4 @@
+import type { Store } from "../store/store.js";
 import type { UserDocument } from "../store/user-documents.js";
 
 const active = (d: UserDocument) => d.state === "APPROVED" && d.deleted_at === null;
@@ -11,4 +12,9 @@ const holdsTokens = (d: UserDocument) => (d.state === "APPROVED" || d.state === 
  */
 export function isDeactivation(before: UserDocument, after: UserDocument): boolean {
   return (active(before) && !active(after)) || (holdsTokens(before) && !holdsTokens(after));
+}
+
+/** Revoke every token of a user whom the change from `before` to `after` deactivated. */
+export async function revokeIfDeactivated(store: Store, before: UserDocument, after: UserDocument): Promise<void> {
+  if (isDeactivation(before, after)) await store.tokens.deleteMany({ userRef: after.ref });
 }

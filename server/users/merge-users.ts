@@ -1,15 +1,44 @@
+import { Right } from "../../gen/roster/v1/rights_pb.js";
 import {
   errConcurrentUpdate,
-  errLastAdmin,
+  errNewUserTokenInvalid,
   errSameUser,
   errSystemUser,
+  errUnauthenticated,
   errUserBusy,
   errUserNotFound,
 } from "../../shared/errors.js";
+import { authenticate } from "../access/authenticate.js";
+import { type Caller, holds } from "../access/caller.js";
+import { expandRights } from "../rights/rights.js";
 import { failpoint } from "../runtime/failpoints.js";
 import type { OperationDocument } from "../store/operations-store.js";
 import type { Store } from "../store/store.js";
-import { isActiveAdmin, systemUserId, type UserDocument } from "../store/user-documents.js";
+import { systemUserId, type UserDocument } from "../store/user-documents.js";
+import { changeUser, isActiveAdmin, requireAnotherAdmin } from "../user-changes/user-changes.js";
+
+/**
+ * User admins may merge any two users. Others (Arvados) give `newUserToken`,
+ * a valid token of the new account holding every user right, so that the
+ * old user proves it controls both accounts; a token an admin gives is
+ * checked too.
+ */
+export async function requireMergeRight(
+  store: Store,
+  caller: Caller,
+  newUserId: string,
+  newUserToken: string,
+): Promise<void> {
+  if (!newUserToken && holds(caller, Right.ADMIN_USERS_WRITE)) return;
+  const owner = newUserToken
+    ? await authenticate(store, `Bearer ${newUserToken}`).catch((err) => {
+        if (errUnauthenticated.is(err)) return undefined;
+        throw err;
+      })
+    : undefined;
+  const full = !!owner && [...expandRights([Right.USER_ALL])].every((r) => owner.rights.has(r));
+  if (!owner || owner.userId !== newUserId || !full) throw errNewUserTokenInvalid({ user_id: newUserId });
+}
 
 export interface MergeOptions {
   oldUserId: string;
@@ -55,17 +84,7 @@ export async function mergeUsers(store: Store, o: MergeOptions): Promise<MergeRe
   if (old.operation && !legacy) throw errUserBusy({ user_id: o.oldUserId, operation: old.operation.kind });
   if (target.operation) throw errUserBusy({ user_id: o.newUserId, operation: target.operation.kind });
   // Refuse before moving anything; the soft delete below checks it again.
-  if (isActiveAdmin(old) && !isActiveAdmin(target)) {
-    const admins = await store.users.list({
-      filter: { deleted: false, admin: true, states: ["APPROVED"] },
-      order: { field: "user_id", descending: false },
-      skip: 0,
-      limit: 2,
-      fields: [],
-      count: "none",
-    });
-    if (admins.users.length < 2) throw errLastAdmin({ user_id: o.oldUserId });
-  }
+  if (!isActiveAdmin(target)) await requireAnotherAdmin(store, old);
   const journal = await store.operations.open({
     kind: "merge",
     user_ref: old.ref,
@@ -106,7 +125,8 @@ export async function finishMerge(store: Store, journal: OperationDocument): Pro
     return { user: target, apiKeysMoved: 0, tokensRevoked: 0, settingsMoved: 0 };
   }
   const operation = { kind: "merge" as const, into: o.newUserId, api_keys: o.apiKeys, redirect: o.redirect };
-  const old = await store.users.update(
+  const old = await changeUser(
+    store,
     o.oldUserId,
     (current) => (current.operation ? undefined : { ...current, operation }),
     { actor: o.actor, operation: true },
@@ -117,7 +137,8 @@ export async function finishMerge(store: Store, journal: OperationDocument): Pro
   failpoint("merge:journaled");
 
   // Attributes: the new user's values win; the old ones fill the gaps.
-  const merged = await store.users.update(
+  const merged = await changeUser(
+    store,
     o.newUserId,
     (current) => {
       const attributes = { ...old.attributes, ...current.attributes };
@@ -158,7 +179,8 @@ export async function finishMerge(store: Store, journal: OperationDocument): Pro
   failpoint("merge:tokens");
 
   const now = new Date();
-  await store.users.update(
+  await changeUser(
+    store,
     o.oldUserId,
     (current) => ({
       ...current,

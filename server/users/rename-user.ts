@@ -3,6 +3,7 @@ import { failpoint } from "../runtime/failpoints.js";
 import type { OperationDocument } from "../store/operations-store.js";
 import type { Store } from "../store/store.js";
 import { systemUserId, type UserDocument } from "../store/user-documents.js";
+import { changeUser } from "../user-changes/user-changes.js";
 
 /** Marks an email key set aside while a renamed user briefly exists twice. */
 const renamingSuffix = "#renaming";
@@ -81,7 +82,8 @@ export async function finishRename(store: Store, journal: OperationDocument): Pr
       return abandon(errUserBusy({ user_id: from, operation: old.operation.kind }));
     }
     const emailKey = old.email_key.replace(renamingSuffix, "");
-    old = await store.users.update(
+    old = await changeUser(
+      store,
       from,
       (current) =>
         current.operation
@@ -125,7 +127,8 @@ export async function finishRename(store: Store, journal: OperationDocument): Pr
   await store.users.removeRenamed(from, ref);
   failpoint("rename:old-removed");
 
-  const renamed = await store.users.update(
+  const renamed = await changeUser(
+    store,
     to,
     (current) => (current.operation?.kind === "renamed_from" ? { ...current, operation: null } : undefined),
     { actor, includeDeleted: true, operation: true },
@@ -136,7 +139,8 @@ export async function finishRename(store: Store, journal: OperationDocument): Pr
 
 /** Undo step 1: the old document is the user again. */
 async function unmark(store: Store, from: string, actor: string): Promise<void> {
-  await store.users.update(
+  await changeUser(
+    store,
     from,
     (current) =>
       current.operation?.kind === "rename"

@@ -1,7 +1,7 @@
 import { State } from "../../gen/roster/v1/user_pb.js";
 import { type FieldViolation, invalidArgument } from "../../shared/errors.js";
 import { stateName } from "../store/user-documents.js";
-import type { UserFilter } from "../store/users-store.js";
+import type { UserFilter } from "../store/user-filters.js";
 import { attributeKeyPattern } from "../validation/user-validation.js";
 
 /** The filter fields SearchUsersRequest and ExportUsersRequest share. */

@@ -45,6 +45,12 @@ export function userIdProblem(userId: string): string | undefined {
   return undefined;
 }
 
+/** INVALID_ARGUMENT naming `field` unless `userId` is a well-formed user id. */
+export function requireUserId(userId: string, field = "user_id"): void {
+  const problem = userIdProblem(userId);
+  if (problem) throw invalidArgument([{ field, description: problem }]);
+}
+
 /** The check of a text format named in the proto (`roster.v1.field` format). */
 export const formatProblems: Record<FieldSpec["format"], ((text: string) => string | undefined) | undefined> = {
   text: undefined,

@@ -13,6 +13,7 @@ import type { EventDocument, EventQuery } from "../store/events-store.js";
 import type { Store } from "../store/store.js";
 import { systemUserId } from "../store/user-documents.js";
 import { deliveryId, type WebhookDeliveryDocument, type WebhookDocument } from "../store/webhooks-store.js";
+import { adminAddresses } from "../user-changes/user-notices.js";
 
 /** How webhooks deliver (see the --webhook-* options). */
 export interface WebhookSettings {
@@ -168,19 +169,6 @@ export function createWebhookDelivery(options: WebhookDeliveryOptions): WebhookD
     }
   }
 
-  /** The approved admins, who hear of a webhook the server disabled. */
-  async function adminAddresses(): Promise<string[]> {
-    const admins = await store.users.list({
-      filter: { deleted: false, admin: true, states: ["APPROVED"] },
-      order: { field: "user_id", descending: false },
-      skip: 0,
-      limit: 100,
-      fields: ["primary_email_address"],
-      count: "none",
-    });
-    return admins.users.map((a) => a.primary_email_address).filter((a): a is string => !!a);
-  }
-
   /** After a failed attempt: disable the webhook when it has failed long enough, once, and tell the admins. */
   async function judge(hookId: string, error: string) {
     const now = new Date();
@@ -214,7 +202,7 @@ export function createWebhookDelivery(options: WebhookDeliveryOptions): WebhookD
         method: "",
       })
       .catch((err) => log.warn({ err }, "could not record the event of a disabled webhook"));
-    for (const to of await adminAddresses()) {
+    for (const to of await adminAddresses(store)) {
       await options.mail.enqueue(to, {
         kind: "webhook_disabled",
         webhookId: hookId,

@@ -117,6 +117,37 @@ export function userFieldValues(
   return Object.fromEntries(fields.map((f) => [f, documentValue(user, f)]));
 }
 
+/** A new user's document, before the store gives it its keys and versions. */
+export type NewUserDocument = Omit<UserDocument, "_id" | "ref" | "etag" | "revision">;
+
+/**
+ * A new user's document: every field Create takes, from `user` (their
+ * proto defaults where unset), then what the server decided (`decided`,
+ * which wins). Unless decided otherwise, a new user has no password, was
+ * made now by `created_by`, and has not been deleted, merged or renamed.
+ */
+export function newUserDocument(
+  user: User,
+  decided: Pick<NewUserDocument, "created_by"> & Partial<NewUserDocument>,
+  now = new Date(),
+): NewUserDocument {
+  // The creatable fields come from the field model at run time, so the type is asserted.
+  return {
+    ...userFieldValues(user),
+    email_key: user.primaryEmailAddress.toLowerCase(),
+    password_hash: null,
+    password_updated_at: null,
+    created_at: now,
+    updated_at: now,
+    deleted_at: null,
+    updated_by: decided.created_by,
+    merged_into: "",
+    merge_redirect: false,
+    operation: null,
+    ...decided,
+  } as NewUserDocument;
+}
+
 /** Whether two stored values of a user field are the same (dates by time, maps by entries). */
 export function sameStoredValue(a: unknown, b: unknown): boolean {
   if (a instanceof Date || b instanceof Date) {

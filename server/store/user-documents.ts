@@ -86,9 +86,9 @@ export function stateFromName(name: StateName): State {
 /**
  * User fields as stored, in proto order (each under its proto name; see
  * message-documents.ts for how each kind is stored); `password_hash` is
- * never among them.
+ * never among them, nor computed fields.
  */
-export const userDocumentFields: readonly string[] = userModel.fields.map((f) => f.name);
+export const userDocumentFields: readonly string[] = userModel.fields.filter((f) => !f.computed).map((f) => f.name);
 
 /** A User field name (a mask path). */
 export type UserField = string;

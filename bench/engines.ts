@@ -19,7 +19,7 @@ import { MongoClient, ObjectId } from "mongodb";
 import { type EmbeddedDatabase, startEmbeddedDatabase } from "../server/database/embedded-database.js";
 import { projectRoot } from "../server/runtime/paths.js";
 import { openStore } from "../server/store/store.js";
-import type { NewUserDocument } from "../server/store/users-bulk-store.js";
+import type { NewUserDocument } from "../server/store/user-documents.js";
 import { interleaved, latency, report, throughput } from "./support/measure.js";
 
 const args = process.argv.slice(2);

@@ -1,4 +1,5 @@
 import type { DescField, DescMessage, JsonObject, JsonValue } from "@bufbuild/protobuf";
+import { fieldModel } from "../shared/field-model.js";
 import { isScalarLike } from "./descriptors.js";
 import { enumValueName, scalarJson, wktJson } from "./field-flags.js";
 
@@ -16,14 +17,16 @@ export interface RecordColumn {
  * message type (a UserRecord's `user`) gives one column per field of its
  * own (`user_id`, `name`, ...), any other field one column (`password_hash`).
  * Values are their proto3 JSON form: text as is, enums by name, timestamps
- * in RFC 3339, and maps, lists and other messages as JSON text.
+ * in RFC 3339, and maps, lists and other messages as JSON text. Computed
+ * fields (a User's `token_status`) have no column: nothing stores them.
  */
 export function recordColumns(record: DescMessage): RecordColumn[] {
   const columns: RecordColumn[] = [];
   const flat: [DescField, string[]][] = [];
   for (const field of record.fields) {
     if (field.fieldKind === "message" && !isScalarLike(field.message)) {
-      for (const inner of field.message.fields) flat.push([inner, [field.name, inner.name]]);
+      const model = fieldModel(field.message);
+      for (const inner of model.fields) if (!inner.computed) flat.push([inner.desc, [field.name, inner.name]]);
     } else {
       flat.push([field, [field.name]]);
     }
@@ -38,10 +41,9 @@ export function recordColumns(record: DescMessage): RecordColumn[] {
 
 /**
  * Record fields an export never fills (UserRecord's `api_key`: a token from
- * another system, stored only as a hash; the computed `token_status`), so
- * exports have no column for them.
+ * another system, stored only as a hash), so exports have no column for them.
  */
-const importOnlyFields = new Set(["api_key", "user.token_status"]);
+const importOnlyFields = new Set(["api_key"]);
 
 /**
  * The columns of an export that asked for `readPaths` of the record's

@@ -21,6 +21,8 @@ export interface FieldSpec {
   creatable: boolean;
   /** Set by the server only (google.api.field_behavior OUTPUT_ONLY). */
   outputOnly: boolean;
+  /** Computed when a read mask names it; never stored, exported or imported. */
+  computed: boolean;
   /** Set once, at creation (IDENTIFIER or IMMUTABLE). */
   immutable: boolean;
   required: boolean;
@@ -81,6 +83,7 @@ function fieldSpec(desc: DescField): FieldSpec {
     update: writer === FieldWriter.SELF ? "self" : writer === FieldWriter.ADMIN ? "admin" : "never",
     creatable: !outputOnly && (immutable || rules?.creatable === true),
     outputOnly,
+    computed: rules?.computed ?? false,
     immutable,
     required: behaviors.includes(FieldBehavior.REQUIRED),
     maxLength: rules?.maxLength ?? 0,
@@ -93,6 +96,8 @@ function fieldSpec(desc: DescField): FieldSpec {
 }
 
 /** Who may read and change each field, by mask path: the table field masks are resolved with. */
-export function maskRules(model: FieldModel): Record<string, Pick<FieldSpec, "read" | "update">> {
-  return Object.fromEntries(model.fields.map((f) => [f.name, { read: f.read, update: f.update }]));
+export function maskRules(model: FieldModel): Record<string, Pick<FieldSpec, "read" | "update" | "computed">> {
+  return Object.fromEntries(
+    model.fields.map((f) => [f.name, { read: f.read, update: f.update, computed: f.computed }]),
+  );
 }

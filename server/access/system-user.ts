@@ -1,6 +1,8 @@
+import { create } from "@bufbuild/protobuf";
+import { State, UserSchema } from "../../gen/roster/v1/user_pb.js";
 import { errUserIdTaken } from "../../shared/errors.js";
 import type { Store } from "../store/store.js";
-import { systemUserId } from "../store/user-documents.js";
+import { newUserDocument, systemUserId } from "../store/user-documents.js";
 
 /**
  * The id of the built-in system user (Arvados' `system`): the actor of
@@ -14,28 +16,20 @@ export const systemActor = systemUserId;
 /** Make sure the system user exists (idempotent; safe with several instances). */
 export async function ensureSystemUser(store: Store): Promise<void> {
   if (await store.users.getDocument(systemActor, { includeDeleted: true })) return;
-  const now = new Date();
   try {
-    await store.users.insert({
-      user_id: systemActor,
-      name: "System",
-      description: "Roster itself: the actor of changes the server makes on its own. Cannot log in.",
-      // `.invalid` is reserved (RFC 2606): no mail can reach it.
-      primary_email_address: "system@roster.invalid",
-      email_key: "system@roster.invalid",
-      primary_email_address_validated_at: null,
-      attributes: {},
-      state: "APPROVED",
-      state_description: "",
-      admin: false,
-      require_password_update: false,
-      password_hash: null,
-      password_updated_at: null,
-      created_at: now,
-      updated_at: now,
-      deleted_at: null,
-      created_by: systemActor,
-    });
+    await store.users.insert(
+      newUserDocument(
+        create(UserSchema, {
+          userId: systemActor,
+          name: "System",
+          description: "Roster itself: the actor of changes the server makes on its own. Cannot log in.",
+          // `.invalid` is reserved (RFC 2606): no mail can reach it.
+          primaryEmailAddress: "system@roster.invalid",
+          state: State.APPROVED,
+        }),
+        { created_by: systemActor },
+      ),
+    );
   } catch (err) {
     if (!errUserIdTaken.is(err)) throw err;
   }

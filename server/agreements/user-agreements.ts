@@ -1,13 +1,13 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import type { ObjectId } from "mongodb";
 import { type Agreement, AgreementSchema, type UserAgreements } from "../../gen/roster/v1/user_agreements_pb.js";
 import { errAgreementNotFound, errAgreementVersion, errUserNotFound, invalidArgument } from "../../shared/errors.js";
 import { requireCaller } from "../access/caller.js";
 import { maxTimeMS } from "../call-scope/deadline.js";
 import type { AgreementDocument, UserAgreementsDocument } from "../store/agreements-store.js";
 import type { Store } from "../store/store.js";
+import type { UserRef } from "../store/user-documents.js";
 import { requireUserId } from "../validation/user-validation.js";
 
 /** Agreement ids: they are document paths of acceptances, so never `$`-led or dotted. */
@@ -39,7 +39,7 @@ function agreementMessage(doc: AgreementDocument, mine: UserAgreementsDocument |
  */
 export async function agreementStanding(
   store: Store,
-  userRef: ObjectId,
+  userRef: UserRef,
 ): Promise<{ setUp: boolean; pending: string[] }> {
   const [all, mine] = await Promise.all([store.agreements.list(), store.agreements.ofUser(userRef)]);
   const pending = all.filter((a) => mine?.accepted?.[a._id]?.version !== a.version).map((a) => a._id);
@@ -60,7 +60,7 @@ export function userAgreements(deps: UserAgreementsDeps): ServiceImpl<typeof Use
   const { store } = deps;
   const timeout = (ctx: HandlerContext) => maxTimeMS(ctx, deps.defaultDeadlineMs);
 
-  async function userRefOf(requested: string, ctx: HandlerContext): Promise<ObjectId> {
+  async function userRefOf(requested: string, ctx: HandlerContext): Promise<UserRef> {
     const caller = requireCaller(ctx);
     const userId = requested || caller.userId;
     if (userId === caller.userId) return caller.userRef;

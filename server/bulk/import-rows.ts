@@ -7,13 +7,13 @@ import { passwordHashProblem } from "../access/imported-password-hashes.js";
 import { requestProblems } from "../requests/request-rules.js";
 import { isImportedTokenShape } from "../secrets/token-format.js";
 import {
+  type NewUserDocument,
+  newUserDocument,
   sameStoredValue,
   stateName,
   systemUserId,
   type UserDocument,
-  userFieldValues,
 } from "../store/user-documents.js";
-import type { NewUserDocument } from "../store/users-bulk-store.js";
 import { userIdProblem, validateUserFields } from "../validation/user-validation.js";
 
 /** A row that passed validation: the user it describes. */
@@ -68,21 +68,15 @@ export function candidateFromRow(row: UserRecord, actor: string, now: Date): Imp
     hasPassword,
     passwordUpdatedAt: date(user.passwordUpdatedAt),
     // Every field Create takes, then the server's own.
-    doc: {
-      ...(userFieldValues(user) as Omit<NewUserDocument, "state">),
-      email_key: user.primaryEmailAddress.toLowerCase(),
+    doc: newUserDocument(user, {
       state: user.state === State.UNSPECIFIED ? "APPROVED" : stateName(user.state),
       password_hash: hasPassword ? row.passwordHash : null,
       password_updated_at: hasPassword ? (date(user.passwordUpdatedAt) ?? now) : null,
       created_at: date(user.createdAt) ?? now,
       updated_at: date(user.updatedAt) ?? now,
-      deleted_at: null,
       created_by: user.createdBy || actor,
       updated_by: user.updatedBy || actor,
-      merged_into: "",
-      merge_redirect: false,
-      operation: null,
-    },
+    }),
   };
 }
 

@@ -9,6 +9,8 @@ import { errAdminOnlyFields, errReadOnlyFieldPaths, errUnknownFieldPaths } from 
 export interface FieldRule {
   read: "public" | "private";
   update: "self" | "admin" | "never";
+  /** Computed when named; an empty mask leaves it out. */
+  computed?: boolean;
 }
 
 /** A resource's field rules, by field path, in display order. */
@@ -16,7 +18,7 @@ export type FieldRules<F extends string> = Readonly<Record<F, FieldRule>>;
 
 /**
  * The fields a read returns. An empty mask means every field the caller may
- * read. Unknown paths (and `forbidden` ones, such as `password`) are
+ * read, but for computed ones, which only a mask naming them returns. Unknown paths (and `forbidden` ones, such as `password`) are
  * INVALID_ARGUMENT; private fields without `mayReadPrivate` are
  * PERMISSION_DENIED. Every error names all offending paths.
  */
@@ -27,7 +29,7 @@ export function resolveReadMask<F extends string>(
 ): F[] {
   const all = Object.keys(rules) as F[];
   const readable = all.filter((f) => mayReadPrivate || rules[f].read === "public");
-  if (paths.length === 0) return readable;
+  if (paths.length === 0) return readable.filter((f) => !rules[f].computed);
   const unknown = paths.filter((p) => !(p in rules));
   if (unknown.length > 0) throw errUnknownFieldPaths({ paths: unknown.join(", ") });
   const denied = paths.filter((p) => !readable.includes(p as F));

@@ -61,7 +61,7 @@ function setFromDocument(message: Message, field: DescField, stored: unknown): v
 export function messageFromDocument<D extends DescMessage>(model: FieldModel, doc: object): MessageShape<D> {
   const message = create(model.message) as MessageShape<D>;
   const stored = doc as Record<string, unknown>;
-  for (const spec of model.fields) setFromDocument(message, spec.desc, stored[spec.name]);
+  for (const spec of model.fields) if (!spec.computed) setFromDocument(message, spec.desc, stored[spec.name]);
   return message;
 }
 

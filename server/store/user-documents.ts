@@ -86,9 +86,9 @@ export function stateFromName(name: StateName): State {
 /**
  * User fields as stored, in proto order (each under its proto name; see
  * message-documents.ts for how each kind is stored); `password_hash` is
- * never among them.
+ * never among them, nor computed fields.
  */
-export const userDocumentFields: readonly string[] = userModel.fields.map((f) => f.name);
+export const userDocumentFields: readonly string[] = userModel.fields.filter((f) => !f.computed).map((f) => f.name);
 
 /** A User field name (a mask path). */
 export type UserField = string;
@@ -115,6 +115,37 @@ export function userFieldValues(
   fields: readonly UserField[] = userModel.creatable,
 ): Record<string, unknown> {
   return Object.fromEntries(fields.map((f) => [f, documentValue(user, f)]));
+}
+
+/** A new user's document, before the store gives it its keys and versions. */
+export type NewUserDocument = Omit<UserDocument, "_id" | "ref" | "etag" | "revision">;
+
+/**
+ * A new user's document: every field Create takes, from `user` (their
+ * proto defaults where unset), then what the server decided (`decided`,
+ * which wins). Unless decided otherwise, a new user has no password, was
+ * made now by `created_by`, and has not been deleted, merged or renamed.
+ */
+export function newUserDocument(
+  user: User,
+  decided: Pick<NewUserDocument, "created_by"> & Partial<NewUserDocument>,
+  now = new Date(),
+): NewUserDocument {
+  // The creatable fields come from the field model at run time, so the type is asserted.
+  return {
+    ...userFieldValues(user),
+    email_key: user.primaryEmailAddress.toLowerCase(),
+    password_hash: null,
+    password_updated_at: null,
+    created_at: now,
+    updated_at: now,
+    deleted_at: null,
+    updated_by: decided.created_by,
+    merged_into: "",
+    merge_redirect: false,
+    operation: null,
+    ...decided,
+  } as NewUserDocument;
 }
 
 /** Whether two stored values of a user field are the same (dates by time, maps by entries). */

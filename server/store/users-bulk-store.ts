@@ -7,13 +7,12 @@ import {
   ObjectId,
   type WriteError,
 } from "mongodb";
-import { systemUserId, type UserDocument, type UserField } from "./user-documents.js";
+import { type NewUserDocument, systemUserId, type UserDocument, type UserField } from "./user-documents.js";
 import { filterQuery, type UserFilter } from "./user-filters.js";
 import { alwaysReturnedFields } from "./user-lists.js";
 import { newEtag } from "./users-store.js";
 
 /** A user to insert: everything but what the store assigns. */
-export type NewUserDocument = Omit<UserDocument, "_id" | "ref" | "etag" | "revision">;
 
 /** What an export reads. */
 export interface ScanOptions {

@@ -119,8 +119,13 @@ export interface UsersStore {
   renameAuditReferences(from: string, to: string): Promise<void>;
 }
 
+/**
+ * A new etag: 12 base64url characters, never starting with `-`, so that
+ * `roster ... --etag <etag>` is never read as a flag.
+ */
 export function newEtag(): string {
-  return randomBytes(9).toString("base64url");
+  const etag = randomBytes(9).toString("base64url");
+  return etag.startsWith("-") ? `_${etag.slice(1)}` : etag;
 }
 
 export function createUsersStore(db: Db): UsersStore {

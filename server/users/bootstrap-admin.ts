@@ -1,8 +1,11 @@
+import { create } from "@bufbuild/protobuf";
 import { Right } from "../../gen/roster/v1/rights_pb.js";
+import { State, UserSchema } from "../../gen/roster/v1/user_pb.js";
 import { errUserIdTaken } from "../../shared/errors.js";
 import { issueApiKey } from "../access/api-keys.js";
 import { systemActor } from "../access/system-user.js";
 import type { Store } from "../store/store.js";
+import { newUserDocument } from "../store/user-documents.js";
 import { changeUser } from "../user-changes/user-changes.js";
 
 /**
@@ -18,27 +21,19 @@ export async function bootstrapAdmin(
   let created = false;
   let user = await store.users.getDocument(options.userId);
   if (!user) {
-    const now = new Date();
     try {
-      user = await store.users.insert({
-        user_id: options.userId,
-        name: "Administrator",
-        description: "",
-        primary_email_address: options.email,
-        email_key: options.email.toLowerCase(),
-        primary_email_address_validated_at: null,
-        attributes: {},
-        state: "APPROVED",
-        state_description: "",
-        admin: true,
-        require_password_update: false,
-        password_hash: null,
-        password_updated_at: null,
-        created_at: now,
-        updated_at: now,
-        deleted_at: null,
-        created_by: systemActor,
-      });
+      user = await store.users.insert(
+        newUserDocument(
+          create(UserSchema, {
+            userId: options.userId,
+            name: "Administrator",
+            primaryEmailAddress: options.email,
+            state: State.APPROVED,
+            admin: true,
+          }),
+          { created_by: systemActor },
+        ),
+      );
       created = true;
     } catch (err) {
       // Created concurrently by another instance: use that one.

@@ -25,8 +25,13 @@ import { type LinkOptions, type PublicUrl, pagePaths, pageUrl, sendLink } from "
 import type { InvitationDocument } from "../store/invitations-store.js";
 import { isSetIn } from "../store/message-documents.js";
 import type { Store } from "../store/store.js";
-import { type StateName, stateName, type UserDocument, userFieldValues } from "../store/user-documents.js";
-import type { NewUserDocument } from "../store/users-bulk-store.js";
+import {
+  type NewUserDocument,
+  newUserDocument,
+  type StateName,
+  stateName,
+  type UserDocument,
+} from "../store/user-documents.js";
 import { mailAdminsOfRequest } from "../user-changes/user-notices.js";
 import { validateUserFields } from "../validation/user-validation.js";
 import { derivedUserIds } from "./derived-user-id.js";
@@ -87,22 +92,21 @@ export async function createUser(
   const password = await initialPassword(deps, req, invitation);
   const state = initialState(deps.registration, user, admin, invitation);
   const now = new Date();
-  const newDocument = (userId: string): NewUserDocument => ({
-    // Every field Create takes, then what the server decides.
-    ...(userFieldValues(user) as Omit<NewUserDocument, "state">),
-    user_id: userId,
-    email_key: user.primaryEmailAddress.toLowerCase(),
-    ...(invitation ? { primary_email_address_validated_at: now, admin: invitation.admin } : {}),
-    state,
-    require_password_update: password.mustChange,
-    password_hash: password.hash,
-    password_updated_at: password.hash ? now : null,
-    created_at: now,
-    updated_at: now,
-    deleted_at: null,
-    // Self-registered users created themselves.
-    created_by: caller?.userId ?? userId,
-  });
+  const newDocument = (userId: string): NewUserDocument =>
+    newUserDocument(
+      user,
+      {
+        user_id: userId,
+        ...(invitation ? { primary_email_address_validated_at: now, admin: invitation.admin } : {}),
+        state,
+        require_password_update: password.mustChange,
+        password_hash: password.hash,
+        password_updated_at: password.hash ? now : null,
+        // Self-registered users created themselves.
+        created_by: caller?.userId ?? userId,
+      },
+      now,
+    );
   const doc = await insertNewUser(deps.store, newDocument, user.userId, candidates, invitation);
   if (invitation) await markAccepted(deps.store, invitation, doc.user_id);
   await announceNewUser(deps, doc, { caller, admin, invitation, password, sendEmail: req.sendEmail ?? !!req.password });

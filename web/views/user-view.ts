@@ -12,29 +12,9 @@ import { userSubnav } from "../user-subnav.js";
 import { ownTokensSection } from "./account-operations.js";
 import { attributesEditor } from "./attributes-editor.js";
 import { userAdminActions } from "./user-admin-actions.js";
-import { userDetails } from "./user-details.js";
+import { readableUserPaths, userDetails } from "./user-details.js";
 import { userHistory } from "./user-history.js";
 import { userProfileForm } from "./user-profile-form.js";
-
-/** Fields read for the user themself and for admins. */
-const privatePaths = [
-  "name",
-  "description",
-  "primary_email_address",
-  "primary_email_address_validated_at",
-  "attributes",
-  "state",
-  "state_description",
-  "admin",
-  "require_password_update",
-  "password_updated_at",
-  "created_by",
-  "updated_by",
-  "etag",
-];
-
-/** Fields anybody signed in may read of another user. */
-const publicPaths = ["name", "description", "etag"];
 
 /**
  * One user: its fields (UserRegistry.Get with a field mask of what the
@@ -51,7 +31,7 @@ export function userView(options: { session: Session; userId: string }): HTMLEle
   const adminWrite = holds(session, Right.ADMIN_USERS_WRITE) && !builtIn;
   const readPrivate = self ? holds(session, Right.USER_INFO) : holds(session, Right.ADMIN_USERS_READ);
   const canEdit = (self ? holds(session, Right.USER_SETTINGS) : adminWrite) && !builtIn;
-  const paths = readPrivate ? privatePaths : publicPaths;
+  const paths = readableUserPaths(readPrivate);
   // Who changed this user, when, and what: admins see anybody's, users their own.
   const history = self || holds(session, Right.ADMIN_USERS_READ) ? userHistory(userId) : undefined;
 

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file roster/v1/field_rules.proto.
  */
 export const file_roster_v1_field_rules: GenFile = /*@__PURE__*/
-  fileDesc("Chtyb3N0ZXIvdjEvZmllbGRfcnVsZXMucHJvdG8SCXJvc3Rlci52MSL0AQoKRmllbGRSdWxlcxIkCgRyZWFkGAEgASgOMhYucm9zdGVyLnYxLkZpZWxkUmVhZGVyEiYKBnVwZGF0ZRgCIAEoDjIWLnJvc3Rlci52MS5GaWVsZFdyaXRlchISCgptYXhfbGVuZ3RoGAMgASgNEhEKCW11bHRpbGluZRgEIAEoCBITCgttYXhfZW50cmllcxgFIAEoDRITCgtrZXlfcGF0dGVybhgGIAEoCRIlCgZmb3JtYXQYByABKA4yFS5yb3N0ZXIudjEuVGV4dEZvcm1hdBINCgVsYWJlbBgIIAEoCRIRCgljcmVhdGFibGUYCSABKAgqXgoLRmllbGRSZWFkZXISHAoYRklFTERfUkVBREVSX1VOU1BFQ0lGSUVEEAASFwoTRklFTERfUkVBREVSX1BVQkxJQxABEhgKFEZJRUxEX1JFQURFUl9QUklWQVRFEAIqWgoLRmllbGRXcml0ZXISHAoYRklFTERfV1JJVEVSX1VOU1BFQ0lGSUVEEAASFQoRRklFTERfV1JJVEVSX1NFTEYQARIWChJGSUVMRF9XUklURVJfQURNSU4QAipZCgpUZXh0Rm9ybWF0EhsKF1RFWFRfRk9STUFUX1VOU1BFQ0lGSUVEEAASFwoTVEVYVF9GT1JNQVRfVVNFUl9JRBABEhUKEVRFWFRfRk9STUFUX0VNQUlMEAI6TAoFZmllbGQSHS5nb29nbGUucHJvdG9idWYuRmllbGRPcHRpb25zGPSTAyABKAsyFS5yb3N0ZXIudjEuRmllbGRSdWxlc1IFZmllbGRiBnByb3RvMw", [file_google_protobuf_descriptor]);
+  fileDesc("Chtyb3N0ZXIvdjEvZmllbGRfcnVsZXMucHJvdG8SCXJvc3Rlci52MSKGAgoKRmllbGRSdWxlcxIkCgRyZWFkGAEgASgOMhYucm9zdGVyLnYxLkZpZWxkUmVhZGVyEiYKBnVwZGF0ZRgCIAEoDjIWLnJvc3Rlci52MS5GaWVsZFdyaXRlchISCgptYXhfbGVuZ3RoGAMgASgNEhEKCW11bHRpbGluZRgEIAEoCBITCgttYXhfZW50cmllcxgFIAEoDRITCgtrZXlfcGF0dGVybhgGIAEoCRIlCgZmb3JtYXQYByABKA4yFS5yb3N0ZXIudjEuVGV4dEZvcm1hdBINCgVsYWJlbBgIIAEoCRIRCgljcmVhdGFibGUYCSABKAgSEAoIY29tcHV0ZWQYCiABKAgqXgoLRmllbGRSZWFkZXISHAoYRklFTERfUkVBREVSX1VOU1BFQ0lGSUVEEAASFwoTRklFTERfUkVBREVSX1BVQkxJQxABEhgKFEZJRUxEX1JFQURFUl9QUklWQVRFEAIqWgoLRmllbGRXcml0ZXISHAoYRklFTERfV1JJVEVSX1VOU1BFQ0lGSUVEEAASFQoRRklFTERfV1JJVEVSX1NFTEYQARIWChJGSUVMRF9XUklURVJfQURNSU4QAipZCgpUZXh0Rm9ybWF0EhsKF1RFWFRfRk9STUFUX1VOU1BFQ0lGSUVEEAASFwoTVEVYVF9GT1JNQVRfVVNFUl9JRBABEhUKEVRFWFRfRk9STUFUX0VNQUlMEAI6TAoFZmllbGQSHS5nb29nbGUucHJvdG9idWYuRmllbGRPcHRpb25zGPSTAyABKAsyFS5yb3N0ZXIudjEuRmllbGRSdWxlc1IFZmllbGRiBnByb3RvMw", [file_google_protobuf_descriptor]);
 
 /**
  * What a field of a Roster resource is: who reads and writes it and its
@@ -86,6 +86,15 @@ export type FieldRules = Message<"roster.v1.FieldRules"> & {
    * @generated from field: bool creatable = 9;
    */
   creatable: boolean;
+
+  /**
+   * Computed by the server when a read mask names it, never stored: an
+   * empty mask leaves it out, documents, exports and imports have no
+   * place for it (with OUTPUT_ONLY).
+   *
+   * @generated from field: bool computed = 10;
+   */
+  computed: boolean;
 };
 
 /**

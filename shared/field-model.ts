@@ -96,8 +96,10 @@ function fieldSpec(desc: DescField): FieldSpec {
 }
 
 /** Who may read and change each field, by mask path: the table field masks are resolved with. */
-export function maskRules(model: FieldModel): Record<string, Pick<FieldSpec, "read" | "update" | "computed">> {
+export function maskRules(
+  model: FieldModel,
+): Record<string, Pick<FieldSpec, "read" | "update"> & Partial<Pick<FieldSpec, "computed">>> {
   return Object.fromEntries(
-    model.fields.map((f) => [f.name, { read: f.read, update: f.update, computed: f.computed }]),
+    model.fields.map((f) => [f.name, { read: f.read, update: f.update, ...(f.computed ? { computed: true } : {}) }]),
   );
 }

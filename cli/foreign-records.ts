@@ -1,4 +1,5 @@
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+import { userModel } from "../shared/user-model.js";
 
 /**
  * Users as other systems print them in JSON, turned into Roster's import
@@ -44,22 +45,12 @@ function isObject(value: unknown): value is JsonObject {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-/** User fields The Things Stack and Roster share, with the same JSON values. */
-const sharedWithTheThingsStack = [
-  "name",
-  "description",
-  "primary_email_address",
-  "primary_email_address_validated_at",
-  "attributes",
-  "state",
-  "state_description",
-  "admin",
-  "require_password_update",
-  "password_updated_at",
-  "created_at",
-  "updated_at",
-  "deleted_at",
-] as const;
+/**
+ * User fields The Things Stack and Roster share, with the same JSON values:
+ * Roster's stored fields by their names (The Things Stack's User has the
+ * same names for those it has; user.proto was modelled on it).
+ */
+const sharedWithTheThingsStack = userModel.fields.filter((f) => !f.computed && f.name !== "user_id").map((f) => f.name);
 
 function fromTheThingsStack(json: JsonObject): JsonObject {
   const user: JsonObject = { user_id: (json.ids as JsonObject).user_id ?? "" };

@@ -8,15 +8,31 @@ export const systemUserId = "system";
 /** Internal id of a user document; references survive renames and die with a purge. */
 export type UserRef = ObjectId;
 
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { State, type User, type UserSchema } from "../../gen/roster/v1/user_pb.js";
 
+/** `primaryEmailAddress` → `primary_email_address`: a generated field's proto name. */
+type ProtoName<S extends string> = S extends `${infer C}${infer Rest}`
+  ? `${C extends Lowercase<C> ? C : `_${Lowercase<C>}`}${ProtoName<Rest>}`
+  : S;
+
+/** How a User field's value is stored: timestamps as dates (null when unset), the state by name. */
+type Stored<V> = [V] extends [Timestamp | undefined] ? Date | null : [V] extends [State] ? StateName : V;
+
+/** The User message's stored fields (its computed `token_status` is never stored). */
+type StoredUserMessage = Omit<User, "$typeName" | "$unknown" | "tokenStatus">;
+
 /**
- * A user as stored. Field names are the proto field names; `state` is the
- * enum value's short name (`APPROVED`) so that documents read well in a
- * shell; timestamps are BSON dates; absent optional values are null so that
- * every field sorts and filters the same way on MongoDB and FerretDB.
+ * A user as stored. The fields of the User message are derived from its
+ * generated type (so user.proto stays the one list of them), under their
+ * proto names; `state` is the enum value's short name (`APPROVED`) so that
+ * documents read well in a shell; timestamps are BSON dates; absent
+ * optional values are null so that every field sorts and filters the same
+ * way on MongoDB and FerretDB. Listed here: what only the store keeps.
  */
-export interface UserDocument {
+export type UserDocument = {
+  [K in keyof StoredUserMessage as ProtoName<K & string>]-?: Stored<StoredUserMessage[K]>;
+} & {
   /**
    * The user id. Keying documents by it makes every lookup by id an `_id`
    * lookup (indexed on MongoDB, and pushed down to SQL by FerretDB 1.x, which
@@ -24,38 +40,20 @@ export interface UserDocument {
    * the document is purged.
    */
   _id: string;
-  user_id: string;
   /**
    * This incarnation of the user. Tokens and other records hold it, so that
    * a purged and re-created user id inherits none of them.
    */
   ref: UserRef;
-  name: string;
-  description: string;
-  primary_email_address: string;
   /** Lower-cased primary email address; carries the unique index. */
   email_key: string;
-  primary_email_address_validated_at: Date | null;
-  attributes: Record<string, string>;
-  state: StateName;
-  state_description: string;
-  admin: boolean;
-  require_password_update: boolean;
   /** PHC string of the password hash, or null when no password is set. */
   password_hash: string | null;
-  password_updated_at: Date | null;
+  /** Every user has been created and changed at some time. */
   created_at: Date;
   updated_at: Date;
-  deleted_at: Date | null;
-  etag: string;
   /** Incremented by every write; see write-locks.ts. */
   revision: number;
-  /** Who created the user (a user id, or `system`). */
-  created_by: string;
-  /** Who changed the user last. */
-  updated_by: string;
-  /** The user this account was merged into, or "". */
-  merged_into: string;
   /** Whether logins as this merged account yield tokens for `merged_into`. */
   merge_redirect: boolean;
   /**
@@ -63,7 +61,7 @@ export interface UserDocument {
    * first, so that a retry after a crash knows what to finish), or null.
    */
   operation: UserOperation | null;
-}
+};
 
 /** A merge or rename in progress; see users/merge-users.ts and users/rename-user.ts. */
 export type UserOperation =

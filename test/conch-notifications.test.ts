@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { simpleParser } from "mailparser";
-import { type GrpcClient, grpcClient } from "./support/clients.js";
+import { ClientPool, type GrpcClient } from "./support/clients.js";
 import { createUser } from "./support/fixtures.js";
 import { startServer, type TestServer } from "./support/server.js";
 import { recipients } from "./support/smtp.js";
@@ -18,12 +18,8 @@ import { recipients } from "./support/smtp.js";
 describe("Conch's notifications and token rules", () => {
   let server: TestServer;
   let admin: { users: GrpcClient; access: GrpcClient };
-  const clients: GrpcClient[] = [];
-  const client = (service: string, key?: string) => {
-    const c = grpcClient(server, service, key);
-    clients.push(c);
-    return c;
-  };
+  const clients = new ClientPool();
+  const client = (service: string, key?: string) => clients.open(server, service, key);
   before(async () => {
     server = await startServer();
     admin = {
@@ -32,7 +28,7 @@ describe("Conch's notifications and token rules", () => {
     };
   });
   after(async () => {
-    for (const c of clients) c.close();
+    clients.closeAll();
     await server.stop();
   });
 

@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it, type TestContext } from "node:test";
+import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import { roster } from "./support/cli.js";
 import { type GrpcClient, grpc, grpcClient, rejectsWith } from "./support/clients.js";
 import {
-  axeViolations,
   type ConsoleBrowser,
+  checkPage,
   chromiumMissing,
   openConsoleBrowser,
-  screenshots,
   signedIn,
+  skipWithoutChromium,
   visit,
 } from "./support/console-browser.js";
 import { createUser, type TestUser } from "./support/fixtures.js";
@@ -70,23 +70,13 @@ describe("the console's account operations", () => {
     assert.deepEqual(browser?.problems ?? [], [], "no browser console errors");
   });
 
-  const skip = (t: TestContext) => {
-    if (chromiumMissing) t.skip(chromiumMissing);
-    return !!chromiumMissing;
-  };
-
-  async function checkPage(page: Page, name: string) {
-    assert.deepEqual(await axeViolations(page), [], `axe-core finds no WCAG 2.1 A/AA violation on ${name}`);
-    await screenshots(browser, page, name);
-  }
-
   async function openUser(page: Page, userId: string) {
     await visit(page, server, `#/users/${userId}`);
     await page.getByRole("heading", { name: "Details" }).waitFor();
   }
 
   it("renames a user, with errors next to the new id, and opens the renamed user; their key still works", async (t) => {
-    if (skip(t)) return;
+    if (skipWithoutChromium(t)) return;
     const page = await signedIn(browser, server, "operator", operatorPassword);
     await openUser(page, "renamee");
     await page.getByRole("button", { name: "Rename…" }).click();
@@ -100,7 +90,7 @@ describe("the console's account operations", () => {
     await dialog.getByRole("alert").waitFor();
     assert.match((await dialog.locator(".field-error").textContent()) ?? "", /operator/);
     assert.match((await dialog.getByRole("alert").textContent()) ?? "", /reason USER_ID_TAKEN/);
-    await checkPage(page, "rename-dialog");
+    await checkPage(browser, page, "rename-dialog");
 
     await newId.fill("renamed-one");
     await dialog.getByRole("button", { name: "Rename user" }).click();
@@ -113,14 +103,14 @@ describe("the console's account operations", () => {
   });
 
   it("merges a user into another: attributes and settings move and the old user is gone", async (t) => {
-    if (skip(t)) return;
+    if (skipWithoutChromium(t)) return;
     const page = await signedIn(browser, server, "operator", operatorPassword);
     await openUser(page, "old-account");
     await page.getByRole("button", { name: "Merge…" }).click();
     const dialog = page.getByRole("dialog", { name: "Merge old-account into another user?" });
     await dialog.getByLabel("Merge into (user ID)").fill("new-account");
     await dialog.getByLabel("API keys of old-account").selectOption({ label: "Revoke them" });
-    await checkPage(page, "merge-dialog");
+    await checkPage(browser, page, "merge-dialog");
     await dialog.getByRole("button", { name: "Merge users" }).click();
     await page.getByText("Merged old-account into new-account.").waitFor();
     await page.getByRole("heading", { name: "New Account", level: 1 }).waitFor();
@@ -132,7 +122,7 @@ describe("the console's account operations", () => {
   });
 
   it("revokes login tokens and API keys by kind", async (t) => {
-    if (skip(t)) return;
+    if (skipWithoutChromium(t)) return;
     const login = await access.call("Authenticate", { user_id_or_email: "revokee", password: revokeePassword });
     const page = await signedIn(browser, server, "operator", operatorPassword);
     await openUser(page, "revokee");
@@ -140,7 +130,7 @@ describe("the console's account operations", () => {
     let dialog = page.getByRole("dialog", { name: "Revoke the tokens of revokee?" });
     await dialog.getByLabel("Which tokens").selectOption({ label: "Login tokens (signs them out everywhere)" });
     await dialog.getByLabel("Email the user about it").uncheck();
-    await checkPage(page, "revoke-dialog");
+    await checkPage(browser, page, "revoke-dialog");
     await dialog.getByRole("button", { name: "Revoke tokens" }).click();
     await page.getByText("Revoked 1 login tokens and 0 API keys of revokee.").waitFor();
     await rejectsWith(access.call("ListRights", {}, { key: login.token }), grpc.status.UNAUTHENTICATED);
@@ -155,7 +145,7 @@ describe("the console's account operations", () => {
   });
 
   it("lets a user ask for a key and an admin grant or deny it; the granted key is retrieved once", async (t) => {
-    if (skip(t)) return;
+    if (skipWithoutChromium(t)) return;
     const asker = await signedIn(browser, server, "asker", askerPassword);
     await asker.getByRole("link", { name: "Token requests" }).click();
     await asker.getByRole("heading", { name: "Token requests", level: 1 }).waitFor();
@@ -170,7 +160,7 @@ describe("the console's account operations", () => {
       await asker.getByText(/^Sent the request tr\w+; an administrator will grant or deny it\.$/).waitFor();
       await asker.getByRole("row", { name: new RegExp(name) }).waitFor();
     }
-    await checkPage(asker, "token-requests-user");
+    await checkPage(browser, asker, "token-requests-user");
 
     const page = await signedIn(browser, server, "operator", operatorPassword);
     await visit(page, server, "#/token-requests");
@@ -189,7 +179,7 @@ describe("the console's account operations", () => {
     await page.getByLabel("Status").selectOption({ label: "Denied" });
     await page.locator(".summary").filter({ hasText: "1 token request." }).waitFor();
     assert.deepEqual(await page.locator("tbody td:nth-child(3)").allTextContents(), ["spare"]);
-    await checkPage(page, "token-requests-admin");
+    await checkPage(browser, page, "token-requests-admin");
 
     const listed = (await cli(["users", "token-requests", "list", "--all-users"])).json();
     const status = Object.fromEntries(listed.map((r: { name: string; status: string }) => [r.name, r.status]));
@@ -220,7 +210,7 @@ describe("the console's account operations", () => {
   });
 
   it("lists invitations of every status by default, as the CLI does, and filters them by status", async (t) => {
-    if (skip(t)) return;
+    if (skipWithoutChromium(t)) return;
     await invitations.call("Send", { email: "pending@example.com" });
     await invitations.call("Send", { email: "revoked@example.com" });
     await invitations.call("Delete", { email: "revoked@example.com" });
@@ -245,7 +235,7 @@ describe("the console's account operations", () => {
       (await page.locator("tbody th").allTextContents()).sort(),
       fromCli.map((i: { email: string }) => i.email).sort(),
     );
-    await checkPage(page, "invitations");
+    await checkPage(browser, page, "invitations");
     for (const status of ["Pending", "Accepted", "Expired", "Revoked"]) {
       await page.getByLabel("Status").selectOption({ label: status });
       await page.locator("tbody th", { hasText: `${status.toLowerCase()}@example.com` }).waitFor();
@@ -255,7 +245,7 @@ describe("the console's account operations", () => {
   });
 
   it("searches users by part of their email address, as the CLI's search does", async (t) => {
-    if (skip(t)) return;
+    if (skipWithoutChromium(t)) return;
     const page = await signedIn(browser, server, "operator", operatorPassword);
     await page.getByRole("searchbox", { name: "Email address contains" }).fill("MAILHOST.example");
     await page.getByRole("button", { name: "Search", exact: true }).click();
@@ -266,7 +256,7 @@ describe("the console's account operations", () => {
       found.map((u: { user_id: string }) => u.user_id),
       ["searchable"],
     );
-    await checkPage(page, "users-search-email");
+    await checkPage(browser, page, "users-search-email");
     await page.getByRole("searchbox", { name: "Email address contains" }).fill("");
     await page.getByRole("button", { name: "Search", exact: true }).click();
     await page
@@ -276,7 +266,7 @@ describe("the console's account operations", () => {
   });
 
   it("marks the built-in system user, lists it only when asked, and offers no change to it", async (t) => {
-    if (skip(t)) return;
+    if (skipWithoutChromium(t)) return;
     const page = await signedIn(browser, server, "operator", operatorPassword);
     await page
       .locator(".summary")
@@ -298,7 +288,7 @@ describe("the console's account operations", () => {
       assert.equal(await page.getByRole("button", { name: control }).count(), 0, `no ${control}`);
     }
     assert.equal(await page.getByRole("navigation", { name: "Pages of system" }).count(), 0, "no keys or settings");
-    await checkPage(page, "system-user");
+    await checkPage(browser, page, "system-user");
     const refused = await cli(["users", "update", "system", "--name", "Changed"]);
     assert.match(refused.stderr, /SYSTEM_USER/, "the server refuses it too");
   });

@@ -1,18 +1,18 @@
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, it, type TestContext } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { simpleParser } from "mailparser";
-import type { Page } from "playwright-core";
 import { roster } from "./support/cli.js";
 import { grpcClient } from "./support/clients.js";
 import {
-  axeViolations,
   type ConsoleBrowser,
+  checkPage,
   chromiumMissing,
   openConsoleBrowser,
   screenshots,
   signedIn,
+  skipWithoutChromium,
   tabTo,
   visit,
 } from "./support/console-browser.js";
@@ -60,17 +60,6 @@ describe("the console's users, API keys, attributes and settings", () => {
     assert.deepEqual(browser?.problems ?? [], [], "no browser console errors");
   });
 
-  const skip = (t: TestContext) => {
-    if (chromiumMissing) t.skip(chromiumMissing);
-    return !!chromiumMissing;
-  };
-
-  /** Check the page with axe-core and photograph it at both widths. */
-  async function checkPage(page: Page, name: string) {
-    assert.deepEqual(await axeViolations(page), [], `axe-core finds no WCAG 2.1 A/AA violation on ${name}`);
-    await screenshots(browser, page, name);
-  }
-
   async function mailTo(address: string): Promise<string> {
     const outbox = join(server.dataDir, "outbox");
     for (const deadline = Date.now() + 15_000; Date.now() < deadline; ) {
@@ -88,11 +77,11 @@ describe("the console's users, API keys, attributes and settings", () => {
   }
 
   it("creates a user with a temporary password by email and an API key shown once, as the CLI then sees", async (t) => {
-    if (skip(t)) return;
+    if (skipWithoutChromium(t)) return;
     const page = await signedIn(browser, server, "operator", operatorPassword);
     await page.getByRole("link", { name: "New user" }).click();
     await page.getByRole("heading", { name: "New user", level: 1 }).waitFor();
-    await checkPage(page, "new-user");
+    await checkPage(browser, page, "new-user");
 
     await page.getByLabel("Email address").fill("Newbie@Example.com");
     await page.getByLabel("User ID").fill("newbie");
@@ -123,7 +112,7 @@ describe("the console's users, API keys, attributes and settings", () => {
   });
 
   it("shows a taken user id and a malformed one next to the User ID field", async (t) => {
-    if (skip(t)) return;
+    if (skipWithoutChromium(t)) return;
     const page = await signedIn(browser, server, "operator", operatorPassword);
     await visit(page, server, "#/new-user");
     const userId = page.getByLabel("User ID");
@@ -159,7 +148,7 @@ describe("the console's users, API keys, attributes and settings", () => {
   });
 
   it("sets an attribute and a setting, and creates and expires an API key, as the CLI then sees", async (t) => {
-    if (skip(t)) return;
+    if (skipWithoutChromium(t)) return;
     const page = await signedIn(browser, server, "operator", operatorPassword);
     await visit(page, server, "#/users/newbie");
     await page.getByRole("heading", { name: "Nell Newbie", level: 1 }).waitFor();
@@ -177,7 +166,7 @@ describe("the console's users, API keys, attributes and settings", () => {
     await page.getByRole("button", { name: "Save attributes" }).click();
     await page.getByText("Saved the attributes.").waitFor();
     assert.deepEqual((await cli(["users", "get", "newbie", "--all"])).json().attributes, { room: "3.14" });
-    await checkPage(page, "user");
+    await checkPage(browser, page, "user");
 
     await page.getByRole("navigation", { name: "Pages of newbie" }).getByRole("link", { name: "Settings" }).click();
     await page.getByRole("heading", { name: "Settings of newbie", level: 1 }).waitFor();
@@ -189,7 +178,7 @@ describe("the console's users, API keys, attributes and settings", () => {
     assert.equal(setting.code, 0, setting.stderr);
     assert.deepEqual(setting.json().value, { keymap: "vim", tabs: [2, 4] });
     await page.getByRole("row", { name: /editor/ }).waitFor();
-    await checkPage(page, "settings");
+    await checkPage(browser, page, "settings");
 
     await page.getByRole("navigation", { name: "Pages of newbie" }).getByRole("link", { name: "API keys" }).click();
     await page.getByRole("heading", { name: "API keys of newbie", level: 1 }).waitFor();
@@ -218,7 +207,7 @@ describe("the console's users, API keys, attributes and settings", () => {
     await row.waitFor();
     assert.equal(await page.locator(".secret-value").count(), 0, "the secret is shown once");
     assert.notEqual(await row.getByRole("cell").nth(4).textContent(), "Never", "the list shows the last use");
-    await checkPage(page, "api-keys");
+    await checkPage(browser, page, "api-keys");
 
     await row.getByRole("button", { name: "Edit the API key ci deploy" }).click();
     const edit = page.getByRole("dialog", { name: "Change the API key ci deploy?" });
@@ -248,7 +237,7 @@ describe("the console's users, API keys, attributes and settings", () => {
   });
 
   it("replaces and deletes settings, and shows a value that is not JSON next to its field", async (t) => {
-    if (skip(t)) return;
+    if (skipWithoutChromium(t)) return;
     const page = await signedIn(browser, server, "operator", operatorPassword);
     await visit(page, server, "#/users/newbie/settings");
     await page.getByLabel("Key", { exact: true }).fill("theme");
@@ -292,7 +281,7 @@ describe("the console's users, API keys, attributes and settings", () => {
   });
 
   it("lets a non-admin manage their own API keys, settings and password, by keyboard alone", async (t) => {
-    if (skip(t)) return;
+    if (skipWithoutChromium(t)) return;
     const page = await signedIn(browser, server, "plain-member", memberPassword);
     await page.getByRole("heading", { name: "Pat Member", level: 1 }).waitFor();
     assert.deepEqual(await page.locator(".nav-links a").allTextContents(), [

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it, type TestContext } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { type GrpcClient, grpc, grpcClient, rejectsWith } from "./support/clients.js";
-import { chromiumArgs, chromiumMissing, chromiumPath } from "./support/console-browser.js";
+import { chromiumArgs, chromiumMissing, chromiumPath, skipWithoutChromium } from "./support/console-browser.js";
 import { createUser } from "./support/fixtures.js";
 import { logLines, startServer, type TestServer } from "./support/server.js";
 
@@ -111,11 +111,6 @@ describe("the web console", () => {
     await outcome.waitFor();
     return outcome;
   }
-
-  const skipWithoutChromium = (t: TestContext) => {
-    if (chromiumMissing) t.skip(chromiumMissing);
-    return !!chromiumMissing;
-  };
 
   it("signs in with a password, pages through the users and takes a screenshot", async (t) => {
     if (skipWithoutChromium(t)) return;

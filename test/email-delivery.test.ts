@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { simpleParser } from "mailparser";
 import { MongoClient } from "mongodb";
-import { type GrpcClient, grpcClient } from "./support/clients.js";
+import { ClientPool, grpcClient } from "./support/clients.js";
 import { createUser } from "./support/fixtures.js";
 import { logLines, startServer, type TestServer, testDatabaseUri } from "./support/server.js";
 import { recipients, startSmtp, type TestSmtp } from "./support/smtp.js";
@@ -98,12 +98,8 @@ describe("email delivery", () => {
   describe("notifications", () => {
     let smtp: TestSmtp;
     let server: TestServer;
-    const clients: GrpcClient[] = [];
-    const client = (service: string, key?: string) => {
-      const c = grpcClient(server, service, key);
-      clients.push(c);
-      return c;
-    };
+    const clients = new ClientPool();
+    const client = (service: string, key?: string) => clients.open(server, service, key);
     const mailTo = (address: string, subject: string) =>
       smtp.waitFor((m) => recipients(m).includes(address) && m.subject === subject);
 
@@ -111,7 +107,7 @@ describe("email delivery", () => {
       smtp = await startSmtp();
       server = await startServer({ args: ["--smtp-url", smtp.url] });
       cleanups.push(async () => {
-        for (const c of clients) c.close();
+        clients.closeAll();
         await server.stop();
         await smtp.close();
       });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { type GrpcClient, grpc, grpcClient, type Message, rejectsWith } from "./support/clients.js";
+import { ClientPool, type GrpcClient, grpc, grpcClient, type Message, rejectsWith } from "./support/clients.js";
 import { createUser } from "./support/fixtures.js";
 import { startServer, type TestServer } from "./support/server.js";
 import { recipients, startSmtp, type TestSmtp, tokenIn } from "./support/smtp.js";
@@ -13,12 +13,8 @@ describe("invitations (invitation-required registration, email over SMTP)", () =
   let invitations: GrpcClient;
   let admin: GrpcClient;
   let anonymous: GrpcClient;
-  const clients: GrpcClient[] = [];
-  const client = (service: string, key?: string) => {
-    const c = grpcClient(server, service, key);
-    clients.push(c);
-    return c;
-  };
+  const clients = new ClientPool();
+  const client = (service: string, key?: string) => clients.open(server, service, key);
 
   before(async () => {
     smtp = await startSmtp();
@@ -28,7 +24,7 @@ describe("invitations (invitation-required registration, email over SMTP)", () =
     anonymous = client("roster.v1.UserRegistry");
   });
   after(async () => {
-    for (const c of clients) c.close();
+    clients.closeAll();
     await server.stop();
     await smtp.close();
   });

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { type GrpcClient, grpcClient } from "./support/clients.js";
+import { chromiumArgs, chromiumPath } from "./support/console-browser.js";
 import { createUser } from "./support/fixtures.js";
 import { type OutboxEmail, readOutbox, waitForEmail } from "./support/outbox.js";
 import { startServer, type TestServer } from "./support/server.js";
@@ -17,20 +18,9 @@ import { startServer, type TestServer } from "./support/server.js";
  * and any browser console error fails the test.
  */
 
-const chromiumPath = "/usr/bin/chromium";
 const chromiumMissing = existsSync(chromiumPath)
   ? undefined
   : `Chromium is not installed at ${chromiumPath} (apt-get install chromium): the self-service pages were NOT tested`;
-const chromiumArgs = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 /** Where the screenshots go: a folder of this name under the OS temp dir, replaced by each run. */
 const screenshots = join(tmpdir(), "roster-self-service-screenshots");

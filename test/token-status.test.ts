@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { roster } from "./support/cli.js";
-import { type GrpcClient, grpc, grpcClient, rejectsWith } from "./support/clients.js";
+import { ClientPool, type GrpcClient, grpc, rejectsWith } from "./support/clients.js";
 import { createUser } from "./support/fixtures.js";
 import { logLines, startServer, type TestServer } from "./support/server.js";
 
@@ -15,12 +15,8 @@ describe("token status (REANA's user-list)", () => {
   let server: TestServer;
   let users: GrpcClient;
   let access: GrpcClient;
-  const clients: GrpcClient[] = [];
-  const client = (service: string, key?: string) => {
-    const c = grpcClient(server, service, key);
-    clients.push(c);
-    return c;
-  };
+  const clients = new ClientPool();
+  const client = (service: string, key?: string) => clients.open(server, service, key);
   before(async () => {
     server = await startServer({ args: ["--log-database-commands"] });
     users = client("roster.v1.UserRegistry", server.adminKey);
@@ -50,7 +46,7 @@ describe("token status (REANA's user-list)", () => {
     await access.call("GrantTokenRequest", { id: request.id });
   });
   after(async () => {
-    for (const c of clients) c.close();
+    clients.closeAll();
     await server.stop();
   });
 

@@ -6,18 +6,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { roster } from "./support/cli.js";
-import { type GrpcClient, grpc, grpcClient, rejectsWith } from "./support/clients.js";
+import { ClientPool, type GrpcClient, grpc, rejectsWith } from "./support/clients.js";
 import { createUser } from "./support/fixtures.js";
 import { startServer, type TestServer } from "./support/server.js";
 
 describe("user agreements and self-activation (Arvados)", () => {
   let server: TestServer;
-  const clients: GrpcClient[] = [];
-  const client = (service: string, key?: string) => {
-    const c = grpcClient(server, service, key);
-    clients.push(c);
-    return c;
-  };
+  const clients = new ClientPool();
+  const client = (service: string, key?: string) => clients.open(server, service, key);
   let admin: { users: GrpcClient; agreements: GrpcClient };
   before(async () => {
     server = await startServer();
@@ -27,7 +23,7 @@ describe("user agreements and self-activation (Arvados)", () => {
     };
   });
   after(async () => {
-    for (const c of clients) c.close();
+    clients.closeAll();
     await server.stop();
   });
 

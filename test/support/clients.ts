@@ -170,3 +170,18 @@ export async function rejectsWith(call: Promise<unknown>, code: grpc.status, rea
   }
   throw new Error(`expected ${grpc.status[code]}, but the call succeeded`);
 }
+
+/** The gRPC clients a test opens as it goes, closed together when it ends. */
+export class ClientPool {
+  private readonly opened: GrpcClient[] = [];
+
+  open(server: TestServer, service: string, key?: string): GrpcClient {
+    const client = grpcClient(server, service, key);
+    this.opened.push(client);
+    return client;
+  }
+
+  closeAll(): void {
+    for (const client of this.opened.splice(0)) client.close();
+  }
+}

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { TestContext } from "node:test";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import type { TestServer } from "./server.js";
 
@@ -145,4 +146,16 @@ export async function tabTo(page: Page, name: string | RegExp, limit = 60): Prom
     if (typeof name === "string" ? focused.trim() === name : name.test(focused)) return;
   }
   assert.fail(`${name} was not reached with ${limit} presses of Tab`);
+}
+
+/** Skip the test, saying why, when Chromium is missing; true when it was skipped. */
+export function skipWithoutChromium(t: TestContext): boolean {
+  if (chromiumMissing) t.skip(chromiumMissing);
+  return !!chromiumMissing;
+}
+
+/** Check the page with axe-core and photograph it at both widths. */
+export async function checkPage(browser: ConsoleBrowser, page: Page, name: string): Promise<void> {
+  assert.deepEqual(await axeViolations(page), [], `axe-core finds no WCAG 2.1 A/AA violation on ${name}`);
+  await screenshots(browser, page, name);
 }
